@@ -1,0 +1,17 @@
+/** One jest run for everything: app unit tests, server tests on PGlite and PostgreSQL, e2e. */
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/build/', '<rootDir>/test/reliability/'],
+  transform: {
+    '^.+\\.(t|j)sx?$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  // ESM-only packages that jest's CommonJS runtime must see transpiled.
+  transformIgnorePatterns: ['/node_modules/(?!(pg-boss|serialize-error|cron-parser)/)'],
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  testTimeout: 60000,
+};

@@ -1,0 +1,39 @@
+/** Server configuration, read once from the environment (see README "Configuration"). */
+import path from 'node:path';
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** A directory for the embedded database, or 'memory'. Ignored when databaseUrl is set. */
+  dataDir: string;
+  /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded database. */
+  databaseUrl: string | undefined;
+  /** Dev tools (/dev/*) and local webhook receivers are allowed unless NODE_ENV=production. */
+  devTools: boolean;
+  /** Requests per minute per API key. */
+  rateLimitPerMinute: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes: number;
+  /** Deliver webhooks from this process (false when a separate worker process does it). */
+  runWorker: boolean;
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = Number(env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  }
+  const dataDir = env.QB_DATA_DIR ?? '.qualifybase';
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: dataDir === 'memory' ? 'memory' : path.resolve(dataDir),
+    databaseUrl: env.DATABASE_URL || undefined,
+    devTools: env.NODE_ENV !== 'production',
+    rateLimitPerMinute: 120,
+    bodyLimitBytes: 64 * 1024,
+    runWorker: env.QB_WORKER !== 'off',
+    logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Opens the database: embedded PostgreSQL (PGlite) by default, a PostgreSQL server when a URL is
+ * given. Both speak the same SQL, so the rest of the server never asks which one it has.
+ */
+import fs from 'node:fs';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Pool } from 'pg';
+import type { Database } from './schema';
+import { migrations } from './migrations';
+
+export interface SqlResult {
+  rows: any[];
+  rowCount?: number | null;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'pglite' | 'postgres';
+  /** Raw parameterised SQL on the same connection(s), for libraries such as pg-boss. */
+  executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** For PostgreSQL only: the pool, so a library can hold a connection of its own. */
+  pool?: Pool;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** PostgreSQL connection string. */
+  databaseUrl?: string;
+  /** PGlite data directory, or 'memory'. */
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
+  const handle = options.databaseUrl
+    ? await connectPostgres(options.databaseUrl, options.maxConnections ?? 10)
+    : await connectPglite(options.dataDir ?? 'memory');
+  try {
+    await migrateToLatest(handle.db);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function connectPostgres(url: string, max: number): Promise<DatabaseHandle> {
+  const pg = await import('pg');
+  const Pool = pg.default?.Pool ?? pg.Pool;
+  // timestamptz and friends come back as Date; int8 (count(*)) as number.
+  (pg.default?.types ?? pg.types).setTypeParser(20, (v: string) => Number(v));
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', () => undefined); // an idle client's error must not crash the process
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    pool,
+    executeSql: async (text, values) => pool.query(text, values as any[]),
+    close: () => db.destroy(),
+  };
+}
+
+async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
+  if (dataDir !== 'memory') fs.mkdirSync(dataDir, { recursive: true });
+  const pglite = (await PGlite.create({
+    ...(dataDir === 'memory' ? {} : { dataDir }),
+    extensions: { btree_gist },
+    parsers: { 20: (v: string) => Number(v) },
+  })) as unknown as PGlite;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    executeSql: async (text, values) => {
+      if (values && values.length > 0) {
+        const r = await pglite.query(text, values);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      }
+      // No parameters: may be a multi-statement script; return the last statement's result.
+      const results = await pglite.exec(text);
+      const last = results[results.length - 1];
+      return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? 0 };
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy(); // the dialect's destroy closes the PGlite instance
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,186 @@
+/** Kysely table types: the one description of the database that the code compiles against. */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp with a database default: optional on insert. */
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface ClinicsTable {
+  id: Generated<string>;
+  name: string;
+  timezone: string;
+  slot_minutes: Generated<number>;
+  created_at: DefaultedTimestamp;
+}
+
+/** One row per open period of a weekday (ISO: 1 = Monday ... 7 = Sunday), in clinic time. */
+export interface OpeningHoursTable {
+  id: Generated<string>;
+  clinic_id: string;
+  weekday: number;
+  opens_at: string; // 'HH:MM:SS'
+  closes_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  clinic_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: string[];
+  created_at: DefaultedTimestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AgentsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  name: string;
+  direction: 'inbound' | 'outbound';
+  created_at: DefaultedTimestamp;
+}
+
+export interface LeadsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  full_name: string | null;
+  phone: string | null;
+  email: string | null;
+  country: string | null;
+  city: string | null;
+  language: string | null;
+  treatment_interest: string | null;
+  notes: string | null;
+  source: string | null;
+  status: Generated<string>;
+  agent_id: string | null;
+  external_source: string | null;
+  external_id: string | null;
+  external_metadata: Json<Record<string, unknown> | null> | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface AppointmentsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  lead_id: string;
+  assigned_to: string | null;
+  status: Generated<string>;
+  scheduled_at: Timestamp;
+  ends_at: Timestamp;
+  title: string | null;
+  notes: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  cancelled_at: Timestamp | null;
+}
+
+export interface CampaignsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  name: string;
+  status: Generated<string>;
+  agent_id: string | null;
+  target_country: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface CampaignContactsTable {
+  id: Generated<string>;
+  clinic_id: string;
+  campaign_id: string;
+  name: string;
+  phone: string;
+  interest: string;
+  city: string;
+  country: string | null;
+  email: string | null;
+  language: string | null;
+  notes: string | null;
+  status: Generated<string>;
+  validation_status: string;
+  validation_messages: Json<string[]>;
+  attempts: Generated<number>;
+  last_attempt_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface CalendarBlocksTable {
+  id: Generated<string>;
+  clinic_id: string;
+  external_source: string;
+  external_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  title: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface WebhooksTable {
+  id: Generated<string>;
+  clinic_id: string;
+  api_key_id: string;
+  url: string;
+  events: string[];
+  /** The Standard Webhooks secret, `whsec_<base64>`; needed in clear to sign deliveries. */
+  secret: string;
+  status: Generated<string>;
+  disabled_reason: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+/** The transactional outbox: written in the same transaction as the change that caused it. */
+export interface WebhookEventsTable {
+  id: string; // evt_...
+  clinic_id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>; // the whole delivery body
+  created_at: DefaultedTimestamp;
+}
+
+/** Fixed one-minute windows per API key; shared by every server instance on one database. */
+export interface RateLimitsTable {
+  key_id: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  clinic_id: string;
+  email: string;
+  password_hash: string;
+  created_at: DefaultedTimestamp;
+}
+
+export interface Database {
+  clinics: ClinicsTable;
+  opening_hours: OpeningHoursTable;
+  api_keys: ApiKeysTable;
+  agents: AgentsTable;
+  leads: LeadsTable;
+  appointments: AppointmentsTable;
+  campaigns: CampaignsTable;
+  campaign_contacts: CampaignContactsTable;
+  calendar_blocks: CalendarBlocksTable;
+  webhooks: WebhooksTable;
+  webhook_events: WebhookEventsTable;
+  rate_limits: RateLimitsTable;
+  users: UsersTable;
+}
+
+export type ClinicRow = Selectable<ClinicsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type LeadRow = Selectable<LeadsTable>;
+export type AgentRow = Selectable<AgentsTable>;
+export type AppointmentRow = Selectable<AppointmentsTable>;
+export type CampaignRow = Selectable<CampaignsTable>;
+export type CampaignContactRow = Selectable<CampaignContactsTable>;
+export type CalendarBlockRow = Selectable<CalendarBlocksTable>;
+export type WebhookRow = Selectable<WebhooksTable>;

@@ -1,0 +1,84 @@
+/** API-key authentication, scope checks and the per-key rate limit, as Hono middleware. */
+import type { MiddlewareHandler } from 'hono';
+import { sql } from 'kysely';
+import type { Scope } from '../../contract';
+import type { AppEnv, ServerDeps } from '../context';
+import { findApiKey } from '../services/api-keys';
+import { ApiError } from './errors';
+import { consumeRateLimit, policyHeader, rateLimitHeader } from './rate-limit';
+
+const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
+
+function keyInQueryString(url: URL): boolean {
+  for (const [name, value] of url.searchParams) {
+    if (QUERY_KEY_NAMES.includes(name.toLowerCase()) || value.startsWith('qbk_')) return true;
+  }
+  return false;
+}
+
+/** Authenticates `Authorization: Bearer qbk_live_...`, then counts the request against the key. */
+export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
+  const { db } = deps.database;
+  const limit = deps.config.rateLimitPerMinute;
+  return async (c, next) => {
+    c.header('RateLimit-Policy', policyHeader(limit));
+    if (keyInQueryString(new URL(c.req.url))) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'API keys are not accepted in the query string. Send the key in the Authorization header: "Authorization: Bearer qbk_live_...", and revoke any key that was exposed in a URL.',
+      );
+    }
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        header
+          ? 'The Authorization header must be "Bearer <API key>"'
+          : 'Missing API key: send "Authorization: Bearer <API key>". Create keys in the dashboard under Setup → API keys.',
+        undefined,
+        { 'WWW-Authenticate': 'Bearer realm="qualifybase"' },
+      );
+    }
+    const key = await findApiKey(db, match[1]!);
+    if (!key) {
+      throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {
+        'WWW-Authenticate': 'Bearer realm="qualifybase", error="invalid_token"',
+      });
+    }
+    const rate = await consumeRateLimit(db, key.id, limit);
+    c.header('RateLimit', rateLimitHeader(rate));
+    if (!rate.allowed) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `Rate limit of ${limit} requests per minute exceeded for this API key; retry in ${rate.resetSeconds} s`,
+        undefined,
+        { 'Retry-After': String(rate.resetSeconds) },
+      );
+    }
+    // last_used_at is advisory: refresh it at most once a minute to keep writes off the hot path.
+    if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {
+      await db
+        .updateTable('api_keys')
+        .set({ last_used_at: sql<Date>`now()` })
+        .where('id', '=', key.id)
+        .execute();
+    }
+    c.set('auth', { clinicId: key.clinic_id, keyId: key.id, scopes: key.scopes as Scope[] });
+    await next();
+  };
+}
+
+export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.var.auth.scopes.includes(scope)) {
+      throw new ApiError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope`, [
+        { path: '', message: `required scope: ${scope}` },
+      ]);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,22 @@
+/** Hooks that turn zod validation failures and malformed requests into 400 invalid_input. */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError, errorJson, zodDetails, zodMessage } from './errors';
+
+const TARGET_NAMES: Record<string, string> = {
+  json: 'request body',
+  query: 'query parameters',
+  param: 'path parameters',
+  header: 'headers',
+  form: 'form',
+};
+
+/** Passed to OpenAPIHono as defaultHook: runs after each request part is validated. */
+export function validationHook(
+  result: { success: true } | { success: false; error: z.ZodError; target?: string },
+  c: Context,
+) {
+  if (result.success) return undefined;
+  const where = TARGET_NAMES[result.target ?? ''] ?? 'request';
+  return errorJson(c, new ApiError(400, 'invalid_input', zodMessage(result.error, where), zodDetails(result.error)));
+}

@@ -1,0 +1,22 @@
+/**
+ * Dev tools, on unless NODE_ENV=production and kept out of the OpenAPI document:
+ * POST /dev/clinics makes a ready clinic; POST /dev/campaign-contacts/{id}/outcome stands in for
+ * the AI agent's call outcome.
+ */
+import { DevClinicCreate } from '../../contract';
+import type { ApiApp } from '../app';
+import type { ServerDeps } from '../context';
+import { invalidInput } from '../http/errors';
+import { parseJsonBody } from '../http/body';
+import { createClinic, isValidTimeZone } from '../services/clinics';
+
+export function registerDevRoutes(app: ApiApp, deps: ServerDeps): void {
+  const { db } = deps.database;
+  app.post('/dev/clinics', async (c) => {
+    const body = await parseJsonBody(c, DevClinicCreate);
+    if (!isValidTimeZone(body.timezone)) {
+      throw invalidInput(`Unknown time zone "${body.timezone}"`, [{ path: 'timezone', message: 'must be an IANA time zone such as America/New_York' }]);
+    }
+    return c.json(await createClinic(db, body.name, body.timezone), 201);
+  });
+}

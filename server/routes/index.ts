@@ -1,0 +1,10 @@
+/** Every public /api/v1 route module, mounted in one place. */
+import type { ApiApp } from '../app';
+import type { ServerDeps } from '../context';
+import { registerMeRoutes } from './me';
+import { registerLeadRoutes } from './leads';
+
+export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
+  registerMeRoutes(app, deps);
+  registerLeadRoutes(app, deps);
+}

@@ -1,0 +1,80 @@
+/**
+ * Starts the reference server: database, HTTP listener, webhook delivery, demo seeding on the
+ * first start, and an orderly shutdown that closes the single embedded-database connection.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { createApp } from './app';
+import { loadConfig, type ServerConfig } from './config';
+import type { ServerDeps } from './context';
+import { connectDatabase, type DatabaseHandle } from './db/connect';
+import { createClinic, type NewClinic } from './services/clinics';
+import { createUser } from './services/users';
+import { startWebhookDelivery } from './webhooks/delivery';
+
+export interface DemoCredentials {
+  clinic: NewClinic;
+  email: string;
+  password: string;
+}
+
+export interface RunningServer {
+  url: string;
+  deps: ServerDeps;
+  app: ReturnType<typeof createApp>;
+  /** Set on the first start against an empty database. */
+  demo?: DemoCredentials;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config?: Partial<ServerConfig>;
+  logger?: Logger;
+  /** An open database to use instead of the configured one (tests); it is not closed on close(). */
+  database?: DatabaseHandle;
+  /** Create the demo clinic when the database is empty (default true). */
+  seedDemo?: boolean;
+}
+
+async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredentials | undefined> {
+  const existing = await db.selectFrom('clinics').select('id').limit(1).executeTakeFirst();
+  if (existing) return undefined;
+  const clinic = await createClinic(db, 'Demo Dental Clinic', 'America/New_York');
+  const email = 'demo@qualifybase.local';
+  const password = randomBytes(9).toString('base64url');
+  await createUser(db, clinic.clinic.id, email, password);
+  return { clinic, email, password };
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const config: ServerConfig = { ...loadConfig(), ...options.config };
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const database =
+    options.database ??
+    (await connectDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+
+  const deps: ServerDeps = { database, config, logger, notifyEvents: () => undefined };
+  const delivery = config.runWorker ? await startWebhookDelivery(deps) : undefined;
+  if (delivery) deps.notifyEvents = delivery.notify;
+
+  const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db);
+  const app = createApp(deps);
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (delivery) await delivery.stop();
+      if (!options.database) await database.close();
+    })());
+
+  return { url, deps, app, demo, close };
+}

