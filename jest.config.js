@@ -4,13 +4,13 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/build/', '<rootDir>/test/reliability/'],
   transform: {
-    '^.+\\.(t|j)sx?$': [
+    '^.+\\.(ts|tsx|js|cjs)$': [
       '@swc/jest',
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
     ],
   },
   // ESM-only packages that jest's CommonJS runtime must see transpiled.
-  transformIgnorePatterns: ['/node_modules/(?!(pg-boss|serialize-error|cron-parser)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(pg-boss|serialize-error|cron-parser|@electric-sql/pglite)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,

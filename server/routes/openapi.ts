@@ -4,6 +4,8 @@ import type { ApiApp } from '../app';
 export const OPENAPI_INFO = {
   title: 'QualifyBase API',
   version: '1.0.0',
+  license: { name: 'Proprietary', url: 'https://www.qualifybase.com/terms' },
+  contact: { name: 'QualifyBase support', url: 'https://www.qualifybase.com/support' },
   description:
     'Programmatic access to leads, availability, appointment booking, outbound campaigns, calendar blocks and webhook events of one clinic. Authenticate with a clinic-scoped API key: `Authorization: Bearer qbk_live_...`. Rate limit: 120 requests per minute per key.',
 };
