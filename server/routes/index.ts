@@ -3,8 +3,12 @@ import type { ApiApp } from '../app';
 import type { ServerDeps } from '../context';
 import { registerMeRoutes } from './me';
 import { registerLeadRoutes } from './leads';
+import { registerAvailabilityRoutes } from './availability';
+import { registerAppointmentRoutes } from './appointments';
 
 export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
   registerMeRoutes(app, deps);
   registerLeadRoutes(app, deps);
+  registerAvailabilityRoutes(app, deps);
+  registerAppointmentRoutes(app, deps);
 }

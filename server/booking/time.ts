@@ -1,0 +1,101 @@
+/**
+ * Clinic-local time <-> UTC with the platform's IANA database (Intl), DST-correct, without a
+ * date library. Local times are plain numbers; instants are epoch milliseconds.
+ */
+
+export interface LocalDateTime {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** ISO weekday: 1 = Monday ... 7 = Sunday. */
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) parts[p.type] = p.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    weekday: WEEKDAYS[parts.weekday!]!,
+  };
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds (local = utc + offset). */
+export function offsetAt(epochMs: number, timeZone: string): number {
+  const l = toLocal(epochMs, timeZone);
+  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/**
+ * The instant of a local wall-clock time. In a spring-forward gap the wall time does not exist and
+ * the result is shifted forward by the gap; in a fall-back overlap the earlier instant is used.
+ */
+export function fromLocal(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  timeZone: string,
+): number {
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const first = wall - offsetAt(wall, timeZone);
+  const second = wall - offsetAt(first, timeZone);
+  if (first === second) return first;
+  // Offsets differ around a transition: prefer the candidate that maps back to the wall time.
+  const candidates = [first, second].sort((a, b) => a - b);
+  for (const c of candidates) {
+    const l = toLocal(c, timeZone);
+    if (Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) === wall) return c;
+  }
+  return Math.max(first, second);
+}
+
+/** The local calendar day after (year, month, day). */
+export function nextDay(year: number, month: number, day: number): [number, number, number] {
+  const d = new Date(Date.UTC(year, month - 1, day + 1));
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+}
+
+/** ISO weekday of a calendar date (independent of any zone). */
+export function isoWeekday(year: number, month: number, day: number): number {
+  const w = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+  return w === 0 ? 7 : w;
+}
+
+/** 'HH:MM[:SS]' -> minutes after midnight. */
+export function minutesOfDay(time: string): number {
+  const [h, m] = time.split(':');
+  return Number(h) * 60 + Number(m);
+}

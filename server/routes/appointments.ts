@@ -1,0 +1,82 @@
+import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf } from '../../contract';
+import type { ApiApp } from '../app';
+import type { ServerDeps } from '../context';
+import { apiRoute, json, jsonBody } from '../http/route';
+import { bookAppointment, cancelAppointment, getAppointment, listAppointments, updateAppointment } from '../services/appointments';
+
+const tags = ['Appointments'];
+const AppointmentList = listOf(Appointment, 'AppointmentList');
+
+const book = apiRoute({
+  method: 'post',
+  path: '/api/v1/appointments',
+  tags,
+  operationId: 'bookAppointment',
+  summary: 'Book an appointment for a lead',
+  description:
+    "The lead must belong to the clinic (404 otherwise). ends_at defaults to scheduled_at plus the clinic's slot length. The time must be in the future, inside opening hours, and free of other appointments and calendar blocks, else 409 slot_unavailable. Double booking is impossible: the database enforces it.",
+  scope: 'appointments:write',
+  request: { body: jsonBody(AppointmentCreate) },
+  responses: { 201: json(Appointment, 'The booked appointment (status confirmed)') },
+  errors: [404, 409, 413],
+});
+
+const list = apiRoute({
+  method: 'get',
+  path: '/api/v1/appointments',
+  tags,
+  operationId: 'listAppointments',
+  summary: 'List appointments',
+  description: 'Newest first (by creation). `from`/`to` filter on scheduled_at; a day means midnight clinic time.',
+  scope: 'appointments:read',
+  request: { query: AppointmentListQuery },
+  responses: { 200: json(AppointmentList, 'A page of appointments') },
+});
+
+const get = apiRoute({
+  method: 'get',
+  path: '/api/v1/appointments/{id}',
+  tags,
+  operationId: 'getAppointment',
+  summary: 'Get an appointment',
+  scope: 'appointments:read',
+  request: { params: IdParam },
+  responses: { 200: json(Appointment, 'The appointment') },
+  errors: [404],
+});
+
+const update = apiRoute({
+  method: 'patch',
+  path: '/api/v1/appointments/{id}',
+  tags,
+  operationId: 'updateAppointment',
+  summary: 'Reschedule or update an appointment',
+  description: 'A new time passes the same checks as a booking. Moving scheduled_at alone keeps the length. A cancelled appointment cannot be changed.',
+  scope: 'appointments:write',
+  request: { params: IdParam, body: jsonBody(AppointmentUpdate) },
+  responses: { 200: json(Appointment, 'The updated appointment') },
+  errors: [404, 409, 413],
+});
+
+const cancel = apiRoute({
+  method: 'delete',
+  path: '/api/v1/appointments/{id}',
+  tags,
+  operationId: 'cancelAppointment',
+  summary: 'Soft-cancel an appointment',
+  description: 'Sets status cancelled and frees the slot. Repeat calls return the same cancelled appointment.',
+  scope: 'appointments:write',
+  request: { params: IdParam },
+  responses: { 200: json(Appointment, 'The cancelled appointment') },
+  errors: [404],
+});
+
+export function registerAppointmentRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+  app.openapi(book, async (c) => c.json(await bookAppointment(db, c.var.auth.clinicId, c.req.valid('json')), 201));
+  app.openapi(list, async (c) => c.json(await listAppointments(db, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(get, async (c) => c.json(await getAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(update, async (c) =>
+    c.json(await updateAppointment(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+  app.openapi(cancel, async (c) => c.json(await cancelAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { AvailabilityQuery, BlockDeleteQuery, BlockUpsert, CalendarBlock, Slot } from '../../contract';
+import type { ApiApp } from '../app';
+import type { ServerDeps } from '../context';
+import { apiRoute, json, jsonBody } from '../http/route';
+import { findAvailability, MAX_RANGE_DAYS } from '../services/booking';
+import { deleteBlock, upsertBlock } from '../services/blocks';
+
+const tags = ['Availability'];
+const SlotList = z.object({ data: z.array(Slot) }).meta({ id: 'SlotList' });
+
+const availability = apiRoute({
+  method: 'get',
+  path: '/api/v1/availability',
+  tags,
+  operationId: 'getAvailability',
+  summary: 'Find open appointment slots',
+  description: `Open slots from the clinic's opening hours in its time zone, minus booked appointments and calendar blocks, earliest first, never in the past. \`from\`/\`to\` take a day (midnight clinic time) or an instant; the range defaults to 14 days and is at most ${MAX_RANGE_DAYS}. Each slot can be posted as-is to POST /api/v1/appointments.`,
+  scope: 'availability:read',
+  request: { query: AvailabilityQuery },
+  responses: { 200: json(SlotList, 'Open slots') },
+});
+
+const upsert = apiRoute({
+  method: 'post',
+  path: '/api/v1/availability/blocks',
+  tags,
+  operationId: 'upsertCalendarBlock',
+  summary: 'Upsert a busy block from an external calendar event',
+  description: 'Idempotent on external_source + external_id: the same pair updates the block (200) instead of creating another (201). The booking engine treats the time as busy.',
+  scope: 'availability:write',
+  request: { body: jsonBody(BlockUpsert) },
+  responses: { 200: json(CalendarBlock, 'The existing block, updated'), 201: json(CalendarBlock, 'The new block') },
+  errors: [413],
+});
+
+const remove = apiRoute({
+  method: 'delete',
+  path: '/api/v1/availability/blocks',
+  tags,
+  operationId: 'deleteCalendarBlock',
+  summary: 'Delete a busy block by external source and id',
+  description: 'Idempotent: answers 204 even when the block was already gone.',
+  scope: 'availability:write',
+  request: { query: BlockDeleteQuery },
+  responses: { 204: { description: 'Deleted, or already gone' } },
+});
+
+export function registerAvailabilityRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+  app.openapi(availability, async (c) => c.json({ data: await findAvailability(db, c.var.auth.clinicId, c.req.valid('query')) }, 200));
+  app.openapi(upsert, async (c) => {
+    const { block, created } = await upsertBlock(db, c.var.auth.clinicId, c.req.valid('json'));
+    return created ? c.json(block, 201) : c.json(block, 200);
+  });
+  app.openapi(remove, async (c) => {
+    const q = c.req.valid('query');
+    await deleteBlock(db, c.var.auth.clinicId, q.external_source, q.external_id);
+    return c.body(null, 204);
+  });
+}

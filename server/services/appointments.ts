@@ -1,0 +1,124 @@
+/** Appointments: book, list, get, reschedule/update, soft-cancel; each change records its event. */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { z } from 'zod';
+import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
+import type { AppointmentRow, Database } from '../db/schema';
+import { invalidInput, notFound } from '../http/errors';
+import { recordEvent } from '../webhooks/outbox';
+import { assertBookable, loadCalendar, parseBoundary } from './booking';
+import { paginate, type Page } from './pagination';
+import { toAppointment, toLead } from './serialize';
+
+type ListQuery = z.output<typeof AppointmentListQuery>;
+
+async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId: string | null | undefined) {
+  if (!agentId) return;
+  const agent = await trx.selectFrom('agents').select('id').where('clinic_id', '=', clinicId).where('id', '=', agentId).executeTakeFirst();
+  if (!agent) throw invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
+}
+
+async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: string, id: string, forUpdate = false): Promise<AppointmentRow> {
+  let q = db.selectFrom('appointments').selectAll().where('clinic_id', '=', clinicId).where('id', '=', id);
+  if (forUpdate) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row) throw notFound('Appointment');
+  return row;
+}
+
+export async function bookAppointment(db: Kysely<Database>, clinicId: string, input: AppointmentCreate): Promise<Appointment> {
+  return db.transaction().execute(async (trx) => {
+    const lead = await trx.selectFrom('leads').select(['id', 'status']).where('clinic_id', '=', clinicId).where('id', '=', input.lead_id).executeTakeFirst();
+    if (!lead) throw notFound('Lead');
+    await assertAgent(trx, clinicId, input.assigned_to);
+    const start = Date.parse(input.scheduled_at);
+    const end = input.ends_at ? Date.parse(input.ends_at) : start + (await loadCalendar(trx, clinicId)).slotMinutes * 60_000;
+    await assertBookable(trx, clinicId, start, end);
+    const row = await trx
+      .insertInto('appointments')
+      .values({
+        clinic_id: clinicId,
+        lead_id: input.lead_id,
+        assigned_to: input.assigned_to ?? null,
+        scheduled_at: new Date(start),
+        ends_at: new Date(end),
+        title: input.title ?? null,
+        notes: input.notes ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const appointment = toAppointment(row);
+    await recordEvent(trx, clinicId, 'appointment.created', appointment);
+    if (lead.status !== 'booked') {
+      const updated = await trx
+        .updateTable('leads')
+        .set({ status: 'booked', updated_at: sql`now()` })
+        .where('id', '=', lead.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordEvent(trx, clinicId, 'lead.updated', toLead(updated));
+    }
+    return appointment;
+  });
+}
+
+export async function listAppointments(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
+  const timeZone = q.from || q.to ? (await loadCalendar(db, clinicId)).timeZone : 'UTC';
+  let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
+  if (q.from) query = query.where('scheduled_at', '>=', new Date(parseBoundary(q.from, timeZone)));
+  if (q.to) query = query.where('scheduled_at', '<', new Date(parseBoundary(q.to, timeZone)));
+  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toAppointment);
+}
+
+export async function getAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
+  return toAppointment(await findRow(db, clinicId, id));
+}
+
+export async function updateAppointment(db: Kysely<Database>, clinicId: string, id: string, patch: AppointmentUpdate): Promise<Appointment> {
+  return db.transaction().execute(async (trx) => {
+    const current = await findRow(trx, clinicId, id, true);
+    if (current.status === 'cancelled') throw invalidInput('A cancelled appointment cannot be changed; book a new one');
+    await assertAgent(trx, clinicId, patch.assigned_to);
+    const changes: Record<string, unknown> = {};
+    if (patch.scheduled_at !== undefined || patch.ends_at !== undefined) {
+      const oldStart = current.scheduled_at.getTime();
+      const oldEnd = current.ends_at.getTime();
+      const start = patch.scheduled_at ? Date.parse(patch.scheduled_at) : oldStart;
+      // Moving the start keeps the length unless a new end is given.
+      const end = patch.ends_at ? Date.parse(patch.ends_at) : start + (oldEnd - oldStart);
+      await assertBookable(trx, clinicId, start, end, id);
+      changes.scheduled_at = new Date(start);
+      changes.ends_at = new Date(end);
+    }
+    for (const key of ['title', 'notes', 'assigned_to', 'status'] as const) {
+      if (patch[key] !== undefined) changes[key] = patch[key];
+    }
+    const row = await trx
+      .updateTable('appointments')
+      .set({ ...changes, updated_at: sql`now()` } as never)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const appointment = toAppointment(row);
+    await recordEvent(trx, clinicId, 'appointment.updated', appointment);
+    return appointment;
+  });
+}
+
+/** Soft-cancel. Idempotent: cancelling a cancelled appointment returns it and records nothing. */
+export async function cancelAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
+  return db.transaction().execute(async (trx) => {
+    const current = await findRow(trx, clinicId, id, true);
+    if (current.status === 'cancelled') return toAppointment(current);
+    const row = await trx
+      .updateTable('appointments')
+      .set({ status: 'cancelled', cancelled_at: sql`now()`, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const appointment = toAppointment(row);
+    await recordEvent(trx, clinicId, 'appointment.cancelled', appointment);
+    return appointment;
+  });
+}
