@@ -5,10 +5,14 @@ import { registerMeRoutes } from './me';
 import { registerLeadRoutes } from './leads';
 import { registerAvailabilityRoutes } from './availability';
 import { registerAppointmentRoutes } from './appointments';
+import { registerCampaignRoutes } from './campaigns';
+import { registerWebhookRoutes } from './webhooks';
 
 export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
   registerMeRoutes(app, deps);
   registerLeadRoutes(app, deps);
   registerAvailabilityRoutes(app, deps);
   registerAppointmentRoutes(app, deps);
+  registerCampaignRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
 }

@@ -1,0 +1,130 @@
+/** Agents, campaigns and campaign contacts, including the call outcomes that fire events. */
+import { sql, type Kysely } from 'kysely';
+import type { z } from 'zod';
+import type {
+  Agent,
+  AgentListQuery,
+  Campaign,
+  CampaignContact,
+  CampaignListQuery,
+  ContactCreate,
+  ContactListQuery,
+  ContactOutcome,
+} from '../../contract';
+import type { Database } from '../db/schema';
+import { invalidInput, notFound } from '../http/errors';
+import { recordEvent } from '../webhooks/outbox';
+import { paginate, type Page } from './pagination';
+import { toAgent, toCampaign, toContact } from './serialize';
+
+export async function listAgents(db: Kysely<Database>, clinicId: string, q: z.output<typeof AgentListQuery>): Promise<Page<Agent>> {
+  let query = db.selectFrom('agents').where('clinic_id', '=', clinicId);
+  if (q.direction) query = query.where('direction', '=', q.direction);
+  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toAgent);
+}
+
+export async function listCampaigns(db: Kysely<Database>, clinicId: string, q: z.output<typeof CampaignListQuery>): Promise<Page<Campaign>> {
+  const query = db.selectFrom('campaigns').where('campaigns.clinic_id', '=', clinicId);
+  return paginate(
+    query,
+    q,
+    (qb) =>
+      qb
+        .selectAll('campaigns')
+        .select((eb) =>
+          eb
+            .selectFrom('campaign_contacts')
+            .select(eb.fn.countAll<number>().as('n'))
+            .whereRef('campaign_contacts.campaign_id', '=', 'campaigns.id')
+            .as('total_contacts'),
+        )
+        .orderBy('campaigns.created_at', 'desc')
+        .orderBy('campaigns.id', 'desc'),
+    (row) => toCampaign({ ...row, total_contacts: row.total_contacts ?? 0 }),
+  );
+}
+
+/** Calling codes we can check against a country, for the validation_status hint. */
+const CALLING_CODES: Record<string, string> = {
+  US: '+1', CA: '+1', GB: '+44', AU: '+61', NZ: '+64', IE: '+353', DE: '+49', FR: '+33', ES: '+34',
+  IT: '+39', NL: '+31', BE: '+32', PT: '+351', CH: '+41', AT: '+43', SE: '+46', NO: '+47', DK: '+45',
+  MX: '+52', BR: '+55', AE: '+971', TR: '+90', IN: '+91', ZA: '+27',
+};
+
+/**
+ * The contact is stored either way; `needs_review` flags what the outbound agent should not call
+ * blindly: a country other than the campaign's target, or a phone whose calling code contradicts
+ * the given country.
+ */
+export function validateContact(contact: { phone: string; country?: string | null }, targetCountry: string | null): string[] {
+  const messages: string[] = [];
+  if (targetCountry && contact.country && contact.country !== targetCountry) {
+    messages.push(`country ${contact.country} differs from the campaign's target country ${targetCountry}`);
+  }
+  const country = contact.country ?? targetCountry;
+  const code = country ? CALLING_CODES[country] : undefined;
+  if (code && !contact.phone.startsWith(code)) {
+    messages.push(`phone ${contact.phone} does not start with ${country}'s calling code ${code}`);
+  }
+  return messages;
+}
+
+export async function addContact(db: Kysely<Database>, clinicId: string, campaignId: string, input: ContactCreate): Promise<CampaignContact> {
+  const campaign = await db
+    .selectFrom('campaigns')
+    .select(['id', 'status', 'target_country'])
+    .where('clinic_id', '=', clinicId)
+    .where('id', '=', campaignId)
+    .executeTakeFirst();
+  if (!campaign) throw notFound('Campaign');
+  if (campaign.status !== 'active') throw invalidInput(`The campaign is ${campaign.status}; contacts can only be added to an active campaign`);
+  const messages = validateContact(input, campaign.target_country);
+  const row = await db
+    .insertInto('campaign_contacts')
+    .values({
+      clinic_id: clinicId,
+      campaign_id: campaignId,
+      name: input.name,
+      phone: input.phone,
+      interest: input.interest,
+      city: input.city,
+      country: input.country ?? null,
+      email: input.email ?? null,
+      language: input.language ?? null,
+      notes: input.notes ?? null,
+      validation_status: messages.length > 0 ? 'needs_review' : 'valid',
+      validation_messages: JSON.stringify(messages),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toContact(row);
+}
+
+export async function listContacts(db: Kysely<Database>, clinicId: string, q: z.output<typeof ContactListQuery>): Promise<Page<CampaignContact>> {
+  let query = db.selectFrom('campaign_contacts').where('clinic_id', '=', clinicId);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.campaign_id) query = query.where('campaign_id', '=', q.campaign_id);
+  return paginate(query, q, (qb) => qb.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc'), toContact);
+}
+
+/** The AI agent's call outcome: one more attempt, the new status, and its webhook event. */
+export async function recordContactOutcome(
+  db: Kysely<Database>,
+  clinicId: string,
+  contactId: string,
+  outcome: z.infer<typeof ContactOutcome>,
+): Promise<CampaignContact> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('campaign_contacts')
+      .set({ status: outcome, attempts: sql`attempts + 1`, last_attempt_at: sql`now()`, updated_at: sql`now()` })
+      .where('clinic_id', '=', clinicId)
+      .where('id', '=', contactId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('Campaign contact');
+    const contact = toContact(row);
+    await recordEvent(trx, clinicId, `campaign.contact.${outcome}`, contact);
+    return contact;
+  });
+}

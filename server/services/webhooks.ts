@@ -1,0 +1,68 @@
+/** Webhook subscriptions, owned by the API key that created them. */
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Webhook, WebhookCreate, WebhookCreated } from '../../contract';
+import type { Database } from '../db/schema';
+import { invalidInput, notFound } from '../http/errors';
+import { assertDeliverableUrl, UrlPolicyError } from '../webhooks/url-policy';
+import { toWebhook } from './serialize';
+
+export interface Owner {
+  clinicId: string;
+  keyId: string;
+}
+
+/** Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */
+export function newSigningSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+export async function listWebhooks(db: Kysely<Database>, owner: Owner): Promise<Webhook[]> {
+  const rows = await db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('clinic_id', '=', owner.clinicId)
+    .where('api_key_id', '=', owner.keyId)
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map(toWebhook);
+}
+
+export async function createWebhook(db: Kysely<Database>, owner: Owner, input: WebhookCreate, allowPrivate: boolean): Promise<WebhookCreated> {
+  try {
+    await assertDeliverableUrl(input.url, { allowPrivate });
+  } catch (error) {
+    if (error instanceof UrlPolicyError) throw invalidInput(error.message, [{ path: 'url', message: error.message }]);
+    throw error;
+  }
+  const secret = newSigningSecret();
+  const row = await db
+    .insertInto('webhooks')
+    .values({ clinic_id: owner.clinicId, api_key_id: owner.keyId, url: input.url, events: [...new Set(input.events)], secret })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { ...toWebhook(row), signingSecret: secret };
+}
+
+/** Only the key that created a subscription can see or delete it; anything else is not found. */
+export async function findOwnWebhook(db: Kysely<Database>, owner: Owner, id: string) {
+  const row = await db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('clinic_id', '=', owner.clinicId)
+    .where('api_key_id', '=', owner.keyId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('Webhook');
+  return row;
+}
+
+export async function deleteWebhook(db: Kysely<Database>, owner: Owner, id: string): Promise<void> {
+  const result = await db
+    .deleteFrom('webhooks')
+    .where('clinic_id', '=', owner.clinicId)
+    .where('api_key_id', '=', owner.keyId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) throw notFound('Webhook');
+}
