@@ -10,7 +10,7 @@ module.exports = {
     ],
   },
   // ESM-only packages that jest's CommonJS runtime must see transpiled.
-  transformIgnorePatterns: ['/node_modules/(?!(pg-boss|serialize-error|cron-parser|@electric-sql/pglite)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(pg-boss|serialize-error|non-error|@electric-sql/pglite)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,

@@ -37,6 +37,12 @@ export function createApp(deps: ServerDeps) {
     }),
   );
 
+  // A write may have recorded webhook events: wake the dispatcher once the response is ready.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.notifyEvents();
+  });
+
   // Everything under /api/v1 needs a key, except the OpenAPI document itself.
   const auth = apiKeyAuth(deps);
   app.use('/api/v1/*', async (c, next) => {

@@ -17,6 +17,8 @@ export interface ServerConfig {
   /** Deliver webhooks from this process (false when a separate worker process does it). */
   runWorker: boolean;
   logLevel: string;
+  /** Multiplies the webhook retry schedule; 1 in real use, small in tests. */
+  webhookScheduleScale?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {

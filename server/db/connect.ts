@@ -18,7 +18,10 @@ export interface SqlResult {
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: 'pglite' | 'postgres';
-  /** Raw parameterised SQL on the same connection(s), for libraries such as pg-boss. */
+  /**
+   * Raw parameterised SQL on the same connection(s), for libraries such as pg-boss. Like pg, a
+   * multi-statement script without parameters answers an array of results.
+   */
   executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
   /** For PostgreSQL only: the pool, so a library can hold a connection of its own. */
   pool?: Pool;
@@ -78,16 +81,17 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   return {
     db,
     kind: 'pglite',
-    executeSql: async (text, values) => {
-      if (values && values.length > 0) {
-        const r = await pglite.query(text, values);
-        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-      }
-      // No parameters: may be a multi-statement script; return the last statement's result.
-      const results = await pglite.exec(text);
-      const last = results[results.length - 1];
-      return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? 0 };
-    },
+    // Through Kysely's connection queue, so raw SQL never lands inside another caller's transaction.
+    executeSql: (text, values) =>
+      db.connection().execute(async () => {
+        if (values && values.length > 0) {
+          const r = await pglite.query(text, values);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        }
+        // No parameters: may be a multi-statement script; like pg, one result per statement.
+        const results = (await pglite.exec(text)).map((r) => ({ rows: r.rows, rowCount: r.affectedRows ?? 0 }));
+        return results.length === 1 ? results[0]! : (results as unknown as SqlResult);
+      }),
     close: async () => {
       if (closed) return;
       closed = true;

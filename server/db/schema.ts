@@ -133,6 +133,33 @@ export interface WebhooksTable {
   status: Generated<string>;
   disabled_reason: string | null;
   created_at: DefaultedTimestamp;
+  last_success_at: Timestamp | null;
+  /** Set at the first failure after a success; a subscription failing for days is disabled. */
+  failing_since: Timestamp | null;
+}
+
+/** One event for one subscription. Its id is the `webhook-id` header: stable across retries. */
+export interface WebhookDeliveriesTable {
+  id: string; // msg_...
+  clinic_id: string;
+  webhook_id: string;
+  event_id: string;
+  status: Generated<string>;
+  attempt_count: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  /** Handed to the job queue (the outbox row has been picked up). */
+  dispatched: Generated<boolean>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempted_at: Timestamp;
+  response_status: number | null;
+  latency_ms: number;
+  error: string | null;
 }
 
 /** The transactional outbox: written in the same transaction as the change that caused it. */
@@ -140,7 +167,8 @@ export interface WebhookEventsTable {
   id: string; // evt_...
   clinic_id: string;
   type: string;
-  payload: Json<Record<string, unknown>>; // the whole delivery body
+  /** The whole delivery body, as sent (text keeps its bytes and key order). */
+  payload: string;
   created_at: DefaultedTimestamp;
 }
 
@@ -171,6 +199,8 @@ export interface Database {
   calendar_blocks: CalendarBlocksTable;
   webhooks: WebhooksTable;
   webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   rate_limits: RateLimitsTable;
   users: UsersTable;
 }

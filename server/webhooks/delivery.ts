@@ -1,5 +1,27 @@
-/** Webhook delivery (pg-boss based) is being built; this module's interface is fixed here. */
+/**
+ * Webhook delivery on pg-boss, a PostgreSQL job queue that runs on PGlite and PostgreSQL alike.
+ *
+ * How an event becomes HTTP requests, and why none is lost:
+ * 1. `recordEvent` writes the event and one `webhook_deliveries` row per matching subscription
+ *    in the transaction of the change itself (outbox): committed together or not at all.
+ * 2. The dispatcher takes undispatched rows (FOR UPDATE SKIP LOCKED, so several instances never
+ *    take the same row) and, in the same transaction, enqueues one pg-boss job per delivery.
+ *    It runs on start, after every write request (notify) and on a short sweep interval.
+ * 3. A pg-boss worker makes one attempt per job and, in one transaction, records the attempt and
+ *    either finishes the delivery or enqueues the next attempt with `startAfter`. A worker that
+ *    dies mid-attempt leaves an active job that pg-boss expires and retries.
+ * So at every moment a pending delivery is either an undispatched row or a queued/active job,
+ * both durable: at-least-once, with the delivery id (`webhook-id`) stable across retries.
+ */
+import { CompiledQuery, sql, type Transaction } from 'kysely';
+import { PgBoss } from 'pg-boss';
 import type { ServerDeps } from '../context';
+import type { Database } from '../db/schema';
+import { DISABLE_AFTER_MS, nextDelayMs, parseRetryAfter } from './retry-schedule';
+import { deliveryHeaders } from './signature';
+import { assertDeliverableUrl, UrlPolicyError } from './url-policy';
+
+export const DELIVERY_QUEUE = 'webhook-delivery';
 
 export interface WebhookDelivery {
   /** Call after a transaction that recorded events committed. */
@@ -7,6 +29,203 @@ export interface WebhookDelivery {
   stop(): Promise<void>;
 }
 
-export async function startWebhookDelivery(_deps: ServerDeps): Promise<WebhookDelivery> {
-  return { notify: () => undefined, stop: async () => undefined };
+export interface DeliveryOptions {
+  /** Multiplies the retry schedule and the disable threshold (tests use e.g. 0.001). */
+  scheduleScale?: number;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  /** How often to look for deliveries written by other processes. */
+  sweepIntervalMs?: number;
+  /** Seconds after which pg-boss retries a job whose worker vanished. */
+  jobExpireSeconds?: number;
+}
+
+/** pg-boss's database interface over a Kysely transaction, for enqueueing inside it. */
+function inTransaction(trx: Transaction<Database>) {
+  return {
+    executeSql: async (text: string, values?: unknown[]) => {
+      const result = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows as any[] };
+    },
+  };
+}
+
+interface AttemptOutcome {
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  retryAfterMs?: number;
+}
+
+async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<AttemptOutcome> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    await assertDeliverableUrl(url, { allowPrivate });
+    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => undefined);
+    const ok = res.status >= 200 && res.status < 300;
+    const error = ok ? null : res.status >= 300 && res.status < 400 ? `redirect to ${res.headers.get('location') ?? '?'} not followed` : `HTTP ${res.status}`;
+    const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined;
+    return { status: res.status, error, latencyMs: latency(), retryAfterMs };
+  } catch (error) {
+    const message =
+      error instanceof UrlPolicyError
+        ? `refused: ${error.message}`
+        : (error as Error).name === 'TimeoutError'
+          ? `timed out after ${timeoutMs} ms`
+          : `${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`;
+    return { status: null, error: message, latencyMs: latency() };
+  }
+}
+
+export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOptions = {}): Promise<WebhookDelivery> {
+  const { db } = deps.database;
+  const log = deps.logger.child({ component: 'webhooks' });
+  const scale = options.scheduleScale ?? deps.config.webhookScheduleScale ?? 1;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const allowPrivate = deps.config.devTools;
+
+  const boss = new PgBoss({
+    db: { executeSql: deps.database.executeSql as (text: string, values?: unknown[]) => Promise<{ rows: any[] }> },
+    schema: 'pgboss',
+    schedule: false,
+    supervise: true,
+  });
+  boss.on('error', (error: Error) => log.error({ err: error }, 'job queue error'));
+  await boss.start();
+  await boss.createQueue(DELIVERY_QUEUE, {
+    retryLimit: 5,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: options.jobExpireSeconds ?? Math.ceil(timeoutMs / 1000) * 2 + 30,
+  });
+
+  async function attempt(deliveryId: string): Promise<void> {
+    const row = await db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .select(['d.id', 'd.status', 'd.attempt_count', 'w.id as webhook_id', 'w.url', 'w.secret', 'w.status as webhook_status', 'e.type', 'e.payload'])
+      .where('d.id', '=', deliveryId)
+      .executeTakeFirst();
+    // Gone (410, unsubscribed), finished, or its subscription disabled: nothing to do.
+    if (!row || row.status !== 'pending' || row.webhook_status !== 'active') return;
+
+    const attemptedAt = new Date();
+    const outcome = await post(row.url, deliveryHeaders(row.secret, row.id, row.type, row.payload), row.payload, timeoutMs, allowPrivate);
+    const attempts = row.attempt_count + 1;
+    log.debug({ delivery: row.id, status: outcome.status, error: outcome.error, attempts }, 'webhook attempt');
+
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('webhook_delivery_attempts')
+        .values({ delivery_id: row.id, attempted_at: attemptedAt, response_status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error })
+        .execute();
+      if (outcome.error === null) {
+        await trx.updateTable('webhook_deliveries').set({ status: 'succeeded', attempt_count: attempts, next_attempt_at: null, updated_at: sql`now()` }).where('id', '=', row.id).execute();
+        await trx.updateTable('webhooks').set({ last_success_at: sql`now()`, failing_since: null }).where('id', '=', row.webhook_id).execute();
+        return;
+      }
+      if (outcome.status === 410) {
+        // The receiver says the subscription is gone (Zapier does this for a turned-off Zap).
+        await trx.deleteFrom('webhooks').where('id', '=', row.webhook_id).execute();
+        log.info({ webhook: row.webhook_id }, 'receiver answered 410 Gone: subscription removed');
+        return;
+      }
+      const webhook = await trx
+        .updateTable('webhooks')
+        .set({ failing_since: sql`coalesce(failing_since, now())` })
+        .where('id', '=', row.webhook_id)
+        .returning(['failing_since'])
+        .executeTakeFirstOrThrow();
+      const delay = nextDelayMs(attempts, outcome.retryAfterMs, scale);
+      if (delay === undefined) {
+        await trx.updateTable('webhook_deliveries').set({ status: 'failed', attempt_count: attempts, next_attempt_at: null, updated_at: sql`now()` }).where('id', '=', row.id).execute();
+        const failingFor = Date.now() - (webhook.failing_since?.getTime() ?? Date.now());
+        if (failingFor >= DISABLE_AFTER_MS * scale) {
+          await trx
+            .updateTable('webhooks')
+            .set({ status: 'disabled', disabled_reason: `no successful delivery since ${webhook.failing_since!.toISOString()}; last error: ${outcome.error}` })
+            .where('id', '=', row.webhook_id)
+            .execute();
+          log.warn({ webhook: row.webhook_id }, 'webhook disabled after failing for days');
+        }
+        return;
+      }
+      const nextAt = new Date(Date.now() + delay);
+      await trx.updateTable('webhook_deliveries').set({ attempt_count: attempts, next_attempt_at: nextAt, updated_at: sql`now()` }).where('id', '=', row.id).execute();
+      await boss.send(DELIVERY_QUEUE, { deliveryId: row.id }, { startAfter: nextAt, db: inTransaction(trx) });
+    });
+  }
+
+  const workerId = await boss.work<{ deliveryId: string }>(
+    DELIVERY_QUEUE,
+    { batchSize: 1, localConcurrency: 8, pollingIntervalSeconds: 0.5 },
+    async ([job]) => attempt(job!.data.deliveryId),
+  );
+
+  /** Moves undispatched outbox rows into the queue; returns how many it moved. */
+  async function dispatchOnce(): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'next_attempt_at'])
+        .where('dispatched', '=', false)
+        .where('status', '=', 'pending')
+        .orderBy('created_at')
+        .limit(200)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return 0;
+      await trx.updateTable('webhook_deliveries').set({ dispatched: true }).where('id', 'in', due.map((d) => d.id)).execute();
+      await boss.insert(
+        DELIVERY_QUEUE,
+        due.map((d) => ({ data: { deliveryId: d.id }, startAfter: d.next_attempt_at ?? undefined })),
+        { db: inTransaction(trx) },
+      );
+      return due.length;
+    });
+  }
+
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  const dispatch = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          while ((await dispatchOnce()) === 200) {
+            // a full batch: more may be waiting
+          }
+        } while (again && !stopped);
+        boss.notifyWorker(workerId);
+      } catch (error) {
+        if (!stopped) log.error({ err: error }, 'webhook dispatch failed; the sweep will retry');
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+
+  dispatch();
+  const sweep = setInterval(dispatch, options.sweepIntervalMs ?? 1000);
+  sweep.unref();
+
+  return {
+    notify: dispatch,
+    async stop() {
+      stopped = true;
+      clearInterval(sweep);
+      await running;
+      await boss.stop({ graceful: true, timeout: 5000 });
+    },
+  };
 }

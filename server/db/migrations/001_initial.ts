@@ -159,7 +159,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       id text primary key,
       clinic_id uuid not null references clinics(id) on delete cascade,
       type text not null,
-      payload jsonb not null,
+      -- text, not jsonb: the delivery body is sent byte for byte as it was built
+      payload text not null,
       created_at timestamptz not null default now()
     );
     create index webhook_events_clinic on webhook_events (clinic_id, created_at desc);
