@@ -7,6 +7,7 @@ import { registerAvailabilityRoutes } from './availability';
 import { registerAppointmentRoutes } from './appointments';
 import { registerCampaignRoutes } from './campaigns';
 import { registerWebhookRoutes } from './webhooks';
+import { registerWebhookDeliveryRoutes } from './webhook-deliveries';
 
 export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
   registerMeRoutes(app, deps);
@@ -15,4 +16,5 @@ export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
   registerAppointmentRoutes(app, deps);
   registerCampaignRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  registerWebhookDeliveryRoutes(app, deps);
 }

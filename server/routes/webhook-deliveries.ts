@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { PaginationQuery, WebhookDelivery, listOf } from '../../contract';
+import type { ApiApp } from '../app';
+import type { ServerDeps } from '../context';
+import { apiRoute, json } from '../http/route';
+import { listDeliveries, redeliver } from '../services/webhook-deliveries';
+
+const tags = ['Webhooks'];
+const DeliveryList = listOf(WebhookDelivery, 'WebhookDeliveryList');
+
+const list = apiRoute({
+  method: 'get',
+  path: '/api/v1/webhooks/{id}/deliveries',
+  tags,
+  operationId: 'listWebhookDeliveries',
+  summary: "A subscription's deliveries, each with every attempt",
+  description: 'Newest first. Each attempt records its time, the response status (null when no response), latency and error.',
+  scope: 'webhooks:write',
+  request: { params: z.object({ id: z.uuid() }), query: PaginationQuery },
+  responses: { 200: json(DeliveryList, 'A page of deliveries') },
+  errors: [404],
+});
+
+const retry = apiRoute({
+  method: 'post',
+  path: '/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+  tags,
+  operationId: 'redeliverWebhook',
+  summary: 'Send a delivery again now',
+  description: 'Queues one more attempt of the same delivery: same webhook-id and body, fresh timestamp and signature.',
+  scope: 'webhooks:write',
+  request: { params: z.object({ id: z.uuid(), delivery_id: z.string().regex(/^msg_[0-9a-f]{32}$/) }) },
+  responses: { 202: json(WebhookDelivery, 'The delivery, queued') },
+  errors: [404],
+});
+
+export function registerWebhookDeliveryRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+  app.openapi(list, async (c) => {
+    const { clinicId, keyId } = c.var.auth;
+    return c.json(await listDeliveries(db, { clinicId, keyId }, c.req.valid('param').id, c.req.valid('query')), 200);
+  });
+  app.openapi(retry, async (c) => {
+    const { clinicId, keyId } = c.var.auth;
+    const { id, delivery_id } = c.req.valid('param');
+    return c.json(await redeliver(db, { clinicId, keyId }, id, delivery_id), 202);
+  });
+}

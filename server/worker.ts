@@ -1,0 +1,32 @@
+/**
+ * `npm run worker`: webhook delivery in a process of its own, next to API servers started with
+ * QB_WORKER=off. PostgreSQL only: an embedded database belongs to one process.
+ */
+import pino from 'pino';
+import { loadConfig } from './config';
+import { connectDatabase } from './db/connect';
+import { startWebhookDelivery } from './webhooks/delivery';
+
+async function main() {
+  const config = loadConfig();
+  if (!config.databaseUrl) {
+    console.error('npm run worker needs DATABASE_URL (PostgreSQL). The embedded database belongs to the server process, which delivers webhooks itself unless QB_WORKER=off.');
+    process.exit(2);
+  }
+  const logger = pino({ level: config.logLevel });
+  const database = await connectDatabase({ databaseUrl: config.databaseUrl });
+  const delivery = await startWebhookDelivery({ database, config, logger, notifyEvents: () => undefined });
+  logger.info('webhook worker started');
+  const stop = async () => {
+    await delivery.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error) => {
+  console.error(`Could not start the worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
