@@ -18,7 +18,17 @@ export interface ServerConfig {
   runWorker: boolean;
   logLevel: string;
   /** Multiplies the webhook retry schedule; 1 in real use, small in tests. */
-  webhookScheduleScale?: number;
+  webhookScheduleScale: number;
+  /** Seconds before a delivery job whose worker vanished (crash) is retried. */
+  webhookJobExpireSeconds: number;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -37,5 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    // Testing knobs (README, Configuration): compress retries, recover crashed jobs sooner.
+    webhookScheduleScale: positiveNumber(env, 'QB_WEBHOOK_SCHEDULE_SCALE', 1),
+    webhookJobExpireSeconds: positiveNumber(env, 'QB_WEBHOOK_JOB_EXPIRE_SECONDS', 60),
   };
 }

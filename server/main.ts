@@ -6,18 +6,24 @@ async function main() {
   const running = await startServer();
   const { config } = running.deps;
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : config.dataDir === 'memory' ? 'embedded database in memory' : `embedded database in ${config.dataDir}`;
-  console.log(`QualifyBase reference server listening on ${running.url} (${where}, ready in ${Date.now() - started} ms)`);
-  console.log(`  API:      ${running.url}/api/v1   OpenAPI: ${running.url}/api/v1/openapi.json`);
-  if (config.devTools) console.log(`  Dev tools on: POST ${running.url}/dev/clinics (set NODE_ENV=production to turn them off)`);
+  const lines = [
+    `QualifyBase reference server listening on ${running.url} (${where}, ready in ${Date.now() - started} ms)`,
+    `  API:      ${running.url}/api/v1   OpenAPI: ${running.url}/api/v1/openapi.json`,
+  ];
+  if (config.devTools) lines.push(`  Dev tools on: POST ${running.url}/dev/clinics (set NODE_ENV=production to turn them off)`);
   if (running.demo) {
     const { clinic, email, password } = running.demo;
-    console.log('');
-    console.log(`First start: created the demo clinic "${clinic.clinic.name}". These are shown once; keep them.`);
-    console.log(`  API key:          ${clinic.api_key}`);
-    console.log(`  Dashboard login:  ${email} / ${password}   (${running.url}/dashboard)`);
-    console.log(`  Try it:           export QB_HOST=${running.url} QB_KEY=${clinic.api_key}`);
-    console.log(`                    curl -s "$QB_HOST/api/v1/me" -H "Authorization: Bearer $QB_KEY"`);
+    lines.push(
+      '',
+      `First start: created the demo clinic "${clinic.clinic.name}". These are shown once; keep them.`,
+      `  API key:          ${clinic.api_key}`,
+      `  Dashboard login:  ${email} / ${password}   (${running.url}/dashboard)`,
+      `  Try it:           export QB_HOST=${running.url} QB_KEY=${clinic.api_key}`,
+      `                    curl -s "$QB_HOST/api/v1/me" -H "Authorization: Bearer $QB_KEY"`,
+    );
   }
+  // One write, so whoever reads the banner sees all of it at once.
+  console.log(lines.join('\n'));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -36,8 +36,6 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   /** How often to look for deliveries written by other processes. */
   sweepIntervalMs?: number;
-  /** Seconds after which pg-boss retries a job whose worker vanished. */
-  jobExpireSeconds?: number;
 }
 
 /** pg-boss's database interface over a Kysely transaction, for enqueueing inside it. */
@@ -82,7 +80,8 @@ async function post(url: string, headers: Record<string, string>, body: string, 
 export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOptions = {}): Promise<WebhookDelivery> {
   const { db } = deps.database;
   const log = deps.logger.child({ component: 'webhooks' });
-  const scale = options.scheduleScale ?? deps.config.webhookScheduleScale ?? 1;
+  const scale = options.scheduleScale ?? deps.config.webhookScheduleScale;
+  const expireSeconds = Math.max(1, Math.round(deps.config.webhookJobExpireSeconds));
   const timeoutMs = options.timeoutMs ?? 15_000;
   const allowPrivate = deps.config.devTools;
 
@@ -91,6 +90,8 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     schema: 'pgboss',
     schedule: false,
     supervise: true,
+    // Expired (crashed) jobs are found by the supervisor: look as often as they can expire.
+    superviseIntervalSeconds: Math.min(60, expireSeconds),
   });
   boss.on('error', (error: Error) => log.error({ err: error }, 'job queue error'));
   await boss.start();
@@ -98,7 +99,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     retryLimit: 5,
     retryDelay: 5,
     retryBackoff: true,
-    expireInSeconds: options.jobExpireSeconds ?? Math.ceil(timeoutMs / 1000) * 2 + 30,
+    expireInSeconds: expireSeconds,
   });
 
   async function attempt(deliveryId: string): Promise<void> {
