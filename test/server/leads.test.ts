@@ -1,0 +1,160 @@
+/** Leads: create-or-update, validation, agent routing, filters, pagination, events. */
+import { Lead, LEAD_SOURCES } from '../../contract';
+import { backends } from '../support/databases';
+import { startTestServer, type TestClinic, type TestServer } from '../support/server';
+
+describe.each(backends())('leads on %s', (backend) => {
+  let srv: TestServer;
+  let clinic: TestClinic;
+  let other: TestClinic;
+
+  const outbound = () => clinic.agents.find((a) => a.direction === 'outbound')!;
+  const inbound = () => clinic.agents.find((a) => a.direction === 'inbound')!;
+  const events = async (type: string) =>
+    srv.running.deps.database.db.selectFrom('webhook_events').selectAll().where('clinic_id', '=', clinic.clinic.id).where('type', '=', type).execute();
+
+  beforeAll(async () => {
+    srv = await startTestServer(backend);
+    clinic = await srv.clinic('Lead Clinic');
+    other = await srv.clinic('Other Clinic');
+  });
+  afterAll(() => srv.close());
+
+  it('creates a lead with the seed example body (201) and echoes the saved row', async () => {
+    const body = {
+      full_name: 'Alex Smith',
+      phone: '+14155551212',
+      email: 'alex@example.com',
+      treatment_interest: 'implants',
+      country: 'US',
+      city: 'San Francisco',
+      source: 'paid_ads',
+      agent_id: outbound().id,
+      external_source: 'make_facebook_lead_ads',
+      external_id: 'fb_lead_987654321',
+    };
+    const res = await clinic.api.post('/api/v1/leads', body);
+    expect(res.status).toBe(201);
+    const lead = Lead.parse(res.body);
+    expect(lead).toMatchObject({ ...body, status: 'new', notes: null, external_metadata: null });
+    expect((await clinic.api.get(`/api/v1/leads/${lead.id}`)).body).toEqual(res.body);
+  });
+
+  it('updates the same lead on the same external_source + external_id (200), without duplicates', async () => {
+    const first = await clinic.api.post('/api/v1/leads', { email: 'idem@example.com', external_source: 'crm', external_id: '42', city: 'Boston' });
+    expect(first.status).toBe(201);
+    const again = await clinic.api.post('/api/v1/leads', {
+      email: 'idem@example.com',
+      external_source: 'crm',
+      external_id: '42',
+      notes: 'called back',
+      external_metadata: { stage: 'warm', score: 7 },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body).toMatchObject({ notes: 'called back', city: 'Boston', external_metadata: { stage: 'warm', score: 7 } });
+    const list = await clinic.api.get('/api/v1/leads?external_source=crm&external_id=42');
+    expect(list.body.meta.total).toBe(1);
+    // The same pair in another clinic is another lead.
+    const elsewhere = await other.api.post('/api/v1/leads', { email: 'idem@example.com', external_source: 'crm', external_id: '42' });
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.body.id).not.toBe(first.body.id);
+  });
+
+  it('records lead.created and lead.updated events in the same transaction', async () => {
+    const res = await clinic.api.post('/api/v1/leads', { phone: '+14155550001', external_source: 'evt', external_id: '1' });
+    await clinic.api.post('/api/v1/leads', { phone: '+14155550001', external_source: 'evt', external_id: '1', city: 'Austin' });
+    const created = (await events('lead.created')).filter((e) => JSON.parse(e.payload).data.lead.id === res.body.id);
+    const updated = (await events('lead.updated')).filter((e) => JSON.parse(e.payload).data.lead.id === res.body.id);
+    expect(created).toHaveLength(1);
+    expect(updated).toHaveLength(1);
+    expect(JSON.parse(updated[0]!.payload).data.lead.city).toBe('Austin');
+  });
+
+  it.each([
+    ['neither phone nor email', { full_name: 'Nobody' }, 'phone'],
+    ['a phone that is not E.164', { phone: '415-555-1212' }, 'phone'],
+    ['a bad email', { email: 'not-an-email' }, 'email'],
+    ['an undocumented source', { email: 'a@b.co', source: 'radio' }, 'source'],
+    ['external_id without external_source', { email: 'a@b.co', external_id: 'x' }, 'external_id'],
+    ['an unknown field', { email: 'a@b.co', favourite_colour: 'blue' }, ''],
+    ['external_metadata over 4 KB', { email: 'a@b.co', external_metadata: { blob: 'x'.repeat(5000) } }, 'external_metadata'],
+    ['a non-UUID agent_id', { email: 'a@b.co', agent_id: 'agent-1' }, 'agent_id'],
+  ])('refuses %s with 400 invalid_input and writes nothing', async (_name, body, path) => {
+    const before = (await clinic.api.get('/api/v1/leads')).body.meta.total;
+    const res = await clinic.api.post('/api/v1/leads', body);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('invalid_input');
+    expect(res.body.details.map((d: { path: string }) => d.path)).toContain(path);
+    expect((await clinic.api.get('/api/v1/leads')).body.meta.total).toBe(before);
+  });
+
+  it('accepts every documented source', async () => {
+    for (const source of LEAD_SOURCES) {
+      expect((await clinic.api.post('/api/v1/leads', { email: `${source}@example.com`, source })).status).toBe(201);
+    }
+  });
+
+  it('accepts only an outbound agent of the same clinic as agent_id', async () => {
+    const inboundRes = await clinic.api.post('/api/v1/leads', { email: 'in@example.com', agent_id: inbound().id });
+    expect(inboundRes.status).toBe(400);
+    expect(inboundRes.body).toMatchObject({ code: 'invalid_input', error: expect.stringMatching(/outbound/) });
+    const foreign = other.agents.find((a) => a.direction === 'outbound')!;
+    const foreignRes = await clinic.api.post('/api/v1/leads', { email: 'foreign@example.com', agent_id: foreign.id });
+    expect(foreignRes.status).toBe(400);
+    expect(foreignRes.body.code).toBe('invalid_input');
+    const ok = await clinic.api.post('/api/v1/leads', { email: 'routed@example.com', agent_id: outbound().id });
+    expect(ok.status).toBe(201);
+    expect(ok.body.agent_id).toBe(outbound().id);
+  });
+
+  it('filters by search, status, source, agent, email and phone, newest first', async () => {
+    const tag = `Zed${Date.now()}`;
+    const a = await clinic.api.post('/api/v1/leads', { full_name: `${tag} One`, email: `${tag.toLowerCase()}1@example.com`, source: 'referral' });
+    const b = await clinic.api.post('/api/v1/leads', { full_name: `${tag} Two`, phone: '+14155559999', source: 'tiktok', agent_id: outbound().id });
+    const byName = await clinic.api.get(`/api/v1/leads?search=${tag}`);
+    expect(byName.body.data.map((l: Lead) => l.id)).toEqual([b.body.id, a.body.id]);
+    expect((await clinic.api.get(`/api/v1/leads?search=${tag}&source=tiktok`)).body.data.map((l: Lead) => l.id)).toEqual([b.body.id]);
+    expect((await clinic.api.get(`/api/v1/leads?search=${tag}&agent_id=${outbound().id}`)).body.data.map((l: Lead) => l.id)).toEqual([b.body.id]);
+    expect((await clinic.api.get(`/api/v1/leads?email=${tag.toUpperCase()}1@EXAMPLE.COM`)).body.data.map((l: Lead) => l.id)).toEqual([a.body.id]);
+    expect((await clinic.api.get('/api/v1/leads?search=%2B14155559999')).body.data[0].id).toBe(b.body.id);
+    expect((await clinic.api.get('/api/v1/leads?search=%25')).status).toBe(200); // LIKE wildcards are literal
+    await clinic.api.patch(`/api/v1/leads/${a.body.id}`, { status: 'qualified' });
+    expect((await clinic.api.get(`/api/v1/leads?search=${tag}&status=qualified`)).body.data.map((l: Lead) => l.id)).toEqual([a.body.id]);
+    expect((await clinic.api.get('/api/v1/leads?status=hot')).status).toBe(400);
+  });
+
+  it('paginates with page and per_page (max 100)', async () => {
+    const all = await clinic.api.get('/api/v1/leads?per_page=100');
+    const total = all.body.meta.total;
+    expect(total).toBeGreaterThan(10);
+    const page2 = await clinic.api.get('/api/v1/leads?page=2&per_page=5');
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 5, total });
+    expect(page2.body.data.map((l: Lead) => l.id)).toEqual(all.body.data.slice(5, 10).map((l: Lead) => l.id));
+    expect((await clinic.api.get('/api/v1/leads?per_page=101')).status).toBe(400);
+    expect((await clinic.api.get('/api/v1/leads?page=0')).status).toBe(400);
+    expect((await clinic.api.get('/api/v1/leads')).body.meta.per_page).toBe(25);
+  });
+
+  it('PATCHes fields and clears with null, but never leaves a lead without phone and email', async () => {
+    const lead = await clinic.api.post('/api/v1/leads', { email: 'patch@example.com', phone: '+14155550002', city: 'Reno' });
+    const res = await clinic.api.patch(`/api/v1/leads/${lead.body.id}`, { city: null, notes: 'n' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ city: null, notes: 'n', email: 'patch@example.com' });
+    expect(Date.parse(res.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(lead.body.updated_at));
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.body.id}`, { email: null })).status).toBe(200);
+    const both = await clinic.api.patch(`/api/v1/leads/${lead.body.id}`, { phone: null });
+    expect(both.status).toBe(400);
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.body.id}`, {})).status).toBe(400);
+  });
+
+  it("answers 404 for another clinic's lead, and for unknown ids", async () => {
+    const theirs = await other.api.post('/api/v1/leads', { email: 'theirs@example.com' });
+    expect((await clinic.api.get(`/api/v1/leads/${theirs.body.id}`)).status).toBe(404);
+    const patch = await clinic.api.patch(`/api/v1/leads/${theirs.body.id}`, { city: 'Hacked' });
+    expect(patch.status).toBe(404);
+    expect(patch.body.code).toBe('not_found');
+    expect((await other.api.get(`/api/v1/leads/${theirs.body.id}`)).body.city).toBeNull();
+    expect((await clinic.api.get('/api/v1/leads/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+});
