@@ -70,14 +70,15 @@ export async function findAvailability(
 ): Promise<Slot[]> {
   const calendar = await loadCalendar(db, clinicId);
   const requestedFrom = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
-  const to = query.to ? parseBoundary(query.to, calendar.timeZone) : requestedFrom + DEFAULT_RANGE_DAYS * DAY_MS;
+  // `from` is a lower bound: a past day means "from now on", and the default window follows it.
+  const to = query.to ? parseBoundary(query.to, calendar.timeZone) : Math.max(requestedFrom, now) + DEFAULT_RANGE_DAYS * DAY_MS;
   if (!(to > requestedFrom)) {
     throw invalidInput('to must be after from', [{ path: 'to', message: 'must be after from' }]);
   }
-  if (to - requestedFrom > MAX_RANGE_DAYS * DAY_MS) {
+  const from = Math.max(requestedFrom, now);
+  if (to - from > MAX_RANGE_DAYS * DAY_MS) {
     throw invalidInput(`The search range is limited to ${MAX_RANGE_DAYS} days`, [{ path: 'to', message: `at most ${MAX_RANGE_DAYS} days after from` }]);
   }
-  const from = Math.max(requestedFrom, now);
   if (from >= to) return [];
   const busy = await loadBusy(db, clinicId, from, to);
   return findOpenSlots({ ...calendar, busy, from, to, now, preference: query.preference, limit: query.limit }).map((s) => ({
