@@ -149,6 +149,8 @@ export interface WebhookDeliveriesTable {
   next_attempt_at: Timestamp | null;
   /** Handed to the job queue (the outbox row has been picked up). */
   dispatched: Generated<boolean>;
+  /** Bumped whenever a job is queued for this delivery; only the job carrying it may act. */
+  job_seq: Generated<number>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
 }
@@ -187,6 +189,25 @@ export interface UsersTable {
   created_at: DefaultedTimestamp;
 }
 
+/** A signed-in dashboard user. `id` is the SHA-256 of the session cookie's value. */
+export interface DashboardSessionsTable {
+  id: string;
+  user_id: string;
+  /** The synchronizer token every dashboard form of this session must carry. */
+  csrf_token: string;
+  created_at: DefaultedTimestamp;
+  last_seen_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+}
+
+/** Failed dashboard sign-ins, counted per email and per address to slow down guessing. */
+export interface DashboardLoginFailuresTable {
+  id: Generated<string>;
+  email: string;
+  ip: string;
+  attempted_at: DefaultedTimestamp;
+}
+
 export interface Database {
   clinics: ClinicsTable;
   opening_hours: OpeningHoursTable;
@@ -203,6 +224,8 @@ export interface Database {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   rate_limits: RateLimitsTable;
   users: UsersTable;
+  dashboard_sessions: DashboardSessionsTable;
+  dashboard_login_failures: DashboardLoginFailuresTable;
 }
 
 export type ClinicRow = Selectable<ClinicsTable>;

@@ -27,7 +27,8 @@ const retry = apiRoute({
   tags,
   operationId: 'redeliverWebhook',
   summary: 'Send a delivery again now',
-  description: 'Queues one more attempt of the same delivery: same webhook-id and body, fresh timestamp and signature.',
+  description:
+    'Queues one more attempt of the same delivery now: same webhook-id and body, fresh timestamp and signature. Its retry schedule starts over, replacing any retry still scheduled. A subscription that was disabled after failing for days is re-enabled.',
   scope: 'webhooks:write',
   request: { params: z.object({ id: z.uuid(), delivery_id: z.string().regex(/^msg_[0-9a-f]{32}$/) }) },
   responses: { 202: json(WebhookDelivery, 'The delivery, queued') },

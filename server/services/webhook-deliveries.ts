@@ -60,18 +60,29 @@ export async function listDeliveries(db: Kysely<Database>, viewer: WebhookViewer
 
 /**
  * One more attempt of the same delivery (same id, same body, fresh signature), now. It goes back
- * through the outbox, so whichever process delivers webhooks picks it up.
+ * through the outbox, so whichever process delivers webhooks picks it up; the job it gets
+ * supersedes any retry still scheduled, so the delivery keeps a single retry schedule (restarted).
+ * A redelivery is the owner saying the endpoint works again: a disabled subscription is
+ * re-enabled, and its "failing since" clock restarts.
  */
 export async function redeliver(db: Kysely<Database>, viewer: WebhookViewer, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
   await assertVisible(db, viewer, webhookId);
-  const updated = await db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'pending', dispatched: false, next_attempt_at: sql`now()`, updated_at: sql`now()` })
-    .where('id', '=', deliveryId)
-    .where('webhook_id', '=', webhookId)
-    .returning('id')
-    .executeTakeFirst();
-  if (!updated) throw notFound('Delivery');
+  await db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', attempt_count: 0, dispatched: false, next_attempt_at: sql`now()`, updated_at: sql`now()` })
+      .where('id', '=', deliveryId)
+      .where('webhook_id', '=', webhookId)
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) throw notFound('Delivery');
+    await trx
+      .updateTable('webhooks')
+      .set({ status: 'active', disabled_reason: null, failing_since: null })
+      .where('id', '=', webhookId)
+      .where('status', '=', 'disabled')
+      .execute();
+  });
   const rows = await db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_events as e', 'e.id', 'd.event_id')

@@ -12,6 +12,17 @@
  *    dies mid-attempt leaves an active job that pg-boss expires and retries.
  * So at every moment a pending delivery is either an undispatched row or a queued/active job,
  * both durable: at-least-once, with the delivery id (`webhook-id`) stable across retries.
+ *
+ * Why this shape rather than `boss.send` inside recordEvent: the outbox row is plain SQL in the
+ * caller's transaction, so services need no queue handle and an API server without a worker
+ * (QB_WORKER=off) still records everything; the worker process, wherever it runs, fans it out.
+ *
+ * Two safety nets make the queue's own bookkeeping non-critical:
+ * - Every job carries the delivery's `job_seq`, bumped whenever a job is queued for it; a job
+ *   whose number is stale does nothing. A redelivery therefore replaces the pending retry
+ *   instead of starting a second retry chain beside it.
+ * - A pending delivery that is overdue by `staleAfterMs` (its job was lost: pg-boss gave up
+ *   after repeated crashes, or someone purged the queue) is queued again by the sweep.
  */
 import { CompiledQuery, sql, type Transaction } from 'kysely';
 import { PgBoss } from 'pg-boss';
@@ -36,6 +47,14 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   /** How often to look for deliveries written by other processes. */
   sweepIntervalMs?: number;
+  /** A pending delivery this long overdue is queued again (default: 5 job-expiry periods). */
+  staleAfterMs?: number;
+}
+
+interface DeliveryJob {
+  deliveryId: string;
+  /** The delivery's job_seq when this job was queued (absent in jobs queued before it existed). */
+  seq?: number;
 }
 
 /** pg-boss's database interface over a Kysely transaction, for enqueueing inside it. */
@@ -84,6 +103,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const expireSeconds = Math.max(1, Math.round(deps.config.webhookJobExpireSeconds));
   const timeoutMs = options.timeoutMs ?? 15_000;
   const allowPrivate = deps.config.devTools;
+  const staleAfterMs = options.staleAfterMs ?? 5 * expireSeconds * 1000;
 
   const boss = new PgBoss({
     db: { executeSql: deps.database.executeSql as (text: string, values?: unknown[]) => Promise<{ rows: any[] }> },
@@ -102,27 +122,52 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     expireInSeconds: expireSeconds,
   });
 
-  async function attempt(deliveryId: string): Promise<void> {
+  /** Marks a subscription's unfinished deliveries failed: nothing will send them any more. */
+  async function failPending(trx: Transaction<Database>, webhookId: string): Promise<void> {
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', next_attempt_at: null, updated_at: sql`now()` })
+      .where('webhook_id', '=', webhookId)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
+  async function attempt({ deliveryId, seq = 0 }: DeliveryJob): Promise<void> {
     const row = await db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
       .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-      .select(['d.id', 'd.status', 'd.attempt_count', 'w.id as webhook_id', 'w.url', 'w.secret', 'w.status as webhook_status', 'e.type', 'e.payload'])
+      .select(['d.id', 'd.status', 'd.attempt_count', 'd.job_seq', 'w.id as webhook_id', 'w.url', 'w.secret', 'w.status as webhook_status', 'e.type', 'e.payload'])
       .where('d.id', '=', deliveryId)
       .executeTakeFirst();
-    // Gone (410, unsubscribed), finished, or its subscription disabled: nothing to do.
-    if (!row || row.status !== 'pending' || row.webhook_status !== 'active') return;
+    // Gone (410, unsubscribed), finished, or superseded by a newer job (redelivery, requeue).
+    if (!row || row.status !== 'pending' || row.job_seq !== seq) return;
+    if (row.webhook_status !== 'active') {
+      // Disabled meanwhile: this delivery will not be sent (a redelivery re-enables and resends).
+      await db.transaction().execute((trx) => failPending(trx, row.webhook_id));
+      return;
+    }
 
     const attemptedAt = new Date();
     const outcome = await post(row.url, deliveryHeaders(row.secret, row.id, row.type, row.payload), row.payload, timeoutMs, allowPrivate);
-    const attempts = row.attempt_count + 1;
-    log.debug({ delivery: row.id, status: outcome.status, error: outcome.error, attempts }, 'webhook attempt');
+    log.debug({ delivery: row.id, status: outcome.status, error: outcome.error }, 'webhook attempt');
 
     await db.transaction().execute(async (trx) => {
+      // Locked, so a concurrent redelivery or requeue is either before or after this decision.
+      const current = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'attempt_count', 'job_seq'])
+        .where('id', '=', row.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) return; // the subscription was deleted while the request was in flight
       await trx
         .insertInto('webhook_delivery_attempts')
         .values({ delivery_id: row.id, attempted_at: attemptedAt, response_status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error })
         .execute();
+      // A newer job owns the delivery now: it decides what happens next.
+      if (current.status !== 'pending' || current.job_seq !== seq) return;
+      const attempts = current.attempt_count + 1;
       if (outcome.error === null) {
         await trx.updateTable('webhook_deliveries').set({ status: 'succeeded', attempt_count: attempts, next_attempt_at: null, updated_at: sql`now()` }).where('id', '=', row.id).execute();
         await trx.updateTable('webhooks').set({ last_success_at: sql`now()`, failing_since: null }).where('id', '=', row.webhook_id).execute();
@@ -130,6 +175,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
       }
       if (outcome.status === 410) {
         // The receiver says the subscription is gone (Zapier does this for a turned-off Zap).
+        // Deleting it cascades to its deliveries: none is attempted again.
         await trx.deleteFrom('webhooks').where('id', '=', row.webhook_id).execute();
         log.info({ webhook: row.webhook_id }, 'receiver answered 410 Gone: subscription removed');
         return;
@@ -150,43 +196,59 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
             .set({ status: 'disabled', disabled_reason: `no successful delivery since ${webhook.failing_since!.toISOString()}; last error: ${outcome.error}` })
             .where('id', '=', row.webhook_id)
             .execute();
+          await failPending(trx, row.webhook_id);
           log.warn({ webhook: row.webhook_id }, 'webhook disabled after failing for days');
         }
         return;
       }
       const nextAt = new Date(Date.now() + delay);
-      await trx.updateTable('webhook_deliveries').set({ attempt_count: attempts, next_attempt_at: nextAt, updated_at: sql`now()` }).where('id', '=', row.id).execute();
-      await boss.send(DELIVERY_QUEUE, { deliveryId: row.id }, { startAfter: nextAt, db: inTransaction(trx) });
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ attempt_count: attempts, next_attempt_at: nextAt, job_seq: seq + 1, updated_at: sql`now()` })
+        .where('id', '=', row.id)
+        .execute();
+      await boss.send(DELIVERY_QUEUE, { deliveryId: row.id, seq: seq + 1 } satisfies DeliveryJob, { startAfter: nextAt, db: inTransaction(trx) });
     });
   }
 
-  const workerId = await boss.work<{ deliveryId: string }>(
+  const workerId = await boss.work<DeliveryJob>(
     DELIVERY_QUEUE,
     { batchSize: 1, localConcurrency: 8, pollingIntervalSeconds: 0.5 },
-    async ([job]) => attempt(job!.data.deliveryId),
+    async ([job]) => attempt(job!.data),
   );
 
-  /** Moves undispatched outbox rows into the queue; returns how many it moved. */
+  /**
+   * Moves undispatched outbox rows (new events, redeliveries) into the queue, and queues again
+   * pending deliveries overdue by staleAfterMs (their job was lost); returns how many it moved.
+   */
   async function dispatchOnce(): Promise<number> {
     return db.transaction().execute(async (trx) => {
+      const staleBefore = new Date(Date.now() - staleAfterMs);
       const due = await trx
         .selectFrom('webhook_deliveries')
-        .select(['id', 'next_attempt_at'])
-        .where('dispatched', '=', false)
+        .select('id')
         .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
         .orderBy('created_at')
         .limit(200)
         .forUpdate()
         .skipLocked()
         .execute();
       if (due.length === 0) return 0;
-      await trx.updateTable('webhook_deliveries').set({ dispatched: true }).where('id', 'in', due.map((d) => d.id)).execute();
+      // A new job number supersedes any job already queued; due no earlier than now, so a
+      // requeued delivery is not found overdue again until another staleAfterMs has passed.
+      const queued = await trx
+        .updateTable('webhook_deliveries')
+        .set({ dispatched: true, job_seq: sql`job_seq + 1`, next_attempt_at: sql`greatest(coalesce(next_attempt_at, now()), now())` })
+        .where('id', 'in', due.map((d) => d.id))
+        .returning(['id', 'job_seq', 'next_attempt_at'])
+        .execute();
       await boss.insert(
         DELIVERY_QUEUE,
-        due.map((d) => ({ data: { deliveryId: d.id }, startAfter: d.next_attempt_at ?? undefined })),
+        queued.map((d) => ({ data: { deliveryId: d.id, seq: d.job_seq } satisfies DeliveryJob, startAfter: d.next_attempt_at ?? undefined })),
         { db: inTransaction(trx) },
       );
-      return due.length;
+      return queued.length;
     });
   }
 

@@ -2,63 +2,16 @@
  * Crash safety: the real server process is SIGKILLed while deliveries are pending, restarted on
  * the same data, and every pending event still arrives.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { backends, createPostgresDatabase } from '../support/databases';
+import { kill, startServerProcess, type ServerChild } from '../support/processes';
 import { startReceiver } from '../support/receiver';
 import { apiClient } from '../support/server';
 
-const ROOT = path.join(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** Starts `server/main.ts` as `npm start` would, and waits for it to listen. */
-export async function startServerProcess(env: Record<string, string>): Promise<Child> {
-  const child = spawn(TSX, ['server/main.ts'], {
-    cwd: ROOT,
-    detached: true, // its own process group, so SIGKILL reaches tsx's node child too
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = () => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { process: child, url, output: () => output };
-}
-
-function kill(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) return resolve();
-    child.process.once('exit', () => resolve());
-    try {
-      process.kill(-child.process.pid!, 'SIGKILL');
-    } catch {
-      child.process.kill('SIGKILL'); // the group is gone already; make sure the leader is too
-    }
-  });
-}
-
 describe.each(backends())('crash safety of webhook delivery on %s', (backend) => {
-  const children: Child[] = [];
+  const children: ServerChild[] = [];
   afterAll(async () => {
     for (const c of children) await kill(c);
   });

@@ -174,6 +174,65 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
     expect(r.received[1]!.body).toBe(r.received[0]!.body);
   });
 
+  it('a redelivery replaces the scheduled retry instead of starting a second retry chain', async () => {
+    const r = await receiver();
+    // First attempt: come back in 5 s. The redelivery: come back in 8 s. Then fine.
+    r.script({ status: 503, headers: { 'retry-after': '5' } }, { status: 503, headers: { 'retry-after': '8' } });
+    const sub = await clinic.api.post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
+    await clinic.api.post('/api/v1/leads', { email: 'chain@example.com' });
+    await r.waitFor(1);
+    let delivery: WebhookDelivery | undefined;
+    for (let i = 0; i < 50 && delivery?.next_attempt_at == null; i++) {
+      await sleep(50);
+      delivery = (await clinic.api.get(`/api/v1/webhooks/${sub.body.id}/deliveries`)).body.data[0];
+    }
+    expect(delivery!.attempts).toHaveLength(1);
+    expect((await clinic.api.post(`/api/v1/webhooks/${sub.body.id}/deliveries/${delivery!.id}/redeliver`)).status).toBe(202);
+    await r.waitFor(3, 20_000);
+    // The retry scheduled for +5 s did not fire: the next request is the one 8 s after the redelivery.
+    expect(r.received[2]!.at - r.received[1]!.at).toBeGreaterThanOrEqual(7900);
+    for (let i = 0; i < 50 && delivery?.status !== 'succeeded'; i++) {
+      await sleep(50);
+      delivery = (await clinic.api.get(`/api/v1/webhooks/${sub.body.id}/deliveries`)).body.data[0];
+    }
+    expect(delivery!.attempts.map((a) => a.response_status)).toEqual([503, 503, 200]);
+    await sleep(1000);
+    expect(r.received).toHaveLength(3);
+    expect(new Set(r.received.map((x) => x.headers['webhook-id']))).toEqual(new Set([delivery!.id]));
+  });
+
+  it('queues again a pending delivery whose job was lost', async () => {
+    // Jobs expire after 1 s here, so a delivery 5 s overdue counts as lost.
+    const lossy = await startTestServer(backend, { webhookScheduleScale: 0.001, webhookJobExpireSeconds: 1 });
+    try {
+      const c = await lossy.clinic('Lossy Clinic');
+      const r = await receiver();
+      r.script({ status: 503, headers: { 'retry-after': '1' } });
+      const sub = await c.api.post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
+      await c.api.post('/api/v1/leads', { email: 'lost@example.com' });
+      await r.waitFor(1);
+      let delivery: WebhookDelivery | undefined;
+      for (let i = 0; i < 50 && delivery?.next_attempt_at == null; i++) {
+        await sleep(50);
+        delivery = (await c.api.get(`/api/v1/webhooks/${sub.body.id}/deliveries`)).body.data[0];
+      }
+      // The queue loses the scheduled retry (as after a purge, or pg-boss giving up after crashes).
+      const purged = await lossy.running.deps.database.executeSql("delete from pgboss.job where name = 'webhook-delivery' and state = 'created' returning id");
+      expect(purged.rows.length).toBeGreaterThanOrEqual(1);
+      await r.waitFor(2, 30_000);
+      expect(r.received[1]!.headers['webhook-id']).toBe(delivery!.id);
+      expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(5000); // found overdue, not the lost retry
+      for (let i = 0; i < 50 && delivery?.status !== 'succeeded'; i++) {
+        await sleep(50);
+        delivery = (await c.api.get(`/api/v1/webhooks/${sub.body.id}/deliveries`)).body.data[0];
+      }
+      expect(delivery!.status).toBe('succeeded');
+      expect(delivery!.attempts.map((a) => a.response_status)).toEqual([503, 200]);
+    } finally {
+      await lossy.close();
+    }
+  });
+
   it('stops delivering once the subscription is deleted', async () => {
     const r = await receiver();
     const sub = await clinic.api.post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
@@ -193,7 +252,7 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
     it('gives up after the last retry, marks the delivery failed, and disables an endpoint failing for days', async () => {
       const c = await fast.clinic('Failing Clinic');
       const r = await receiver();
-      r.script(...Array.from({ length: 20 }, () => ({ status: 500 })));
+      r.script(...Array.from({ length: 10 }, () => ({ status: 500 })));
       const sub = await c.api.post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
       await c.api.post('/api/v1/leads', { email: 'giveup@example.com' });
       await r.waitFor(10, 30_000);
@@ -211,6 +270,21 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
       await c.api.post('/api/v1/leads', { email: 'after-disable@example.com' });
       await sleep(800);
       expect(r.received).toHaveLength(10);
+
+      // The owner fixed the endpoint (it now answers 200) and redelivers: the subscription is active again.
+      const res = await c.api.post(`/api/v1/webhooks/${sub.body.id}/deliveries/${delivery!.id}/redeliver`);
+      expect(res.status).toBe(202);
+      await r.waitFor(11);
+      expect(r.received[10]!.headers['webhook-id']).toBe(delivery!.id);
+      let enabled: { status: string; disabled_reason: string | null } | undefined;
+      for (let i = 0; i < 50 && enabled?.status !== 'active'; i++) {
+        enabled = (await c.api.get('/api/v1/webhooks')).body.data.find((w: { id: string }) => w.id === sub.body.id);
+        if (enabled?.status !== 'active') await sleep(50);
+      }
+      expect(enabled).toMatchObject({ status: 'active', disabled_reason: null });
+      await c.api.post('/api/v1/leads', { email: 'after-enable@example.com' });
+      await r.waitFor(12);
+      expect(JSON.parse(r.received[11]!.body).data.lead.email).toBe('after-enable@example.com');
     });
   });
 });

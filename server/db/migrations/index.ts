@@ -5,8 +5,12 @@
 import type { Migration } from 'kysely';
 import * as m001 from './001_initial';
 import * as m002 from './002_webhook_deliveries';
+import * as m003 from './003_dashboard';
+import * as m004 from './004_webhook_delivery_jobs';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_webhook_deliveries': m002,
+  '003_dashboard': m003,
+  '004_webhook_delivery_jobs': m004,
 };
