@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
 import type { AppEnv, ServerDeps } from './context';
+import { createDashboard } from './dashboard';
 import { apiKeyAuth } from './http/auth';
 import { ApiError, errorJson, fromDatabaseError } from './http/errors';
 import { validationHook } from './http/validation';
@@ -53,6 +54,7 @@ export function createApp(deps: ServerDeps) {
   registerApiRoutes(app, deps);
   registerOpenApiDocument(app);
   if (deps.config.devTools) registerDevRoutes(app, deps);
+  app.route('/dashboard', createDashboard(deps));
 
   app.notFound((c) => errorJson(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)));
 

@@ -10,6 +10,7 @@ import { createApp } from './app';
 import { loadConfig, type ServerConfig } from './config';
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
+import { lockDataDir } from './db/data-dir-lock';
 import { createClinic, type NewClinic } from './services/clinics';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
@@ -51,9 +52,17 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredential
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const database =
-    options.database ??
-    (await connectDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+  const usesDataDir = !options.database && !config.databaseUrl && config.dataDir !== 'memory';
+  const unlock = usesDataDir ? lockDataDir(config.dataDir) : () => undefined;
+  let database: DatabaseHandle;
+  try {
+    database =
+      options.database ??
+      (await connectDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 
   const deps: ServerDeps = { database, config, logger, notifyEvents: () => undefined };
   const delivery = config.runWorker ? await startWebhookDelivery(deps) : undefined;
@@ -74,6 +83,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
+      unlock();
     })());
 
   return { url, deps, app, demo, close };

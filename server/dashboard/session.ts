@@ -1,0 +1,137 @@
+/**
+ * Dashboard sign-in and sessions. The cookie carries a random token; the database keeps only its
+ * SHA-256 (so a copy of the table cannot sign anyone in), the user, the session's CSRF token and
+ * its expiry. Failed sign-ins are logged and counted per email and per address.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { hashPassword, verifyPassword } from '../services/users';
+
+/** A session ends after this long without a request... */
+export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
+/** ...and at the latest this long after sign-in. */
+export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
+/** How often last_seen_at / expires_at are pushed forward (keeps writes off every request). */
+const TOUCH_EVERY_MS = 60 * 1000;
+
+/** Failed sign-ins tolerated per window, per email and per client address. */
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const MAX_FAILURES_PER_EMAIL = 5;
+export const MAX_FAILURES_PER_IP = 20;
+
+export interface DashboardSession {
+  /** SHA-256 of the cookie token. */
+  id: string;
+  userId: string;
+  email: string;
+  clinicId: string;
+  clinicName: string;
+  timeZone: string;
+  csrfToken: string;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+const token = () => randomBytes(32).toString('base64url');
+
+export async function createSession(db: Kysely<Database>, userId: string, now = Date.now()): Promise<{ token: string; csrfToken: string }> {
+  const cookieToken = token();
+  const csrfToken = token();
+  await db
+    .insertInto('dashboard_sessions')
+    .values({
+      id: sha256(cookieToken),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: new Date(now),
+      last_seen_at: new Date(now),
+      expires_at: new Date(now + SESSION_IDLE_MS),
+    })
+    .execute();
+  return { token: cookieToken, csrfToken };
+}
+
+/** The live session for a cookie token; an expired one is deleted and not returned. */
+export async function loadSession(db: Kysely<Database>, cookieToken: string, now = Date.now()): Promise<DashboardSession | undefined> {
+  if (!cookieToken || cookieToken.length > 200) return undefined;
+  const id = sha256(cookieToken);
+  const row = await db
+    .selectFrom('dashboard_sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .innerJoin('clinics as c', 'c.id', 'u.clinic_id')
+    .select(['s.id', 's.user_id', 's.csrf_token', 's.created_at', 's.last_seen_at', 's.expires_at', 'u.email', 'u.clinic_id', 'c.name', 'c.timezone'])
+    .where('s.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  if (row.expires_at.getTime() <= now) {
+    await db.deleteFrom('dashboard_sessions').where('id', '=', id).execute();
+    return undefined;
+  }
+  if (now - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
+    const expires = Math.min(now + SESSION_IDLE_MS, row.created_at.getTime() + SESSION_MAX_MS);
+    await db
+      .updateTable('dashboard_sessions')
+      .set({ last_seen_at: new Date(now), expires_at: new Date(expires) })
+      .where('id', '=', id)
+      .execute();
+  }
+  return {
+    id: row.id,
+    userId: row.user_id,
+    email: row.email,
+    clinicId: row.clinic_id,
+    clinicName: row.name,
+    timeZone: row.timezone,
+    csrfToken: row.csrf_token,
+  };
+}
+
+export async function destroySession(db: Kysely<Database>, sessionId: string): Promise<void> {
+  await db.deleteFrom('dashboard_sessions').where('id', '=', sessionId).execute();
+}
+
+/** Housekeeping: expired sessions and old failure records (called on sign-in). */
+async function prune(db: Kysely<Database>, now: number): Promise<void> {
+  await db.deleteFrom('dashboard_sessions').where('expires_at', '<=', new Date(now)).execute();
+  await db.deleteFrom('dashboard_login_failures').where('attempted_at', '<', new Date(now - LOGIN_WINDOW_MS)).execute();
+}
+
+/** A hash to verify against when the email is unknown, so both cases cost one scrypt. */
+let decoyHash: Promise<string> | undefined;
+const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString('hex')));
+
+export type SignInResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+
+/**
+ * Checks an email and password. Unknown email and wrong password take the same time and give the
+ * same answer; too many recent failures for the email or the address refuse without checking.
+ */
+export async function signIn(db: Kysely<Database>, emailInput: string, password: string, ip: string, now = Date.now()): Promise<SignInResult> {
+  const email = emailInput.trim().toLowerCase().slice(0, 254);
+  await prune(db, now);
+  const since = new Date(now - LOGIN_WINDOW_MS);
+  const failures = await db
+    .selectFrom('dashboard_login_failures')
+    .select([
+      sql<number>`count(*) filter (where email = ${email})`.as('by_email'),
+      sql<number>`count(*) filter (where ip = ${ip})`.as('by_ip'),
+      sql<Date | null>`min(attempted_at) filter (where email = ${email} or ip = ${ip})`.as('oldest'),
+    ])
+    .where('attempted_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  if (Number(failures.by_email) >= MAX_FAILURES_PER_EMAIL || Number(failures.by_ip) >= MAX_FAILURES_PER_IP) {
+    const oldest = failures.oldest ? new Date(failures.oldest).getTime() : now;
+    return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((oldest + LOGIN_WINDOW_MS - now) / 1000)) };
+  }
+  const user = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
+  const valid = await verifyPassword(password, user?.password_hash ?? (await decoy()));
+  if (!user || !valid) {
+    await db.insertInto('dashboard_login_failures').values({ email, ip, attempted_at: new Date(now) }).execute();
+    return { ok: false, reason: 'invalid' };
+  }
+  await db.deleteFrom('dashboard_login_failures').where('email', '=', email).execute();
+  return { ok: true, userId: user.id };
+}
