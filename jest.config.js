@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/build/', '<rootDir>/test/reliability/'],
+  // Compiled output (dist/ holds a copy of package.json that tsc emits for the app's version).
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/'],
   transform: {
     '^.+\\.(ts|tsx|js|cjs)$': [
       '@swc/jest',

@@ -1,0 +1,83 @@
+/** Reschedule Appointment: PATCH /appointments/{id}. */
+import { defineCreate, defineInputFields } from 'zapier-platform-core';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+
+import type { Appointment as AppointmentType } from '../contract/resources';
+import { Appointment } from '../contract/resources';
+import { sampleAppointment } from '../contract/samples';
+import { apiRequest, compact, segment } from '../lib/client';
+import { agentIdField, appointmentIdField } from '../lib/fields';
+import { outputFieldsFromSchema } from '../lib/output-fields';
+
+const inputFields = defineInputFields([
+  appointmentIdField,
+  {
+    key: 'scheduled_at',
+    label: 'New Start Time',
+    type: 'datetime',
+    required: false,
+    helpText:
+      'The new start time (map Starts At from the Find Available Slot search). Moving only the start keeps the length. Leave blank to keep the time.',
+  },
+  {
+    key: 'ends_at',
+    label: 'New End Time',
+    type: 'datetime',
+    required: false,
+    helpText: 'The new end time (map Ends At from Find Available Slot). Leave blank to keep the length.',
+  },
+  { key: 'title', label: 'Title', required: false, helpText: 'A new title for the calendar. Leave blank to keep the current one.' },
+  { key: 'notes', label: 'Notes', type: 'text', required: false, helpText: 'New notes. Leave blank to keep the current ones.' },
+  {
+    ...agentIdField,
+    key: 'assigned_to',
+    label: 'Assigned Agent',
+    helpText: 'The agent to assign the appointment to. Leave blank to keep the current assignment.',
+  },
+  {
+    key: 'status',
+    label: 'Status',
+    required: false,
+    choices: [
+      { value: 'confirmed', label: 'Confirmed', sample: 'confirmed' },
+      { value: 'completed', label: 'Completed', sample: 'completed' },
+      { value: 'no_show', label: 'No Show', sample: 'no_show' },
+    ],
+    helpText: 'Mark the appointment completed or a no-show (to cancel it, use the Cancel Appointment action). Leave blank to keep it.',
+  },
+] as const);
+
+type Input = { appointment_id: string; [field: string]: unknown };
+
+const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType> => {
+  const { appointment_id, scheduled_at, ends_at, title, notes, assigned_to, status } = bundle.inputData as Input;
+  const changes = compact({ scheduled_at, ends_at, title, notes, assigned_to, status });
+  if (Object.keys(changes).length === 0) {
+    throw new z.errors.Error(
+      'Nothing to change: fill in a new start time, end time, title, notes, agent or status.',
+      'invalid_input',
+      400,
+    );
+  }
+  return apiRequest<AppointmentType>(z, {
+    method: 'PATCH',
+    path: `/appointments/${segment(appointment_id)}`,
+    body: changes,
+  });
+};
+
+export default defineCreate({
+  key: 'appointment_update',
+  noun: 'Appointment',
+  display: {
+    label: 'Reschedule Appointment',
+    description:
+      "Updates an appointment in QualifyBase: moves it to a new time (checked against the clinic's calendar like a new booking) or changes its title, notes, agent or status.",
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: sampleAppointment,
+    outputFields: outputFieldsFromSchema(Appointment),
+  },
+});

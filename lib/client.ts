@@ -1,0 +1,68 @@
+/** The one API client every operation uses. */
+import type { ZObject } from 'zapier-platform-core';
+
+import { apiUrl } from './config';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Params = Record<string, string | number | undefined | null>;
+
+export interface ApiRequest {
+  method?: Method;
+  path: string;
+  params?: Params;
+  body?: Record<string, unknown>;
+}
+
+/** `{"data": [...], "meta": {"page", "per_page", "total"}}` */
+export interface ListResponse<T> {
+  data: T[];
+  meta: { page: number; per_page: number; total: number };
+}
+
+function definedParams(params: Params | undefined): Record<string, string> | undefined {
+  if (!params) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') out[key] = String(value);
+  }
+  return out;
+}
+
+/** Encodes one path segment (ids come from user input). */
+export function segment(value: unknown): string {
+  return encodeURIComponent(String(value ?? ''));
+}
+
+/**
+ * Sends one request to `${QB_HOST}/api/v1${path}`. Authentication and error mapping happen in the
+ * app's middleware (lib/middleware.ts, lib/errors.ts), so this returns the parsed body of a 2xx
+ * answer, or null for 204.
+ */
+export async function apiRequest<T>(z: ZObject, { method = 'GET', path, params, body }: ApiRequest): Promise<T> {
+  const response = await z.request<T>({
+    url: apiUrl(path),
+    method,
+    params: definedParams(params),
+    ...(body === undefined ? {} : { body }),
+  });
+  if (response.status === 204 || response.content === '') return null as T;
+  return response.data;
+}
+
+/** GET of a list endpoint; returns its `data` array. */
+export async function apiList<T>(z: ZObject, path: string, params?: Params): Promise<T[]> {
+  const page = await apiRequest<ListResponse<T>>(z, { path, params });
+  if (!page || !Array.isArray(page.data)) {
+    throw new z.errors.Error(`QualifyBase returned an unexpected list response for ${path}.`, 'unexpected_response', 502);
+  }
+  return page.data;
+}
+
+/** Drops undefined, null and empty-string values (optional Zap fields left blank). */
+export function compact<T extends Record<string, unknown>>(values: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(values) as [keyof T, T[keyof T]][]) {
+    if (value !== undefined && value !== null && value !== '') out[key] = value;
+  }
+  return out;
+}

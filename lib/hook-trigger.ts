@@ -1,0 +1,116 @@
+/**
+ * The one factory behind every REST-hook trigger: subscribe with POST /webhooks, unsubscribe with
+ * DELETE /webhooks/{id}, verify each delivery's Standard Webhooks signature, and return the
+ * delivered object in the same shape performList returns (the object exactly as the API's GET
+ * returns it).
+ */
+import { defineTrigger } from 'zapier-platform-core';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { z as zod } from 'zod';
+
+import type { EventType } from '../contract/events';
+import type { WebhookCreated } from '../contract/events';
+import { apiList, apiRequest, segment } from './client';
+import { SAMPLE_PAGE_SIZE } from './config';
+import { outputFieldsFromSchema } from './output-fields';
+import { SignatureError, verifyDelivery } from './signature';
+
+/** The events hook triggers exist for, and the key of `data` that carries each one's object. */
+type HookEvent = Extract<EventType, `appointment.${string}` | `campaign.contact.${string}` | `lead.${string}`>;
+const dataKeyOf = (event: HookEvent): 'appointment' | 'contact' | 'lead' =>
+  event.startsWith('appointment.') ? 'appointment' : event.startsWith('lead.') ? 'lead' : 'contact';
+
+export interface HookTriggerSpec<$Key extends string, $Item extends { id: string }> {
+  key: $Key;
+  event: HookEvent;
+  noun: string;
+  label: string;
+  description: string;
+  /** The contract schema of the delivered object (labels the outputFields). */
+  schema: zod.ZodObject;
+  sample: $Item;
+  /** GET path and query of the sample rows, newest first. */
+  list: { path: string; params: Record<string, string> };
+}
+
+/** What performSubscribe keeps for performUnsubscribe and perform (`bundle.subscribeData`). */
+type SubscribeData = Partial<WebhookCreated> & { id: string };
+
+function subscribeData(bundle: Bundle): SubscribeData | undefined {
+  return bundle.subscribeData as SubscribeData | undefined;
+}
+
+/** Refuses a delivery without making the Zap error out (HaltedError never turns a Zap off). */
+function refuse(z: ZObject, message: string): never {
+  throw new z.errors.HaltedError(`QualifyBase webhook delivery refused: ${message}`);
+}
+
+export function verifiedPayload(z: ZObject, bundle: Bundle): unknown {
+  const raw = bundle.rawRequest;
+  if (!raw || typeof raw.content !== 'string') {
+    refuse(z, 'the raw request is not available, so its signature cannot be verified.');
+  }
+  try {
+    verifyDelivery({ secret: subscribeData(bundle)?.signingSecret, headers: raw.headers, body: raw.content });
+  } catch (error) {
+    if (error instanceof SignatureError) refuse(z, error.message);
+    throw error;
+  }
+  try {
+    return JSON.parse(raw.content);
+  } catch {
+    return refuse(z, 'the body is not JSON.');
+  }
+}
+
+export function createHookTrigger<const $Key extends string, $Item extends { id: string }>(
+  spec: HookTriggerSpec<$Key, $Item>,
+) {
+  const dataKey = dataKeyOf(spec.event);
+
+  const performSubscribe = async (z: ZObject, bundle: Bundle) =>
+    apiRequest<WebhookCreated>(z, {
+      method: 'POST',
+      path: '/webhooks',
+      body: { url: bundle.targetUrl, events: [spec.event] },
+    });
+
+  const performUnsubscribe = async (z: ZObject, bundle: Bundle) => {
+    const id = subscribeData(bundle)?.id;
+    if (!id) throw new z.errors.Error('This Zap has no QualifyBase webhook subscription to remove.', 'missing_subscription', 400);
+    await apiRequest<null>(z, { method: 'DELETE', path: `/webhooks/${segment(id)}` });
+    return { id, unsubscribed: true };
+  };
+
+  const perform = async (z: ZObject, bundle: Bundle): Promise<$Item[]> => {
+    const payload = verifiedPayload(z, bundle) as { type?: unknown; data?: Record<string, unknown> } | null;
+    // Only the subscribed event; anything else (e.g. a future ping event) is not a new item.
+    if (!payload || payload.type !== spec.event) return [];
+    const item = payload.data?.[dataKey];
+    if (!item || typeof item !== 'object') {
+      refuse(z, `the ${spec.event} event carries no data.${dataKey} object.`);
+    }
+    return [item as $Item];
+  };
+
+  const performList = async (z: ZObject, bundle: Bundle): Promise<$Item[]> => {
+    const limit = bundle.meta?.limit;
+    const perPage = typeof limit === 'number' && limit > 0 ? Math.min(limit, 100) : SAMPLE_PAGE_SIZE;
+    return apiList<$Item>(z, spec.list.path, { ...spec.list.params, per_page: perPage });
+  };
+
+  return defineTrigger({
+    key: spec.key,
+    noun: spec.noun,
+    display: { label: spec.label, description: spec.description },
+    operation: {
+      type: 'hook',
+      performSubscribe,
+      performUnsubscribe,
+      perform,
+      performList,
+      sample: spec.sample,
+      outputFields: outputFieldsFromSchema(spec.schema),
+    },
+  });
+}

@@ -1,0 +1,226 @@
+/**
+ * The behaviour every REST-hook trigger shares (they come from one factory, lib/hook-trigger.ts);
+ * each trigger's own test file runs this suite with its event, list endpoint and sample.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { Webhook } from 'standardwebhooks';
+import type { z } from 'zod';
+
+import { sampleWebhookCreated } from '../../contract/samples';
+import { app as App, api, appTester, authData, itMapsApiErrors, useNock } from './helpers';
+
+export interface HookTriggerCase {
+  key: string;
+  event: string;
+  dataKey: 'appointment' | 'contact';
+  listPath: string;
+  status: string;
+  schema: z.ZodType;
+  /** An object as the API's GET returns it, delivered in the event and listed by performList. */
+  item: { id: string } & Record<string, unknown>;
+}
+
+const TARGET_URL = 'https://hooks.zapier.com/hooks/standard/123456/abcdef/';
+
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** Zapier's raw-request header form: `Http-` prefix, Camel-Case (`Http-Webhook-Id`). */
+function zapierStyle(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(headers)) {
+    const camel = name
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1).toLowerCase())
+      .join('-');
+    out[`Http-${camel}`] = value;
+  }
+  return out;
+}
+
+export function describeHookTrigger(c: HookTriggerCase): void {
+  const trigger = (App.triggers as Record<string, any>)[c.key];
+
+  const envelope = (type = c.event) => ({
+    id: `evt_${randomBytes(8).toString('hex')}`,
+    type,
+    created: '2026-05-14T12:00:00.000Z',
+    data: { [c.dataKey]: c.item },
+  });
+
+  /** A delivery signed by the standardwebhooks library, as the server sends it. */
+  const signed = (secret: string, body: string, at = new Date()) => {
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    const signature = new Webhook(secret).sign(id, at, body);
+    const timestamp = String(Math.floor(at.getTime() / 1000));
+    return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+  };
+
+  const deliver = (secret: string | undefined, headers: Record<string, string>, content: string) =>
+    appTester(trigger.operation.perform, {
+      authData,
+      subscribeData: { ...sampleWebhookCreated, events: [c.event], signingSecret: secret },
+      rawRequest: { method: 'POST', querystring: '', headers, content },
+      cleanedRequest: JSON.parse(content),
+    } as never);
+
+  const refusal = async (promise: Promise<unknown>) => {
+    const error = await promise.then(
+      () => {
+        throw new Error('expected the delivery to be refused');
+      },
+      (e: Error) => e,
+    );
+    expect(error.name).toBe('HaltedError');
+    expect(error.message).toMatch(/^QualifyBase webhook delivery refused: /);
+    return error.message;
+  };
+
+  describe(`${c.key} (REST hook for ${c.event})`, () => {
+    useNock();
+
+    it('is a hook trigger with a labelled output field for every property of its object', () => {
+      expect(trigger.key).toBe(c.key);
+      expect(trigger.operation.type).toBe('hook');
+      const keys = trigger.operation.outputFields.map((f: { key: string }) => f.key);
+      expect(keys.sort()).toEqual(Object.keys(c.item).sort());
+      for (const field of trigger.operation.outputFields) expect(field.label).toMatch(/^[A-Z]/);
+    });
+
+    it(`subscribes with POST /webhooks {url: targetUrl, events: ["${c.event}"]} and keeps the response`, async () => {
+      const created = { ...sampleWebhookCreated, url: TARGET_URL, events: [c.event], signingSecret: newSecret() };
+      api()
+        .post('/api/v1/webhooks', (body) => {
+          expect(body).toEqual({ url: TARGET_URL, events: [c.event] });
+          return true;
+        })
+        .reply(201, created);
+      const result = await appTester(trigger.operation.performSubscribe, { authData, targetUrl: TARGET_URL });
+      expect(result).toEqual(created);
+    });
+
+    it('unsubscribes with DELETE /webhooks/{subscribeData.id}', async () => {
+      const scope = api().delete(`/api/v1/webhooks/${sampleWebhookCreated.id}`).reply(204);
+      const result = await appTester(trigger.operation.performUnsubscribe, {
+        authData,
+        subscribeData: { ...sampleWebhookCreated, events: [c.event] },
+      } as never);
+      expect(scope.isDone()).toBe(true);
+      expect(result).toEqual({ id: sampleWebhookCreated.id, unsubscribed: true });
+    });
+
+    it(`lists samples with GET ${c.listPath}?status=${c.status}, the same shape perform returns`, async () => {
+      api()
+        .get(c.listPath)
+        .query({ status: c.status, per_page: '25' })
+        .reply(200, { data: [c.item], meta: { page: 1, per_page: 25, total: 1 } });
+      const listed = await appTester(trigger.operation.performList, { authData });
+      expect(listed).toEqual([c.item]);
+
+      const secret = newSecret();
+      const body = JSON.stringify(envelope());
+      const delivered = await deliver(secret, zapierStyle(signed(secret, body)), body);
+      expect(delivered).toEqual(listed);
+      expect(() => c.schema.parse((delivered as unknown[])[0])).not.toThrow();
+    });
+
+    describe('signature verification', () => {
+      it('accepts a valid delivery with Zapier-style header names and returns [data.' + c.dataKey + ']', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        await expect(deliver(secret, zapierStyle(signed(secret, body)), body)).resolves.toEqual([c.item]);
+      });
+
+      it('accepts plain lower-case header names', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        await expect(deliver(secret, signed(secret, body), body)).resolves.toEqual([c.item]);
+      });
+
+      it('accepts the X-QualifyBase-* header names in Zapier form (Http-X-Qualifybase-Signature)', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        const h = signed(secret, body);
+        const headers = zapierStyle({
+          'X-QualifyBase-Delivery': h['webhook-id'],
+          'X-QualifyBase-Timestamp': h['webhook-timestamp'],
+          'X-QualifyBase-Signature': h['webhook-signature'],
+          'X-QualifyBase-Event': c.event,
+        });
+        expect(Object.keys(headers)).toContain('Http-X-Qualifybase-Signature');
+        await expect(deliver(secret, headers, body)).resolves.toEqual([c.item]);
+      });
+
+      it('refuses a tampered body', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        const tampered = body.replace(c.item.id, '00000000-0000-4000-8000-000000000000');
+        expect(tampered).not.toBe(body);
+        expect(await refusal(deliver(secret, zapierStyle(signed(secret, body)), tampered))).toMatch(/does not match/);
+      });
+
+      it('refuses a delivery signed with another secret', async () => {
+        const body = JSON.stringify(envelope());
+        expect(await refusal(deliver(newSecret(), zapierStyle(signed(newSecret(), body)), body))).toMatch(
+          /does not match/,
+        );
+      });
+
+      it('refuses a stale timestamp (older than 5 minutes)', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        const sixMinutesAgo = new Date(Date.now() - 6 * 60 * 1000);
+        expect(await refusal(deliver(secret, zapierStyle(signed(secret, body, sixMinutesAgo)), body))).toMatch(
+          /timestamp/,
+        );
+      });
+
+      it('refuses a delivery without a signature header', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        const { 'webhook-signature': _omitted, ...unsigned } = signed(secret, body);
+        expect(await refusal(deliver(secret, zapierStyle(unsigned), body))).toMatch(/missing/);
+      });
+
+      it('refuses a delivery when the subscription has no signing secret', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope());
+        expect(await refusal(deliver(undefined, zapierStyle(signed(secret, body)), body))).toMatch(/signing secret/);
+      });
+
+      it('refuses a delivery without the raw request', async () => {
+        const body = envelope();
+        const error = await appTester(trigger.operation.perform, {
+          authData,
+          subscribeData: { ...sampleWebhookCreated, signingSecret: newSecret() },
+          cleanedRequest: body,
+        } as never).catch((e: Error) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).name).toBe('HaltedError');
+        expect((error as Error).message).toMatch(/raw request/);
+      });
+
+      it('ignores a validly signed delivery of another event type', async () => {
+        const secret = newSecret();
+        const body = JSON.stringify(envelope('lead.created'));
+        await expect(deliver(secret, zapierStyle(signed(secret, body)), body)).resolves.toEqual([]);
+      });
+    });
+
+    describe('errors (performList)', () => {
+      itMapsApiErrors(
+        () => api().get(c.listPath).query(true),
+        () => appTester(trigger.operation.performList, { authData }),
+      );
+    });
+
+    describe('errors (performSubscribe)', () => {
+      itMapsApiErrors(
+        () => api().post('/api/v1/webhooks'),
+        () => appTester(trigger.operation.performSubscribe, { authData, targetUrl: TARGET_URL }),
+      );
+    });
+  });
+}

@@ -1,0 +1,132 @@
+/** Zapier's publishing checks (see test/app/publishing-checks.ts), enforced on the app. */
+import { Appointment, Campaign, CalendarBlock, CampaignContact } from '../../contract/resources';
+import { apiBase } from '../../lib/config';
+import { CalendarUnblockResult } from '../../lib/schemas';
+import { App } from './helpers';
+import type { AppDefinition } from './publishing-checks';
+import { isTitleCase, publishingProblems } from './publishing-checks';
+
+/** The contract schema each operation's sample (and output) must conform to. */
+const SCHEMAS = {
+  appointment_created: Appointment,
+  appointment_updated: Appointment,
+  appointment_cancelled: Appointment,
+  campaign_contact_qualified: CampaignContact,
+  campaign_contact_not_interested: CampaignContact,
+  campaign_contact_exhausted: CampaignContact,
+  campaign_contact_callback_requested: CampaignContact,
+  campaign_list: Campaign,
+  campaign_contact: CampaignContact,
+  calendar_block: CalendarBlock,
+  calendar_unblock: CalendarUnblockResult,
+};
+
+const app = App as unknown as AppDefinition;
+const clone = (): AppDefinition => ({
+  ...app,
+  authentication: { ...app.authentication, fields: (app.authentication?.fields ?? []).map((f) => ({ ...f })) },
+  triggers: Object.fromEntries(Object.entries(app.triggers ?? {}).map(([k, t]) => [k, { ...t, display: { ...t.display }, operation: { ...t.operation } }])),
+  creates: Object.fromEntries(Object.entries(app.creates ?? {}).map(([k, c]) => [k, { ...c, display: { ...c.display }, operation: { ...c.operation } }])),
+  searches: {},
+});
+
+describe('publishing checks', () => {
+  it('the app passes every check', () => {
+    expect(publishingProblems(app, SCHEMAS)).toEqual([]);
+  });
+
+  it('has exactly the pinned operations', () => {
+    expect(Object.keys(app.triggers ?? {}).sort()).toEqual([
+      'appointment_cancelled', 'appointment_created', 'appointment_updated', 'campaign_contact_callback_requested',
+      'campaign_contact_exhausted', 'campaign_contact_not_interested', 'campaign_contact_qualified', 'campaign_list',
+    ]);
+    expect(Object.keys(app.creates ?? {}).sort()).toEqual(['calendar_block', 'calendar_unblock', 'campaign_contact']);
+    expect(app.triggers?.campaign_list?.display?.hidden).toBe(true);
+  });
+
+  it('uses https in the default configuration (QB_HOST unset)', () => {
+    const saved = process.env.QB_HOST;
+    delete process.env.QB_HOST;
+    try {
+      expect(apiBase()).toBe('https://www.qualifybase.com/api/v1');
+    } finally {
+      if (saved !== undefined) process.env.QB_HOST = saved;
+    }
+  });
+
+  it('knows Title Case', () => {
+    expect(isTitleCase('Add Contact to Campaign')).toBe(true);
+    expect(isTitleCase('Block Calendar Slot')).toBe(true);
+    expect(isTitleCase('Add contact to Campaign')).toBe(false);
+    expect(isTitleCase('new Appointment')).toBe(false);
+  });
+
+  describe('each rule catches a broken definition', () => {
+    const problemsAfter = (mutate: (a: AppDefinition) => void) => {
+      const broken = clone();
+      mutate(broken);
+      return publishingProblems(broken, SCHEMAS);
+    };
+
+    it('trigger description wording', () => {
+      expect(problemsAfter((a) => (a.triggers!.appointment_created!.display!.description = 'Fires on new appointments.'))).toEqual([
+        'triggers.appointment_created: description does not start with "Triggers when "',
+      ]);
+      expect(problemsAfter((a) => (a.triggers!.appointment_created!.display!.description = 'Triggers when booked'))).toEqual([
+        'triggers.appointment_created: description does not end with "."',
+      ]);
+    });
+
+    it('create description wording', () => {
+      expect(problemsAfter((a) => (a.creates!.calendar_block!.display!.description = 'Makes a block.'))).toEqual([
+        'creates.calendar_block: description does not start with a verb such as "Creates "/"Adds "/"Blocks "',
+      ]);
+    });
+
+    it('search label and description wording', () => {
+      const search = {
+        key: 'lead',
+        noun: 'Lead',
+        display: { label: 'Lookup Lead', description: 'Looks up a lead.' },
+        operation: { sample: { id: 'x' } },
+      };
+      expect(problemsAfter((a) => (a.searches = { lead: search }))).toEqual([
+        'searches.lead: label does not start with "Find "',
+        'searches.lead: description does not start with "Finds "',
+        'searches.lead: no contract schema to check its sample against',
+      ]);
+    });
+
+    it('samples: present, with an id, conforming to the schema', () => {
+      expect(problemsAfter((a) => delete a.creates!.calendar_block!.operation!.sample)).toEqual([
+        'creates.calendar_block: no static sample',
+      ]);
+      const { id: _id, ...withoutId } = app.creates!.calendar_block!.operation!.sample!;
+      expect(problemsAfter((a) => (a.creates!.calendar_block!.operation!.sample = withoutId))).toEqual([
+        'creates.calendar_block: sample has no id',
+        expect.stringMatching(/^creates\.calendar_block: sample does not conform to its schema/),
+      ]);
+      expect(
+        problemsAfter((a) => (a.triggers!.appointment_created!.operation!.sample = { ...app.triggers!.appointment_created!.operation!.sample, status: 'maybe' })),
+      ).toEqual([expect.stringMatching(/^triggers\.appointment_created: sample does not conform to its schema/)]);
+    });
+
+    it('labels in Title Case', () => {
+      expect(problemsAfter((a) => (a.creates!.campaign_contact!.display!.label = 'Add contact to campaign'))).toEqual([
+        'creates.campaign_contact: label "Add contact to campaign" is not Title Case',
+      ]);
+    });
+
+    it('auth field help text links to where the key is found', () => {
+      expect(problemsAfter((a) => (a.authentication!.fields![0]!.helpText = 'Your API key from the dashboard.'))).toEqual([
+        'authentication: field api_key help text has no markdown link to where the value is found',
+      ]);
+    });
+
+    it('https only', () => {
+      expect(problemsAfter((a) => (a.authentication!.fields![0]!.helpText += ' See [docs](http://www.qualifybase.com/docs).'))).toEqual([
+        'non-https URL in the definition: http://www.qualifybase.com/docs',
+      ]);
+    });
+  });
+});

@@ -1,0 +1,14 @@
+import { Appointment } from '../contract/resources';
+import { sampleCancelledAppointment } from '../contract/samples';
+import { createHookTrigger } from '../lib/hook-trigger';
+
+export default createHookTrigger({
+  key: 'appointment_cancelled',
+  event: 'appointment.cancelled',
+  noun: 'Appointment',
+  label: 'Cancelled Appointment',
+  description: 'Triggers when an appointment is cancelled in QualifyBase.',
+  schema: Appointment,
+  sample: sampleCancelledAppointment,
+  list: { path: '/appointments', params: { status: 'cancelled' } },
+});

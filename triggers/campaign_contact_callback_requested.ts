@@ -1,0 +1,14 @@
+import { CampaignContact } from '../contract/resources';
+import { sampleContact } from '../contract/samples';
+import { createHookTrigger } from '../lib/hook-trigger';
+
+export default createHookTrigger({
+  key: 'campaign_contact_callback_requested',
+  event: 'campaign.contact.callback_requested',
+  noun: 'Campaign Contact',
+  label: 'Callback Requested Campaign Contact',
+  description: 'Triggers when a campaign contact asks the AI agent to call back later.',
+  schema: CampaignContact,
+  sample: { ...sampleContact, status: 'callback_requested' },
+  list: { path: '/campaigns/contacts', params: { status: 'callback_requested' } },
+});

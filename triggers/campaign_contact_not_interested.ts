@@ -1,0 +1,14 @@
+import { CampaignContact } from '../contract/resources';
+import { sampleContact } from '../contract/samples';
+import { createHookTrigger } from '../lib/hook-trigger';
+
+export default createHookTrigger({
+  key: 'campaign_contact_not_interested',
+  event: 'campaign.contact.not_interested',
+  noun: 'Campaign Contact',
+  label: 'Not Interested Campaign Contact',
+  description: 'Triggers when a campaign contact tells the AI agent they are not interested.',
+  schema: CampaignContact,
+  sample: { ...sampleContact, status: 'not_interested' },
+  list: { path: '/campaigns/contacts', params: { status: 'not_interested' } },
+});

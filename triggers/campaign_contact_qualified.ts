@@ -1,0 +1,14 @@
+import { CampaignContact } from '../contract/resources';
+import { sampleContact } from '../contract/samples';
+import { createHookTrigger } from '../lib/hook-trigger';
+
+export default createHookTrigger({
+  key: 'campaign_contact_qualified',
+  event: 'campaign.contact.qualified',
+  noun: 'Campaign Contact',
+  label: 'Qualified Campaign Contact',
+  description: "Triggers when the AI agent's call qualifies a campaign contact.",
+  schema: CampaignContact,
+  sample: { ...sampleContact, status: 'qualified' },
+  list: { path: '/campaigns/contacts', params: { status: 'qualified' } },
+});
