@@ -1,0 +1,279 @@
+/**
+ * `npm run demo`: every trigger, action and search of the Zapier app, run through the app's own
+ * code exactly as Zapier runs it (createAppTester), against a local reference server.
+ *
+ *   npm run demo            starts a server on a free port with an in-memory database
+ *   QB_HOST=http://… npm run demo    uses that server instead (it must have dev tools on)
+ *   npm run demo -- --json  also writes the trace as JSON (to stdout after the table, or --json=FILE)
+ *
+ * Exit status: 0 when every step passed, 1 otherwise.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createAppTester, tools } from 'zapier-platform-core';
+
+const argv = process.argv.slice(2);
+const jsonArg = argv.find((a) => a === '--json' || a.startsWith('--json='));
+const jsonFile = jsonArg?.includes('=') ? jsonArg.split('=')[1] : undefined;
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string) => (s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = paint('1');
+const dim = paint('2');
+const green = paint('32');
+const red = paint('31');
+const cyan = paint('36');
+const yellow = paint('33');
+
+interface HttpCall {
+  method: string;
+  path: string;
+  status?: number;
+  ms?: number;
+}
+interface StepResult {
+  step: string;
+  kind: string;
+  ok: boolean;
+  ms: number;
+  calls: HttpCall[];
+  summary: string;
+  error?: string;
+}
+
+// Watch the app's outgoing HTTP (zapier-platform-core uses node's http/https under node-fetch).
+let currentCalls: HttpCall[] | undefined;
+for (const mod of [http, https] as const) {
+  const original = mod.request;
+  (mod as { request: typeof http.request }).request = function patched(this: unknown, ...args: unknown[]) {
+    const req = (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+    const calls = currentCalls;
+    if (calls) {
+      const started = performance.now();
+      const call: HttpCall = { method: req.method, path: req.path };
+      calls.push(call);
+      req.on('response', (res) => {
+        call.status = res.statusCode;
+        call.ms = Math.round(performance.now() - started);
+      });
+    }
+    return req;
+  } as typeof http.request;
+}
+
+const results: StepResult[] = [];
+let stepNo = 0;
+const TOTAL_STEPS_HINT = 40;
+
+function short(value: unknown): string {
+  if (Array.isArray(value)) return `${value.length} item(s)${value[0] ? `, first: ${short(value[0])}` : ''}`;
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const pick = ['id', 'name', 'full_name', 'status', 'scheduled_at', 'starts_at', 'title', 'unblocked'].filter((k) => k in o);
+    return `{${pick.map((k) => `${k}: ${JSON.stringify(o[k])}`).join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+async function step<T>(kind: string, name: string, run: () => Promise<T>, describe: (r: T) => string = short): Promise<T | undefined> {
+  stepNo += 1;
+  const calls: HttpCall[] = [];
+  currentCalls = calls;
+  const started = performance.now();
+  process.stdout.write(`${dim(`[${String(stepNo).padStart(2)}/~${TOTAL_STEPS_HINT}]`)} ${cyan(kind.padEnd(9))} ${bold(name)} … `);
+  try {
+    const value = await run();
+    const ms = Math.round(performance.now() - started);
+    const summary = describe(value);
+    results.push({ step: name, kind, ok: true, ms, calls, summary });
+    process.stdout.write(`${green('ok')} ${dim(`${ms} ms`)}\n`);
+    for (const c of calls) process.stdout.write(`        ${dim(`${c.method} ${c.path} → ${c.status ?? '…'}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`)}\n`);
+    process.stdout.write(`        ${summary}\n`);
+    return value;
+  } catch (error) {
+    const ms = Math.round(performance.now() - started);
+    const message = error instanceof Error ? error.message : String(error);
+    results.push({ step: name, kind, ok: false, ms, calls, summary: '', error: message });
+    process.stdout.write(`${red('FAILED')} ${dim(`${ms} ms`)}\n        ${red(message.split('\n')[0]!)}\n`);
+    return undefined;
+  } finally {
+    currentCalls = undefined;
+  }
+}
+
+/** Catches deliveries per trigger path, as Zapier's hook URLs would. */
+async function startHookReceiver() {
+  const byPath = new Map<string, Array<{ headers: http.IncomingHttpHeaders; body: string }>>();
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const list = byPath.get(req.url!) ?? [];
+      list.push({ headers: req.headers, body });
+      byPath.set(req.url!, list);
+      res.end('{"status":"success"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: (key: string) => `${base}/hooks/${key}`,
+    async next(key: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const list = byPath.get(`/hooks/${key}`) ?? [];
+        if (list.length > 0) return list.shift()!;
+        if (Date.now() > deadline) throw new Error(`no delivery arrived for ${key} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    pending: (key: string) => (byPath.get(`/hooks/${key}`) ?? []).length,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Zapier hands raw headers as `Http-<Name>`; this is that form. */
+function zapierRawHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const title = name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('-');
+    out[`Http-${title}`] = String(value);
+  }
+  return out;
+}
+
+async function main() {
+  const started = performance.now();
+  let stopServer: (() => Promise<void>) | undefined;
+  if (!process.env.QB_HOST) {
+    process.stdout.write(dim('Starting the reference server (in-memory database)…\n'));
+    const { startServer } = await import('../server/server');
+    const pino = (await import('pino')).default;
+    const running = await startServer({ config: { port: 0, dataDir: 'memory', devTools: true }, logger: pino({ level: 'warn' }), seedDemo: false });
+    process.env.QB_HOST = running.url;
+    stopServer = running.close;
+  }
+  const host = process.env.QB_HOST!;
+  process.stdout.write(`${bold('QualifyBase Zapier app demo')} against ${host}\n\n`);
+
+  // The app is loaded after QB_HOST is known, as Zapier loads it with its environment.
+  const App = (await import('../index')).default;
+  const appTester = createAppTester(App);
+  tools.env.inject();
+
+  const clinicRes = await fetch(`${host}/dev/clinics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Demo Smile Clinic', timezone: 'America/New_York' }) });
+  if (clinicRes.status !== 201) throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with dev tools on?`);
+  const clinic = (await clinicRes.json()) as { api_key: string; campaigns: Array<{ id: string }>; clinic: { name: string } };
+  const authData = { api_key: clinic.api_key };
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${host}${path}`, { method, headers: { authorization: `Bearer ${clinic.api_key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+
+  const hooks = await startHookReceiver();
+  const triggers = App.triggers as Record<string, any>;
+  const creates = (App.creates ?? {}) as Record<string, any>;
+
+  await step('auth', 'Connect (authentication test)', async () => {
+    const me = await appTester(App.authentication!.test as any, { authData });
+    if (me.clinic?.name !== clinic.clinic.name) throw new Error(`connection label would be ${me.clinic?.name}`);
+    return me;
+  }, (me: any) => `connection label: "${me.clinic.name}"`);
+
+  await step('trigger', 'campaign_list (dropdown)', () => appTester(triggers.campaign_list.operation.perform, { authData, meta: { page: 0 } }));
+
+  const hookKeys = Object.keys(triggers).filter((k) => triggers[k].operation.type === 'hook');
+  const subscriptions: Record<string, any> = {};
+  for (const key of hookKeys) {
+    subscriptions[key] = await step('subscribe', `${key}: subscribe`, () =>
+      appTester(triggers[key].operation.performSubscribe, { authData, targetUrl: hooks.url(key) }),
+    (s: any) => `webhook ${s.id}, events ${JSON.stringify(s.events)}`);
+  }
+
+  // Cause every event through the API and the dev tools, as a clinic's day would.
+  const lead = await api('POST', '/api/v1/leads', { full_name: 'Jordan Lee', phone: '+14155550142', email: 'jordan@example.com', source: 'website' });
+  const [slot, later] = (await api('GET', '/api/v1/availability?limit=2')).data;
+  const appointment = await api('POST', '/api/v1/appointments', { lead_id: lead.id, ...slot, title: 'Consultation' });
+  await api('PATCH', `/api/v1/appointments/${appointment.id}`, later);
+  await api('DELETE', `/api/v1/appointments/${appointment.id}`);
+
+  const contact = await step('create', 'campaign_contact: Add Contact to Campaign', () =>
+    appTester(creates.campaign_contact.operation.perform, {
+      authData,
+      inputData: { campaign_id: clinic.campaigns[0]!.id, name: 'Sam Rivera', phone: '+14155550188', interest: 'whitening', city: 'Boston', country: 'US' },
+    }),
+  ) as { id: string } | undefined;
+  if (contact) {
+    for (const outcome of ['qualified', 'not_interested', 'exhausted', 'callback_requested']) {
+      await api('POST', `/dev/campaign-contacts/${contact.id}/outcome`, { status: outcome });
+    }
+  }
+
+  for (const key of hookKeys) {
+    if (!subscriptions[key]) continue;
+    await step('deliver', `${key}: signed delivery → perform`, async () => {
+      const delivery = await hooks.next(key);
+      const output = await appTester(triggers[key].operation.perform, {
+        authData,
+        subscribeData: subscriptions[key],
+        cleanedRequest: JSON.parse(delivery.body),
+        rawRequest: { method: 'POST', headers: zapierRawHeaders(delivery.headers), content: delivery.body, querystring: '' },
+      });
+      return { event: delivery.headers['x-qualifybase-event'], id: delivery.headers['webhook-id'], output };
+    }, (r: any) => `${r.event} (${r.id}) → ${short(r.output)}`);
+  }
+
+  for (const key of hookKeys) {
+    await step('sample', `${key}: performList (editor samples)`, () => appTester(triggers[key].operation.performList, { authData }));
+  }
+
+  const day = new Date(Date.now() + 9 * 86_400_000).toISOString().slice(0, 10);
+  const block = { external_source: 'google_calendar', external_id: 'demo-evt-1', starts_at: `${day}T15:00:00Z`, ends_at: `${day}T15:30:00Z`, title: 'Dentist conference call' };
+  for (const [key, inputData] of Object.entries<Record<string, unknown>>({
+    calendar_block: block,
+    calendar_unblock: { external_source: block.external_source, external_id: block.external_id },
+  })) {
+    if (creates[key]) await step('create', `${key}: ${creates[key].display.label}`, () => appTester(creates[key].operation.perform, { authData, inputData }));
+  }
+  for (const key of hookKeys) {
+    if (!subscriptions[key]) continue;
+    await step('unsubscribe', `${key}: unsubscribe`, () =>
+      appTester(triggers[key].operation.performUnsubscribe, { authData, subscribeData: subscriptions[key] }),
+    () => 'webhook deleted');
+  }
+  await api('POST', '/api/v1/leads', { full_name: 'After Unsubscribe', email: 'after@example.com' });
+  await step('check', 'no deliveries after unsubscribing', async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    const stray = hookKeys.map((k) => hooks.pending(k)).reduce((a, b) => a + b, 0);
+    if (stray > 0) throw new Error(`${stray} delivery(ies) arrived after unsubscribing`);
+    return 0;
+  }, () => 'none arrived');
+
+  await hooks.close();
+  if (stopServer) await stopServer();
+
+  const failed = results.filter((r) => !r.ok);
+  process.stdout.write(`\n${bold('Summary')}\n`);
+  process.stdout.write(`${'step'.padEnd(58)} ${'result'.padEnd(7)} ${'HTTP'.padEnd(5)} time\n`);
+  for (const r of results) {
+    process.stdout.write(`${r.step.slice(0, 57).padEnd(58)} ${(r.ok ? green('ok') : red('FAIL')).padEnd(color ? 16 : 7)} ${String(r.calls.length).padEnd(5)} ${r.ms} ms\n`);
+  }
+  const total = Math.round(performance.now() - started);
+  process.stdout.write(`\n${failed.length === 0 ? green(`All ${results.length} steps passed`) : red(`${failed.length} of ${results.length} steps failed`)} ${dim(`in ${total} ms`)}\n`);
+  if (failed.length > 0) for (const f of failed) process.stdout.write(`${yellow('•')} ${f.step}: ${f.error}\n`);
+  if (jsonArg) {
+    const json = JSON.stringify({ host, passed: failed.length === 0, total_ms: total, steps: results }, null, 2);
+    if (jsonFile) fs.writeFileSync(jsonFile, json);
+    else process.stdout.write(`${json}\n`);
+  }
+  process.exit(failed.length === 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${red('demo failed:')} ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
