@@ -12,8 +12,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import App from '../index';
+import { startServer } from '../server/server';
 import { performance } from 'node:perf_hooks';
-import { createAppTester, tools } from 'zapier-platform-core';
 
 const argv = process.argv.slice(2);
 const jsonArg = argv.find((a) => a === '--json' || a.startsWith('--json='));
@@ -149,8 +151,6 @@ async function main() {
   let stopServer: (() => Promise<void>) | undefined;
   if (!process.env.QB_HOST) {
     process.stdout.write(dim('Starting the reference server (in-memory database)…\n'));
-    const { startServer } = await import('../server/server');
-    const pino = (await import('pino')).default;
     const running = await startServer({ config: { port: 0, dataDir: 'memory', devTools: true }, logger: pino({ level: 'warn' }), seedDemo: false });
     process.env.QB_HOST = running.url;
     stopServer = running.close;
@@ -158,10 +158,11 @@ async function main() {
   const host = process.env.QB_HOST!;
   process.stdout.write(`${bold('QualifyBase Zapier app demo')} against ${host}\n\n`);
 
-  // The app is loaded after QB_HOST is known, as Zapier loads it with its environment.
-  const App = (await import('../index')).default;
+  // zapier-platform-core prints Lambda memory diagnostics on every call unless it sees a test
+  // run; the demo is a local run, so say so before the module reads it.
+  process.env.NODE_ENV ??= 'test';
+  const { createAppTester } = require('zapier-platform-core') as typeof import('zapier-platform-core');
   const appTester = createAppTester(App);
-  tools.env.inject();
 
   const clinicRes = await fetch(`${host}/dev/clinics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Demo Smile Clinic', timezone: 'America/New_York' }) });
   if (clinicRes.status !== 201) throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with dev tools on?`);
@@ -179,7 +180,7 @@ async function main() {
   const creates = (App.creates ?? {}) as Record<string, any>;
 
   await step('auth', 'Connect (authentication test)', async () => {
-    const me = await appTester(App.authentication!.test as any, { authData });
+    const me = (await appTester(App.authentication!.test as any, { authData })) as { clinic?: { name: string } };
     if (me.clinic?.name !== clinic.clinic.name) throw new Error(`connection label would be ${me.clinic?.name}`);
     return me;
   }, (me: any) => `connection label: "${me.clinic.name}"`);

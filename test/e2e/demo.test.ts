@@ -10,7 +10,7 @@ const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 describe('npm run demo', () => {
   it('passes every step against an in-memory server and writes the trace as JSON', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qb-demo-')), 'demo.json');
-    const env = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.QB_HOST;
     const run = spawnSync(TSX, ['scripts/demo.ts', `--json=${out}`], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
     expect(run.status).toBe(0);
