@@ -7,19 +7,31 @@ import { defineApp, version as platformVersion } from 'zapier-platform-core';
 
 import packageJson = require('./package.json');
 import authentication from './authentication';
+import appointment from './creates/appointment';
+import appointmentCancel from './creates/appointment_cancel';
+import appointmentUpdate from './creates/appointment_update';
 import calendarBlock from './creates/calendar_block';
 import calendarUnblock from './creates/calendar_unblock';
 import campaignContact from './creates/campaign_contact';
+import lead from './creates/lead';
 import { handleApiErrors } from './lib/errors';
 import { addBearerToken } from './lib/middleware';
+import findAppointment from './searches/find_appointment';
+import findAvailableSlot from './searches/find_available_slot';
+import findLead from './searches/find_lead';
+import agentList from './triggers/agent_list';
 import appointmentCancelled from './triggers/appointment_cancelled';
 import appointmentCreated from './triggers/appointment_created';
+import appointmentList from './triggers/appointment_list';
 import appointmentUpdated from './triggers/appointment_updated';
 import campaignContactCallbackRequested from './triggers/campaign_contact_callback_requested';
 import campaignContactExhausted from './triggers/campaign_contact_exhausted';
 import campaignContactNotInterested from './triggers/campaign_contact_not_interested';
 import campaignContactQualified from './triggers/campaign_contact_qualified';
 import campaignList from './triggers/campaign_list';
+import leadCreated from './triggers/lead_created';
+import leadList from './triggers/lead_list';
+import leadUpdated from './triggers/lead_updated';
 
 const app = defineApp({
   version: packageJson.version,
@@ -38,13 +50,37 @@ const app = defineApp({
     [campaignContactExhausted.key]: campaignContactExhausted,
     [campaignContactCallbackRequested.key]: campaignContactCallbackRequested,
     [campaignList.key]: campaignList,
+    [leadCreated.key]: leadCreated,
+    [leadUpdated.key]: leadUpdated,
+    [agentList.key]: agentList,
+    [leadList.key]: leadList,
+    [appointmentList.key]: appointmentList,
   },
   creates: {
     [campaignContact.key]: campaignContact,
     [calendarBlock.key]: calendarBlock,
     [calendarUnblock.key]: calendarUnblock,
+    [lead.key]: lead,
+    [appointment.key]: appointment,
+    [appointmentUpdate.key]: appointmentUpdate,
+    [appointmentCancel.key]: appointmentCancel,
   },
-  searches: {},
+  searches: {
+    [findLead.key]: findLead,
+    [findAppointment.key]: findAppointment,
+    [findAvailableSlot.key]: findAvailableSlot,
+  },
+  searchOrCreates: {
+    [findLead.key]: {
+      key: findLead.key,
+      display: {
+        label: 'Find or Create Lead',
+        description: 'Finds a lead by email, phone, or external source and ID, and creates it when there is none.',
+      },
+      search: findLead.key,
+      create: lead.key,
+    },
+  },
 });
 
 // CommonJS `module.exports = app`: Zapier's zapierwrapper.js does `require('./index.js')` and uses

@@ -93,7 +93,7 @@ export function handleApiErrors(response: HttpResponse, z: ZObject, _bundle: Bun
     case 409:
       throw new z.errors.Error(
         code === 'slot_unavailable'
-          ? `${withPeriod(apiMessage(body, 'That time slot is no longer available'))} Pick another time slot and try again.`
+          ? `${withPeriod(apiMessage(body, 'That time slot is no longer available'))} Pick another time slot and try again; the Find Available Slot search finds an open one.`
           : withPeriod(apiMessage(body, 'The request conflicts with the current state in QualifyBase')),
         code ?? 'conflict',
         status,
@@ -119,5 +119,15 @@ export function handleApiErrors(response: HttpResponse, z: ZObject, _bundle: Bun
         code ?? `http_${status}`,
         status,
       );
+  }
+}
+
+/** True for the error handleApiErrors throws on a 404 (searches turn it into "nothing found"). */
+export function isNotFound(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'AppError') return false;
+  try {
+    return (JSON.parse(error.message) as { status?: unknown }).status === 404;
+  } catch {
+    return false;
   }
 }

@@ -121,7 +121,9 @@ export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Pr
     intercept().reply(409, { error: 'That slot is already taken.', code: 'slot_unavailable' });
     const error = appErrorOf(await rejection(run()));
     expect(error).toMatchObject({ code: 'slot_unavailable', status: 409 });
-    expect(error.message).toBe('That slot is already taken. Pick another time slot and try again.');
+    expect(error.message).toBe(
+      'That slot is already taken. Pick another time slot and try again; the Find Available Slot search finds an open one.',
+    );
   });
 
   it("maps 429 to ThrottledError with the server's Retry-After seconds", async () => {

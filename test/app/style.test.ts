@@ -1,7 +1,7 @@
 /** Zapier's publishing checks (see test/app/publishing-checks.ts), enforced on the app. */
-import { Appointment, Campaign, CalendarBlock, CampaignContact } from '../../contract/resources';
+import { Agent, Appointment, Campaign, CalendarBlock, CampaignContact, Lead } from '../../contract/resources';
 import { apiBase } from '../../lib/config';
-import { CalendarUnblockResult } from '../../lib/schemas';
+import { CalendarUnblockResult, FoundSlot } from '../../lib/schemas';
 import { App } from './helpers';
 import type { AppDefinition } from './publishing-checks';
 import { isTitleCase, publishingProblems } from './publishing-checks';
@@ -19,6 +19,18 @@ const SCHEMAS = {
   campaign_contact: CampaignContact,
   calendar_block: CalendarBlock,
   calendar_unblock: CalendarUnblockResult,
+  lead_created: Lead,
+  lead_updated: Lead,
+  agent_list: Agent,
+  lead_list: Lead,
+  appointment_list: Appointment,
+  lead: Lead,
+  appointment: Appointment,
+  appointment_update: Appointment,
+  appointment_cancel: Appointment,
+  find_lead: Lead,
+  find_appointment: Appointment,
+  find_available_slot: FoundSlot,
 };
 
 const app = App as unknown as AppDefinition;
@@ -37,11 +49,17 @@ describe('publishing checks', () => {
 
   it('has exactly the pinned operations', () => {
     expect(Object.keys(app.triggers ?? {}).sort()).toEqual([
-      'appointment_cancelled', 'appointment_created', 'appointment_updated', 'campaign_contact_callback_requested',
-      'campaign_contact_exhausted', 'campaign_contact_not_interested', 'campaign_contact_qualified', 'campaign_list',
+      'agent_list', 'appointment_cancelled', 'appointment_created', 'appointment_list', 'appointment_updated',
+      'campaign_contact_callback_requested', 'campaign_contact_exhausted', 'campaign_contact_not_interested',
+      'campaign_contact_qualified', 'campaign_list', 'lead_created', 'lead_list', 'lead_updated',
     ]);
-    expect(Object.keys(app.creates ?? {}).sort()).toEqual(['calendar_block', 'calendar_unblock', 'campaign_contact']);
-    expect(app.triggers?.campaign_list?.display?.hidden).toBe(true);
+    expect(Object.keys(app.creates ?? {}).sort()).toEqual([
+      'appointment', 'appointment_cancel', 'appointment_update', 'calendar_block', 'calendar_unblock', 'campaign_contact', 'lead',
+    ]);
+    expect(Object.keys(app.searches ?? {}).sort()).toEqual(['find_appointment', 'find_available_slot', 'find_lead']);
+    for (const key of ['campaign_list', 'agent_list', 'lead_list', 'appointment_list']) {
+      expect(app.triggers?.[key]?.display?.hidden).toBe(true);
+    }
   });
 
   it('uses https in the default configuration (QB_HOST unset)', () => {
@@ -85,15 +103,18 @@ describe('publishing checks', () => {
 
     it('search label and description wording', () => {
       const search = {
-        key: 'lead',
+        key: 'lookup_lead',
         noun: 'Lead',
         display: { label: 'Lookup Lead', description: 'Looks up a lead.' },
         operation: { sample: { id: 'x' } },
       };
-      expect(problemsAfter((a) => (a.searches = { lead: search }))).toEqual([
-        'searches.lead: label does not start with "Find "',
-        'searches.lead: description does not start with "Finds "',
-        'searches.lead: no contract schema to check its sample against',
+      expect(problemsAfter((a) => (a.searches = { lookup_lead: search }))).toEqual([
+        'searches.lookup_lead: label does not start with "Find "',
+        'searches.lookup_lead: description does not start with "Finds "',
+        'searches.lookup_lead: no contract schema to check its sample against',
+      ]);
+      expect(problemsAfter((a) => (a.searches = { find_lead: { ...app.searches!.find_lead!, display: { label: 'Find lead', description: 'Finds a lead.' } } }))).toEqual([
+        'searches.find_lead: label "Find lead" is not Title Case',
       ]);
     });
 

@@ -1,0 +1,97 @@
+/** Find Appointment: GET /appointments/{id}, or GET /appointments filtered by lead, dates and status. */
+import { defineInputFields, defineSearch } from 'zapier-platform-core';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+
+import type { Appointment as AppointmentType } from '../contract/resources';
+import { APPOINTMENT_STATUSES, Appointment } from '../contract/resources';
+import { sampleAppointment } from '../contract/samples';
+import { apiList, apiRequest, compact, segment } from '../lib/client';
+import { isNotFound } from '../lib/errors';
+import { leadIdField } from '../lib/fields';
+import { outputFieldsFromSchema } from '../lib/output-fields';
+
+/** The Lead dropdown of "Book Appointment", without its search link (that is for actions). */
+const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
+
+/** Zapier uses the first (newest) match. */
+const MATCHES = 10;
+
+const statusLabel = (value: string) =>
+  value
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+
+const inputFields = defineInputFields([
+  {
+    key: 'appointment_id',
+    label: 'Appointment ID',
+    required: false,
+    helpText: "Finds the appointment with this ID (e.g. mapped from a trigger). When set, the other fields are ignored.",
+  },
+  {
+    ...leadIdFieldWithoutSearch,
+    required: false,
+    helpText: "Finds the lead's appointments (newest first). Combine with From and To to narrow it down to a date range.",
+  },
+  {
+    key: 'from',
+    label: 'From',
+    type: 'datetime',
+    required: false,
+    helpText: 'Only appointments starting at or after this date or time, e.g. `2026-05-15`.',
+  },
+  {
+    key: 'to',
+    label: 'To',
+    type: 'datetime',
+    required: false,
+    helpText: 'Only appointments starting before this date or time.',
+  },
+  {
+    key: 'status',
+    label: 'Status',
+    required: false,
+    choices: APPOINTMENT_STATUSES.map((value) => ({ value, label: statusLabel(value), sample: value })),
+    helpText: 'Only appointments with this status, e.g. Confirmed.',
+  },
+] as const);
+
+type Input = Record<string, unknown>;
+
+const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType[]> => {
+  const { appointment_id, lead_id, from, to, status } = bundle.inputData as Input;
+  if (typeof appointment_id === 'string' && appointment_id.trim() !== '') {
+    try {
+      return [await apiRequest<AppointmentType>(z, { path: `/appointments/${segment(appointment_id.trim())}` })];
+    } catch (error) {
+      // Not found (or another clinic's) is a miss, not an error.
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  }
+  const filters = compact({ lead_id, from, to, status }) as Record<string, string>;
+  if (!filters.lead_id && !filters.from && !filters.to) {
+    throw new z.errors.Error(
+      'Fill in Appointment ID, or a Lead and/or a From/To date range, to say which appointment to find.',
+      'invalid_input',
+      400,
+    );
+  }
+  return apiList<AppointmentType>(z, '/appointments', { ...filters, per_page: MATCHES });
+};
+
+export default defineSearch({
+  key: 'find_appointment',
+  noun: 'Appointment',
+  display: {
+    label: 'Find Appointment',
+    description: "Finds an appointment in QualifyBase by its ID, or a lead's appointment in a date range.",
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: sampleAppointment,
+    outputFields: outputFieldsFromSchema(Appointment),
+  },
+});

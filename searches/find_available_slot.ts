@@ -1,0 +1,77 @@
+/** Find Available Slot: GET /availability; each open slot can go straight into "Book Appointment". */
+import { defineInputFields, defineSearch } from 'zapier-platform-core';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+
+import type { Slot } from '../contract/resources';
+import { apiRequest, compact } from '../lib/client';
+import { outputFieldsFromSchema } from '../lib/output-fields';
+import { FoundSlot, sampleFoundSlot } from '../lib/schemas';
+import type { FoundSlot as FoundSlotType } from '../lib/schemas';
+
+const inputFields = defineInputFields([
+  {
+    key: 'from',
+    label: 'From',
+    type: 'datetime',
+    required: false,
+    helpText: 'Look for slots from this day or time on, e.g. `2026-05-15` (a day means that day in clinic time). Default: now.',
+  },
+  {
+    key: 'to',
+    label: 'To',
+    type: 'datetime',
+    required: false,
+    helpText: 'Look for slots before this day or time. Default: 14 days after From.',
+  },
+  {
+    key: 'preference',
+    label: 'Time of Day',
+    required: false,
+    default: 'any',
+    choices: [
+      { value: 'any', label: 'Any Time', sample: 'any' },
+      { value: 'morning', label: 'Morning (06:00-12:00)', sample: 'morning' },
+      { value: 'afternoon', label: 'Afternoon (12:00-17:00)', sample: 'afternoon' },
+      { value: 'evening', label: 'Evening (17:00-22:00)', sample: 'evening' },
+    ],
+    helpText: "Only slots in this part of the day, in the clinic's time zone.",
+  },
+  {
+    key: 'limit',
+    label: 'Number of Slots',
+    type: 'integer',
+    required: false,
+    default: '1',
+    helpText: 'How many of the earliest open slots to return (1 to 100). The first one is what later steps use.',
+  },
+] as const);
+
+type Input = Record<string, unknown>;
+
+const perform = async (z: ZObject, bundle: Bundle): Promise<FoundSlotType[]> => {
+  const { from, to, preference, limit } = bundle.inputData as Input;
+  const count = limit === undefined || limit === null || limit === '' ? 1 : (limit as string | number);
+  const params = compact({ from, to, preference, limit: count }) as Record<string, string | number>;
+  const page = await apiRequest<{ data: Slot[] }>(z, { path: '/availability', params });
+  if (!page || !Array.isArray(page.data)) {
+    throw new z.errors.Error('QualifyBase returned an unexpected response for /availability.', 'unexpected_response', 502);
+  }
+  // A slot's start time is unique among open slots, so it doubles as the id Zapier needs.
+  return page.data.map((slot) => ({ id: slot.scheduled_at, scheduled_at: slot.scheduled_at, ends_at: slot.ends_at }));
+};
+
+export default defineSearch({
+  key: 'find_available_slot',
+  noun: 'Slot',
+  display: {
+    label: 'Find Available Slot',
+    description:
+      'Finds the earliest open appointment slot in the QualifyBase calendar; map its Starts At and Ends At into Book Appointment or Reschedule Appointment.',
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: sampleFoundSlot,
+    outputFields: outputFieldsFromSchema(FoundSlot),
+  },
+});

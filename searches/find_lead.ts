@@ -1,0 +1,71 @@
+/** Find Lead: GET /leads filtered by exact email, phone, or external source + id. */
+import { defineInputFields, defineSearch } from 'zapier-platform-core';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+
+import type { Lead as LeadType } from '../contract/resources';
+import { Lead } from '../contract/resources';
+import { sampleLead } from '../contract/samples';
+import { apiList, compact } from '../lib/client';
+import { externalIdField, externalSourceField } from '../lib/fields';
+import { outputFieldsFromSchema } from '../lib/output-fields';
+
+/** Enough to see duplicates; Zapier uses the first (newest) match. */
+const MATCHES = 10;
+
+const inputFields = defineInputFields([
+  { key: 'email', label: 'Email', required: false, helpText: 'Finds the lead with exactly this email address (letter case does not matter).' },
+  {
+    key: 'phone',
+    label: 'Phone',
+    required: false,
+    helpText: 'Finds the lead with exactly this phone number, in E.164 format, e.g. `+14155551212`.',
+  },
+  {
+    ...externalSourceField,
+    required: false,
+    helpText: 'The system the lead came from, as sent to "Create or Update Lead", e.g. `facebook_lead_ads`. Use together with External ID.',
+  },
+  {
+    ...externalIdField,
+    required: false,
+    helpText: "The lead's ID in that system, as sent to \"Create or Update Lead\". Use together with External Source.",
+  },
+] as const);
+
+type Input = Record<string, unknown>;
+
+const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType[]> => {
+  const { email, phone, external_source, external_id } = bundle.inputData as Input;
+  const filters = compact({ email, phone, external_source, external_id }) as Record<string, string>;
+  if (Boolean(filters.external_source) !== Boolean(filters.external_id)) {
+    throw new z.errors.Error(
+      'External Source and External ID go together: fill in both to find a lead by its ID in another system.',
+      'invalid_input',
+      400,
+    );
+  }
+  if (Object.keys(filters).length === 0) {
+    throw new z.errors.Error(
+      'Fill in Email, Phone, or External Source and External ID to say which lead to find.',
+      'invalid_input',
+      400,
+    );
+  }
+  // No match is an empty list (Zapier then reports "nothing found", or runs the create step).
+  return apiList<LeadType>(z, '/leads', { ...filters, per_page: MATCHES });
+};
+
+export default defineSearch({
+  key: 'find_lead',
+  noun: 'Lead',
+  display: {
+    label: 'Find Lead',
+    description: 'Finds a lead in QualifyBase by email, phone, or external source and ID.',
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: sampleLead,
+    outputFields: outputFieldsFromSchema(Lead),
+  },
+});

@@ -1,0 +1,67 @@
+import { Appointment } from '../../contract/resources';
+import { sampleAppointment } from '../../contract/samples';
+import { app as App, api, appErrorOf, appTester, authData, itMapsApiErrors, useNock } from './helpers';
+
+const create = App.creates.appointment;
+const perform = create.operation.perform as never;
+type Field = { key: string; type?: string; required?: boolean; helpText?: string; dynamic?: string; search?: string };
+const fields = create.operation.inputFields as Field[];
+
+const inputData = {
+  lead_id: sampleAppointment.lead_id,
+  scheduled_at: '2026-05-15T11:00:00.000Z',
+  ends_at: '2026-05-15T11:30:00.000Z',
+  title: 'Consultation',
+  notes: 'First visit.',
+  assigned_to: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
+};
+
+describe('appointment (Book Appointment)', () => {
+  useNock();
+
+  it('asks for the lead (dropdown + Find Lead), the start, and optional end, title, notes and agent', () => {
+    expect(create.display.label).toBe('Book Appointment');
+    expect(fields.map((f) => [f.key, Boolean(f.required)])).toEqual([
+      ['lead_id', true],
+      ['scheduled_at', true],
+      ['ends_at', false],
+      ['title', false],
+      ['notes', false],
+      ['assigned_to', false],
+    ]);
+    expect(fields[0]).toMatchObject({ dynamic: 'lead_list.id.full_name', search: 'find_lead.id' });
+    expect(fields.filter((f) => f.type === 'datetime').map((f) => f.key)).toEqual(['scheduled_at', 'ends_at']);
+    expect(fields[1]!.helpText).toMatch(/Find Available Slot/);
+    for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
+  });
+
+  it('POSTs the booking to /appointments and returns the appointment', async () => {
+    api().post('/api/v1/appointments', inputData).reply(201, sampleAppointment);
+    const result = await appTester(perform, { authData, inputData });
+    expect(result).toEqual(sampleAppointment);
+    expect(() => Appointment.parse(result)).not.toThrow();
+  });
+
+  it('leaves out a blank end time, title, notes and agent (the API defaults the length)', async () => {
+    const body = { lead_id: inputData.lead_id, scheduled_at: inputData.scheduled_at };
+    api().post('/api/v1/appointments', body).reply(201, { ...sampleAppointment, title: null });
+    await expect(
+      appTester(perform, { authData, inputData: { ...body, ends_at: '', title: '', notes: '', assigned_to: '' } }),
+    ).resolves.toMatchObject({ title: null });
+  });
+
+  it('tells the user a taken slot is taken and points at Find Available Slot (409 slot_unavailable)', async () => {
+    api().post('/api/v1/appointments').reply(409, { error: 'That time is already booked or blocked.', code: 'slot_unavailable' });
+    const error = appErrorOf(await (appTester(perform, { authData, inputData }) as Promise<unknown>).catch((e) => e));
+    expect(error).toMatchObject({ code: 'slot_unavailable', status: 409 });
+    expect(error.message).toMatch(/^That time is already booked or blocked\. /);
+    expect(error.message).toMatch(/Find Available Slot/);
+  });
+
+  describe('errors', () => {
+    itMapsApiErrors(
+      () => api().post('/api/v1/appointments'),
+      () => appTester(perform, { authData, inputData }),
+    );
+  });
+});

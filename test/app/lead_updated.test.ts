@@ -1,0 +1,12 @@
+import { Lead } from '../../contract/resources';
+import { sampleLead } from '../../contract/samples';
+import { describeHookTrigger } from './hook-trigger-suite';
+
+describeHookTrigger({
+  key: 'lead_updated',
+  event: 'lead.updated',
+  dataKey: 'lead',
+  listPath: '/api/v1/leads',
+  schema: Lead,
+  item: { ...sampleLead, status: 'booked' },
+});
