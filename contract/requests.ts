@@ -162,6 +162,8 @@ export const WebhookCreate = z
   .meta({ id: 'WebhookCreate' });
 export type WebhookCreate = z.infer<typeof WebhookCreate>;
 
+export const WebhookListQuery = PaginationQuery;
+
 export const IdParam = z.object({ id: Uuid });
 
 export const DevClinicCreate = z

@@ -28,15 +28,14 @@ export function createApp(deps: ServerDeps) {
     await next();
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
+    },
+  });
+  // /api/v1 checks the size after authentication (below), so a 413 carries the RateLimit headers too.
+  app.use('*', async (c, next) => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
 
   // A write may have recorded webhook events: wake the dispatcher once the response is ready.
   app.use('*', async (c, next) => {
@@ -50,6 +49,7 @@ export function createApp(deps: ServerDeps) {
     if (c.req.path === '/api/v1/openapi.json') return next();
     return auth(c, next);
   });
+  app.use('/api/v1/*', limitBody);
 
   registerApiRoutes(app, deps);
   registerOpenApiDocument(app);

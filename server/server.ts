@@ -74,6 +74,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
+  // Idle keep-alive connections outlive the clients' own idle timeouts (undici: 4 s), so a client
+  // never reuses a socket at the instant the server closes it.
+  (server as import('node:http').Server).keepAliveTimeout = 65_000;
+  (server as import('node:http').Server).headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 

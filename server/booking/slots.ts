@@ -2,7 +2,7 @@
  * The booking engine's pure core: open slots from opening hours minus busy intervals. No I/O,
  * so the same rules serve GET /availability, booking checks and the dashboard calendar.
  */
-import { fromLocal, isoWeekday, minutesOfDay, nextDay, toLocal } from './time';
+import { fromLocal, isoWeekday, minutesOfDay, nextDay, offsetAt, toLocal } from './time';
 
 export interface OpeningPeriod {
   weekday: number; // ISO 1..7
@@ -68,30 +68,59 @@ export function overlapsAny(merged: Interval[], start: number, end: number): boo
   return idx >= 0 && merged[idx]!.end > start;
 }
 
-export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preference' | 'now'>): Generator<Interval> {
+/** A candidate slot, with the clinic-local minute of day it starts at. */
+export interface Candidate extends Interval {
+  minute: number;
+}
+
+/**
+ * Slots on the opening-hours grid, earliest first, lazily, day by day in clinic time. Every slot
+ * lasts exactly `slotMinutes`. On a day without a DST change, local -> UTC is one subtraction; on
+ * a change day each wall time is resolved: a start inside the spring-forward gap does not exist
+ * and is skipped, and in the fall-back overlap the earlier instant is used and slots never overlap.
+ */
+export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preference' | 'now'>): Generator<Candidate> {
   const byWeekday = new Map<number, OpeningPeriod[]>();
   for (const h of s.hours) byWeekday.set(h.weekday, [...(byWeekday.get(h.weekday) ?? []), h]);
   for (const periods of byWeekday.values()) periods.sort((a, b) => minutesOfDay(a.opens_at) - minutesOfDay(b.opens_at));
+  const slotMs = s.slotMinutes * 60_000;
 
   const startLocal = toLocal(s.from, s.timeZone);
   let [y, m, d] = [startLocal.year, startLocal.month, startLocal.day];
-  // Walk local days until a day starts after the end of the range.
-  for (let guard = 0; guard < 400; guard++) {
-    const dayStart = fromLocal(y, m, d, 0, 0, s.timeZone);
-    if (dayStart >= s.to) return;
-    for (const period of byWeekday.get(isoWeekday(y, m, d)) ?? []) {
-      const close = minutesOfDay(period.closes_at);
-      for (let minute = minutesOfDay(period.opens_at); minute + s.slotMinutes <= close; minute += s.slotMinutes) {
-        const start = fromLocal(y, m, d, Math.floor(minute / 60), minute % 60, s.timeZone);
-        const endMinute = minute + s.slotMinutes;
-        const end = fromLocal(y, m, d, Math.floor(endMinute / 60), endMinute % 60, s.timeZone);
-        if (end <= start) continue; // a slot swallowed by a DST gap
-        if (start < s.from) continue;
-        if (end > s.to) return;
-        yield { start, end };
+  let dayStart = fromLocal(y, m, d, 0, 0, s.timeZone);
+  let lastEnd = -Infinity;
+  // Walk local days until a day starts at or after the end of the range.
+  for (let guard = 0; guard < 400 && dayStart < s.to; guard++) {
+    const [ny, nm, nd] = nextDay(y, m, d);
+    const nextStart = fromLocal(ny, nm, nd, 0, 0, s.timeZone);
+    const periods = byWeekday.get(isoWeekday(y, m, d));
+    if (periods) {
+      const offset = offsetAt(dayStart, s.timeZone);
+      const midnightWall = Date.UTC(y, m - 1, d);
+      // One offset all day long, and midnight itself exists (some zones skip it).
+      const steady = offset === offsetAt(nextStart - 1, s.timeZone) && dayStart === midnightWall - offset;
+      const instant = (minute: number) =>
+        steady ? midnightWall + minute * 60_000 - offset : fromLocal(y, m, d, Math.floor(minute / 60), minute % 60, s.timeZone);
+      for (const period of periods) {
+        const close = minutesOfDay(period.closes_at);
+        const closeAt = instant(close);
+        for (let minute = minutesOfDay(period.opens_at); minute + s.slotMinutes <= close; minute += s.slotMinutes) {
+          const start = instant(minute);
+          if (!steady) {
+            const local = toLocal(start, s.timeZone);
+            if (local.hour * 60 + local.minute !== minute) continue; // inside the spring-forward gap
+          }
+          const end = start + slotMs;
+          if (end > closeAt || start < lastEnd) continue;
+          if (start < s.from) continue;
+          if (end > s.to) return;
+          lastEnd = end;
+          yield { start, end, minute };
+        }
       }
     }
-    [y, m, d] = nextDay(y, m, d);
+    [y, m, d] = [ny, nm, nd];
+    dayStart = nextStart;
   }
 }
 
@@ -102,26 +131,23 @@ export function findOpenSlots(s: SlotSearch): Interval[] {
   const out: Interval[] = [];
   for (const slot of candidateSlots(s)) {
     if (slot.start < s.now) continue;
-    if (s.preference !== 'any') {
-      const local = toLocal(slot.start, s.timeZone);
-      const minute = local.hour * 60 + local.minute;
-      if (minute < windowFrom || minute >= windowTo) continue;
-    }
+    if (slot.minute < windowFrom || slot.minute >= windowTo) continue;
     if (overlapsAny(busy, slot.start, slot.end)) continue;
-    out.push(slot);
+    out.push({ start: slot.start, end: slot.end });
     if (out.length >= s.limit) break;
   }
   return out;
 }
 
-/** Is [start, end) entirely inside one opening period of its local day? */
+/**
+ * Is [start, end) entirely inside one opening period of the clinic-local day it starts on? The
+ * period's bounds are resolved to instants on that day, so the check is exact across DST changes.
+ */
 export function withinOpeningHours(timeZone: string, hours: OpeningPeriod[], start: number, end: number): boolean {
-  const ls = toLocal(start, timeZone);
-  const le = toLocal(end, timeZone);
-  const startMinute = ls.hour * 60 + ls.minute + ls.second / 60;
-  const sameDay = ls.year === le.year && ls.month === le.month && ls.day === le.day;
-  const endMinute = sameDay ? le.hour * 60 + le.minute + le.second / 60 : 24 * 60 + le.hour * 60 + le.minute;
-  return hours.some(
-    (h) => h.weekday === ls.weekday && minutesOfDay(h.opens_at) <= startMinute && endMinute <= minutesOfDay(h.closes_at),
-  );
+  const l = toLocal(start, timeZone);
+  const at = (time: string) => {
+    const minute = minutesOfDay(time);
+    return fromLocal(l.year, l.month, l.day, Math.floor(minute / 60), minute % 60, timeZone);
+  };
+  return hours.some((h) => h.weekday === l.weekday && at(h.opens_at) <= start && end <= at(h.closes_at));
 }

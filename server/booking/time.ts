@@ -57,6 +57,14 @@ export function offsetAt(epochMs: number, timeZone: string): number {
   return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
+/** A wall-clock time read as if it were UTC; unlike Date.UTC, years 0-99 are not taken as 19xx. */
+function wallClock(year: number, month: number, day: number, hour: number, minute: number): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute);
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute));
+  d.setUTCFullYear(year + d.getUTCFullYear() - 2000);
+  return d.getTime();
+}
+
 /**
  * The instant of a local wall-clock time. In a spring-forward gap the wall time does not exist and
  * the result is shifted forward by the gap; in a fall-back overlap the earlier instant is used.
@@ -69,7 +77,7 @@ export function fromLocal(
   minute: number,
   timeZone: string,
 ): number {
-  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const wall = wallClock(year, month, day, hour, minute);
   const first = wall - offsetAt(wall, timeZone);
   const second = wall - offsetAt(first, timeZone);
   if (first === second) return first;

@@ -67,6 +67,21 @@ async function connectPostgres(url: string, max: number): Promise<DatabaseHandle
   };
 }
 
+/**
+ * timestamptz text as PostgreSQL writes it ('0001-01-01 00:00:00+00', '...+05:30', '... BC') to a
+ * Date. PGlite's default hands the text to `new Date()`, which reads years 1-99 as 19xx/20xx.
+ */
+export function parseTimestamptz(value: string): Date {
+  const m = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/.exec(value);
+  if (!m) return new Date(value); // 'infinity' and the like
+  const year = m[12] ? 1 - Number(m[1]) : Number(m[1]);
+  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const d = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms));
+  d.setUTCFullYear(year);
+  const offsetSeconds = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0));
+  return new Date(d.getTime() - offsetSeconds * 1000);
+}
+
 async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
@@ -74,7 +89,7 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   const pglite = (await PGlite.create({
     ...(dataDir === 'memory' ? {} : { dataDir }),
     extensions: { btree_gist },
-    parsers: { 20: (v: string) => Number(v) },
+    parsers: { 20: (v: string) => Number(v), 1184: parseTimestamptz },
   })) as unknown as PGlite;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   let closed = false;

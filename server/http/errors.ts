@@ -53,6 +53,10 @@ export function fromDatabaseError(error: unknown): ApiError | undefined {
   if (code === '22P02' || code === '22007' || code === '22008') {
     return invalidInput('A value has the wrong format');
   }
+  // character_not_in_repertoire / untranslatable_character: a text or JSON value carrying \u0000.
+  if (code === '22021' || code === '22P05') {
+    return invalidInput('A text value contains a character that cannot be stored, such as the NUL character \\u0000');
+  }
   if (code === '23503') return invalidInput(`A referenced record does not exist${constraint ? ` (${constraint})` : ''}`);
   if (code === '23514') return invalidInput(`A value is out of range${constraint ? ` (${constraint})` : ''}`);
   return undefined;

@@ -14,7 +14,7 @@ const book = apiRoute({
   operationId: 'bookAppointment',
   summary: 'Book an appointment for a lead',
   description:
-    "The lead must belong to the clinic (404 otherwise). ends_at defaults to scheduled_at plus the clinic's slot length. The time must be in the future, inside opening hours, and free of other appointments and calendar blocks, else 409 slot_unavailable. Double booking is impossible: the database enforces it.",
+    "Books a lead's appointment; a slot from GET /api/v1/availability can be posted as-is. The lead must belong to the clinic: a lead of another clinic, or none, answers 404 not_found (\"Lead not found\"). ends_at defaults to scheduled_at plus the clinic's slot length and must be after scheduled_at; a scheduled_at in the past, or an assigned_to that is not an agent of the clinic, answers 400 invalid_input. The time must lie inside the clinic's opening hours and be free of other (not cancelled) appointments and calendar blocks, else 409 slot_unavailable. Double booking is impossible: the database enforces it, so of simultaneous bookings of one slot exactly one succeeds. Records appointment.created, and lead.updated when the lead's status becomes booked.",
   scope: 'appointments:write',
   request: { body: jsonBody(AppointmentCreate) },
   responses: { 201: json(Appointment, 'The booked appointment (status confirmed)') },
@@ -51,7 +51,8 @@ const update = apiRoute({
   tags,
   operationId: 'updateAppointment',
   summary: 'Reschedule or update an appointment',
-  description: 'A new time passes the same checks as a booking. Moving scheduled_at alone keeps the length. A cancelled appointment cannot be changed.',
+  description:
+    'Reschedules (scheduled_at and/or ends_at) or changes title, notes, assigned_to or status (confirmed, completed, no_show). A new time passes the same checks as a booking, ignoring the appointment itself (409 slot_unavailable when taken, blocked or outside opening hours). Moving scheduled_at alone keeps the length. A cancelled appointment cannot be changed (400 invalid_input); cancel with DELETE. Records appointment.updated.',
   scope: 'appointments:write',
   request: { params: IdParam, body: jsonBody(AppointmentUpdate) },
   responses: { 200: json(Appointment, 'The updated appointment') },
@@ -64,7 +65,8 @@ const cancel = apiRoute({
   tags,
   operationId: 'cancelAppointment',
   summary: 'Soft-cancel an appointment',
-  description: 'Sets status cancelled and frees the slot. Repeat calls return the same cancelled appointment.',
+  description:
+    'Sets status cancelled and cancelled_at, frees the slot, and records appointment.cancelled. Idempotent: repeat calls return the same cancelled appointment with 200 and record nothing.',
   scope: 'appointments:write',
   request: { params: IdParam },
   responses: { 200: json(Appointment, 'The cancelled appointment') },

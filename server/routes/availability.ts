@@ -15,7 +15,7 @@ const availability = apiRoute({
   tags,
   operationId: 'getAvailability',
   summary: 'Find open appointment slots',
-  description: `Open slots from the clinic's opening hours in its time zone, minus booked appointments and calendar blocks, earliest first, never in the past. \`from\`/\`to\` take a day (midnight clinic time) or an instant; the range defaults to 14 days and is at most ${MAX_RANGE_DAYS}. Each slot can be posted as-is to POST /api/v1/appointments.`,
+  description: `Open slots from the clinic's opening hours in its time zone (DST-aware), each the clinic's slot length, minus booked (not cancelled) appointments and calendar blocks, earliest first, never starting in the past. \`from\`/\`to\` take a day (midnight clinic time) or an instant; \`from\` defaults to now (a past \`from\` searches from now), \`to\` is exclusive and defaults to 14 days after \`from\`, and the range is at most ${MAX_RANGE_DAYS} days (400 otherwise). \`preference\` keeps slots starting in the clinic's morning (06-12), afternoon (12-17) or evening (17-22). Each slot can be posted as-is to POST /api/v1/appointments.`,
   scope: 'availability:read',
   request: { query: AvailabilityQuery },
   responses: { 200: json(SlotList, 'Open slots') },
@@ -27,7 +27,8 @@ const upsert = apiRoute({
   tags,
   operationId: 'upsertCalendarBlock',
   summary: 'Upsert a busy block from an external calendar event',
-  description: 'Idempotent on external_source + external_id: the same pair updates the block (200) instead of creating another (201). The booking engine treats the time as busy.',
+  description:
+    'Idempotent on external_source + external_id: the same pair updates the block (200, same id) instead of creating another (201). The booking engine treats the time as busy for availability and new bookings. A block may overlap existing appointments (the external calendar is the truth); they are kept.',
   scope: 'availability:write',
   request: { body: jsonBody(BlockUpsert) },
   responses: { 200: json(CalendarBlock, 'The existing block, updated'), 201: json(CalendarBlock, 'The new block') },

@@ -1,6 +1,4 @@
 import {
-  Agent,
-  AgentListQuery,
   Campaign,
   CampaignContact,
   CampaignListQuery,
@@ -12,23 +10,17 @@ import {
 import type { ApiApp } from '../app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
-import { addContact, listAgents, listCampaigns, listContacts } from '../services/campaigns';
+import { addContact, CALLING_CODES, listCampaigns, listContacts } from '../services/campaigns';
 
-const AgentList = listOf(Agent, 'AgentList');
+/** `US +1, CA +1, ...`, from the table the check uses, so the document cannot drift from it. */
+function callingCodeList(): string {
+  return Object.entries(CALLING_CODES)
+    .map(([country, code]) => `${country} ${code}`)
+    .join(', ');
+}
+
 const CampaignList = listOf(Campaign, 'CampaignList');
 const ContactList = listOf(CampaignContact, 'CampaignContactList');
-
-const agents = apiRoute({
-  method: 'get',
-  path: '/api/v1/agents',
-  tags: ['Agents'],
-  operationId: 'listAgents',
-  summary: 'List agents',
-  description: 'Filter by direction, e.g. `direction=outbound` to pick the agent a lead is assigned to.',
-  scope: 'agents:read',
-  request: { query: AgentListQuery },
-  responses: { 200: json(AgentList, 'A page of agents') },
-});
 
 const campaigns = apiRoute({
   method: 'get',
@@ -36,6 +28,7 @@ const campaigns = apiRoute({
   tags: ['Campaigns'],
   operationId: 'listCampaigns',
   summary: 'List outbound campaigns',
+  description: 'Newest first. `total_contacts` counts every contact of the campaign, whatever its status.',
   scope: 'campaigns:read',
   request: { query: CampaignListQuery },
   responses: { 200: json(CampaignList, 'A page of campaigns') },
@@ -47,7 +40,8 @@ const contacts = apiRoute({
   tags: ['Campaigns'],
   operationId: 'listCampaignContacts',
   summary: 'List campaign contacts across campaigns',
-  description: 'Most recently changed first, so fresh call outcomes lead the list. Filter by status and campaign_id.',
+  description:
+    'Ordered by `updated_at`, most recently changed first (not by creation), so fresh call outcomes lead the list. Filter by status and campaign_id.',
   scope: 'campaigns:read',
   request: { query: ContactListQuery },
   responses: { 200: json(ContactList, 'A page of contacts') },
@@ -59,8 +53,13 @@ const add = apiRoute({
   tags: ['Campaigns'],
   operationId: 'addCampaignContact',
   summary: 'Add one contact to an outbound campaign',
-  description:
-    "name, phone (E.164), interest and city are required. The campaign must be active. The contact is returned with status pending, attempts 0 and a validation_status: needs_review (with validation_messages) when its country differs from the campaign's target country or its phone's calling code contradicts its country.",
+  description: [
+    'name, phone (E.164), interest and city are required; country, email, language and notes are optional. The campaign must be `active` (otherwise 400 invalid_input).',
+    '',
+    'The contact is stored with status `pending` and attempts 0. Its `validation_status` is `needs_review`, with the reasons in `validation_messages`, when:',
+    "- its country differs from the campaign's `target_country`; or",
+    `- the phone does not start with the calling code of the contact's country (or, without a country, the campaign's target country). Only these countries are checked: ${callingCodeList()}. For other countries the phone is not checked. Otherwise \`validation_status\` is \`valid\`.`,
+  ].join('\n'),
   scope: 'campaigns:write',
   request: { params: IdParam, body: jsonBody(ContactCreate) },
   responses: { 201: json(CampaignContact, 'The new contact') },
@@ -68,7 +67,6 @@ const add = apiRoute({
 });
 
 export function registerCampaignRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
-  app.openapi(agents, async (c) => c.json(await listAgents(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   app.openapi(campaigns, async (c) => c.json(await listCampaigns(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   // Registered before /campaigns/{id}/... so "contacts" is never read as an id.
   app.openapi(contacts, async (c) => c.json(await listContacts(db, c.var.auth.clinicId, c.req.valid('query')), 200));

@@ -3,6 +3,7 @@ import type { ApiApp } from '../app';
 import type { ServerDeps } from '../context';
 import { registerMeRoutes } from './me';
 import { registerLeadRoutes } from './leads';
+import { registerAgentRoutes } from './agents';
 import { registerAvailabilityRoutes } from './availability';
 import { registerAppointmentRoutes } from './appointments';
 import { registerCampaignRoutes } from './campaigns';
@@ -12,6 +13,7 @@ import { registerWebhookDeliveryRoutes } from './webhook-deliveries';
 export function registerApiRoutes(app: ApiApp, deps: ServerDeps): void {
   registerMeRoutes(app, deps);
   registerLeadRoutes(app, deps);
+  registerAgentRoutes(app, deps);
   registerAvailabilityRoutes(app, deps);
   registerAppointmentRoutes(app, deps);
   registerCampaignRoutes(app, deps);

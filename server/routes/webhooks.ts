@@ -1,12 +1,11 @@
-import { z } from 'zod';
-import { IdParam, Webhook, WebhookCreate, WebhookCreated } from '../../contract';
+import { IdParam, listOf, Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '../../contract';
 import type { ApiApp } from '../app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
-import { createWebhook, deleteWebhook, listWebhooks } from '../services/webhooks';
+import { createWebhook, deleteWebhook, listWebhookPage } from '../services/webhooks';
 
 const tags = ['Webhooks'];
-const WebhookList = z.object({ data: z.array(Webhook) }).meta({ id: 'WebhookList' });
+const WebhookList = listOf(Webhook, 'WebhookList');
 
 const list = apiRoute({
   method: 'get',
@@ -14,8 +13,11 @@ const list = apiRoute({
   tags,
   operationId: 'listWebhooks',
   summary: 'List the webhook endpoints created by the calling API key',
+  description:
+    "Newest first. Only the subscriptions the calling key created: another key's, even of the same clinic, are not listed. The signing secret is never listed. There is no read scope for webhooks, so listing needs the write scope.",
   scope: 'webhooks:write',
-  responses: { 200: json(WebhookList, "The calling key's subscriptions, newest first") },
+  request: { query: WebhookListQuery },
+  responses: { 200: json(WebhookList, "A page of the calling key's subscriptions") },
 });
 
 const create = apiRoute({
@@ -25,7 +27,7 @@ const create = apiRoute({
   operationId: 'createWebhook',
   summary: 'Create a webhook endpoint',
   description:
-    'The response carries `signingSecret` once: keep it to verify deliveries (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` headers; also `X-QualifyBase-Delivery`, `X-QualifyBase-Timestamp`, `X-QualifyBase-Signature`, `X-QualifyBase-Event`). The URL must be public https.',
+    'The response carries `signingSecret` once: keep it to verify deliveries (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` headers; also `X-QualifyBase-Delivery`, `X-QualifyBase-Timestamp`, `X-QualifyBase-Signature`, `X-QualifyBase-Event`). The URL must be https and its host must not be, or resolve to, a private, loopback, link-local, CGNAT, multicast or unspecified address (IPv4 or IPv6, including IPv4-mapped and numeric forms); it is checked again at delivery time. Otherwise 400 invalid_input. (A development server, with dev tools on, also accepts http and local receivers.)',
   scope: 'webhooks:write',
   request: { body: jsonBody(WebhookCreate) },
   responses: { 201: json(WebhookCreated, 'The subscription and its signing secret') },
@@ -38,6 +40,7 @@ const remove = apiRoute({
   tags,
   operationId: 'deleteWebhook',
   summary: 'Delete a webhook endpoint owned by the calling API key',
+  description: "Answers 204 No Content. Another key's or another clinic's subscription is 404 not_found.",
   scope: 'webhooks:write',
   request: { params: IdParam },
   responses: { 204: { description: 'Deleted' } },
@@ -46,7 +49,7 @@ const remove = apiRoute({
 
 export function registerWebhookRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
   const owner = (auth: { clinicId: string; keyId: string }) => ({ clinicId: auth.clinicId, keyId: auth.keyId });
-  app.openapi(list, async (c) => c.json({ data: await listWebhooks(db, owner(c.var.auth)) }, 200));
+  app.openapi(list, async (c) => c.json(await listWebhookPage(db, owner(c.var.auth), c.req.valid('query')), 200));
   app.openapi(create, async (c) => c.json(await createWebhook(db, owner(c.var.auth), c.req.valid('json'), config.devTools), 201));
   app.openapi(remove, async (c) => {
     await deleteWebhook(db, owner(c.var.auth), c.req.valid('param').id);

@@ -5,7 +5,7 @@ import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentU
 import type { AppointmentRow, Database } from '../db/schema';
 import { invalidInput, notFound } from '../http/errors';
 import { recordEvent } from '../webhooks/outbox';
-import { assertBookable, loadCalendar, parseBoundary } from './booking';
+import { assertBookable, clampInstant, loadCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';
 import { toAppointment, toLead } from './serialize';
 
@@ -27,7 +27,7 @@ async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: s
 
 export async function bookAppointment(db: Kysely<Database>, clinicId: string, input: AppointmentCreate): Promise<Appointment> {
   return db.transaction().execute(async (trx) => {
-    const lead = await trx.selectFrom('leads').select(['id', 'status']).where('clinic_id', '=', clinicId).where('id', '=', input.lead_id).executeTakeFirst();
+    const lead = await trx.selectFrom('leads').select('id').where('clinic_id', '=', clinicId).where('id', '=', input.lead_id).executeTakeFirst();
     if (!lead) throw notFound('Lead');
     await assertAgent(trx, clinicId, input.assigned_to);
     const start = Date.parse(input.scheduled_at);
@@ -48,15 +48,16 @@ export async function bookAppointment(db: Kysely<Database>, clinicId: string, in
       .executeTakeFirstOrThrow();
     const appointment = toAppointment(row);
     await recordEvent(trx, clinicId, 'appointment.created', appointment);
-    if (lead.status !== 'booked') {
-      const updated = await trx
-        .updateTable('leads')
-        .set({ status: 'booked', updated_at: sql`now()` })
-        .where('id', '=', lead.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordEvent(trx, clinicId, 'lead.updated', toLead(updated));
-    }
+    // The lead is now booked; only an actual change is a lead.updated (the condition is re-checked
+    // under the row lock, so two concurrent bookings of one lead record it once).
+    const updated = await trx
+      .updateTable('leads')
+      .set({ status: 'booked', updated_at: sql`now()` })
+      .where('id', '=', lead.id)
+      .where('status', '<>', 'booked')
+      .returningAll()
+      .executeTakeFirst();
+    if (updated) await recordEvent(trx, clinicId, 'lead.updated', toLead(updated));
     return appointment;
   });
 }
@@ -66,8 +67,8 @@ export async function listAppointments(db: Kysely<Database>, clinicId: string, q
   let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
-  if (q.from) query = query.where('scheduled_at', '>=', new Date(parseBoundary(q.from, timeZone)));
-  if (q.to) query = query.where('scheduled_at', '<', new Date(parseBoundary(q.to, timeZone)));
+  if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
+  if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
   return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toAppointment);
 }
 

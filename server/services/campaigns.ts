@@ -1,9 +1,7 @@
-/** Agents, campaigns and campaign contacts, including the call outcomes that fire events. */
+/** Campaigns and campaign contacts, including the call outcomes that fire events. */
 import { sql, type Kysely } from 'kysely';
 import type { z } from 'zod';
 import type {
-  Agent,
-  AgentListQuery,
   Campaign,
   CampaignContact,
   CampaignListQuery,
@@ -15,13 +13,7 @@ import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../http/errors';
 import { recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
-import { toAgent, toCampaign, toContact } from './serialize';
-
-export async function listAgents(db: Kysely<Database>, clinicId: string, q: z.output<typeof AgentListQuery>): Promise<Page<Agent>> {
-  let query = db.selectFrom('agents').where('clinic_id', '=', clinicId);
-  if (q.direction) query = query.where('direction', '=', q.direction);
-  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toAgent);
-}
+import { toCampaign, toContact } from './serialize';
 
 export async function listCampaigns(db: Kysely<Database>, clinicId: string, q: z.output<typeof CampaignListQuery>): Promise<Page<Campaign>> {
   const query = db.selectFrom('campaigns').where('campaigns.clinic_id', '=', clinicId);
@@ -45,7 +37,7 @@ export async function listCampaigns(db: Kysely<Database>, clinicId: string, q: z
 }
 
 /** Calling codes we can check against a country, for the validation_status hint. */
-const CALLING_CODES: Record<string, string> = {
+export const CALLING_CODES: Readonly<Record<string, string>> = {
   US: '+1', CA: '+1', GB: '+44', AU: '+61', NZ: '+64', IE: '+353', DE: '+49', FR: '+33', ES: '+34',
   IT: '+39', NL: '+31', BE: '+32', PT: '+351', CH: '+41', AT: '+43', SE: '+46', NO: '+47', DK: '+45',
   MX: '+52', BR: '+55', AE: '+971', TR: '+90', IN: '+91', ZA: '+27',

@@ -1,10 +1,12 @@
 /** Webhook subscriptions, owned by the API key that created them. */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Webhook, WebhookCreate, WebhookCreated } from '../../contract';
+import type { z } from 'zod';
+import type { Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '../../contract';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../http/errors';
 import { assertDeliverableUrl, UrlPolicyError } from '../webhooks/url-policy';
+import { paginate, type Page } from './pagination';
 import { toWebhook } from './serialize';
 
 export interface Owner {
@@ -17,6 +19,13 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
+/** The API's list: one page of the calling key's subscriptions, newest first. */
+export async function listWebhookPage(db: Kysely<Database>, owner: Owner, q: z.output<typeof WebhookListQuery>): Promise<Page<Webhook>> {
+  const query = db.selectFrom('webhooks').where('clinic_id', '=', owner.clinicId).where('api_key_id', '=', owner.keyId);
+  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toWebhook);
+}
+
+/** Every subscription of one key, newest first (the dashboard's view). */
 export async function listWebhooks(db: Kysely<Database>, owner: Owner): Promise<Webhook[]> {
   const rows = await db
     .selectFrom('webhooks')
@@ -24,6 +33,7 @@ export async function listWebhooks(db: Kysely<Database>, owner: Owner): Promise<
     .where('clinic_id', '=', owner.clinicId)
     .where('api_key_id', '=', owner.keyId)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .execute();
   return rows.map(toWebhook);
 }

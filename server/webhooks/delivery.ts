@@ -211,10 +211,20 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     });
   }
 
+  // Batches keep a backlog moving: a full batch is followed at once by the next fetch
+  // (burstWhenBatchFull) instead of waiting out the poll interval after every job. Attempts of a
+  // batch run side by side; one that throws (a database error) is logged and left pending, and
+  // the sweep queues it again once it is overdue, so no job's failure holds up the others.
   const workerId = await boss.work<DeliveryJob>(
     DELIVERY_QUEUE,
-    { batchSize: 1, localConcurrency: 8, pollingIntervalSeconds: 0.5 },
-    async ([job]) => attempt(job!.data),
+    { batchSize: 16, localConcurrency: 2, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true },
+    async (jobs) => {
+      await Promise.all(
+        jobs.map((job) =>
+          attempt(job.data).catch((error: unknown) => log.error({ err: error, delivery: job.data.deliveryId }, 'webhook attempt failed; it will be requeued')),
+        ),
+      );
+    },
   );
 
   /**

@@ -42,10 +42,10 @@ function isBlockedV6(ip: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (mapped) return isBlockedV4(mapped[1]!);
   const blockList = new net.BlockList();
-  blockList.addAddress('::', 'ipv6');
-  blockList.addAddress('::1', 'ipv6');
+  blockList.addSubnet('::', 96, 'ipv6'); // unspecified, loopback and IPv4-compatible (::a.b.c.d)
   blockList.addSubnet('fc00::', 7, 'ipv6'); // unique local
   blockList.addSubnet('fe80::', 10, 'ipv6'); // link-local
+  blockList.addSubnet('fec0::', 10, 'ipv6'); // deprecated site-local
   blockList.addSubnet('ff00::', 8, 'ipv6'); // multicast
   blockList.addSubnet('::ffff:0:0', 96, 'ipv6'); // other mapped forms
   blockList.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 can reach private v4
@@ -75,7 +75,8 @@ export async function assertDeliverableUrl(raw: string, { allowPrivate }: { allo
   }
   if (url.protocol !== 'https:') throw new UrlPolicyError('url must use https');
   // WHATWG URL parsing already normalises numeric hosts such as 2130706433 to 127.0.0.1.
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A trailing dot (fully qualified form) names the same host: `localhost.` is localhost.
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (net.isIP(host)) {
     if (isBlockedAddress(host)) throw new UrlPolicyError('url points at a private, loopback or reserved address');
     return;

@@ -1,7 +1,12 @@
 /** Leads: create-or-update, validation, agent routing, filters, pagination, events. */
-import { Lead, LEAD_SOURCES } from '../../contract';
+import { ErrorBody, Lead, LEAD_SOURCES, listOf } from '../../contract';
+import { createApiKey } from '../../server/services/api-keys';
 import { backends } from '../support/databases';
-import { startTestServer, type TestClinic, type TestServer } from '../support/server';
+import { tableCounts } from '../support/db-counts';
+import { expectGuarded, openApiOperation } from '../support/guards';
+import { rawRequest, startTestServer, type ApiResponse, type TestClinic, type TestServer } from '../support/server';
+
+const LeadList = listOf(Lead, 'LeadList');
 
 describe.each(backends())('leads on %s', (backend) => {
   let srv: TestServer;
@@ -156,5 +161,148 @@ describe.each(backends())('leads on %s', (backend) => {
     expect(patch.body.code).toBe('not_found');
     expect((await other.api.get(`/api/v1/leads/${theirs.body.id}`)).body.city).toBeNull();
     expect((await clinic.api.get('/api/v1/leads/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+  it('accepts external_metadata of exactly 4 KB of JSON and refuses one byte more', async () => {
+    const metadata = (n: number) => ({ b: 'x'.repeat(n) }); // {"b":"..."} is 8 bytes plus n
+    expect(Buffer.byteLength(JSON.stringify(metadata(4088)))).toBe(4096);
+    const ok = await clinic.api.post('/api/v1/leads', { email: 'meta@example.com', external_metadata: metadata(4088) });
+    expect(ok.status).toBe(201);
+    expect(Lead.parse(ok.body).external_metadata).toEqual(metadata(4088));
+    const over = await clinic.api.post('/api/v1/leads', { email: 'meta@example.com', external_metadata: metadata(4089) });
+    expect(over.status).toBe(400);
+    expect(over.body.details.map((d: { path: string }) => d.path)).toContain('external_metadata');
+  });
+
+  it('refuses a PATCH to an inbound or foreign agent with 400, and an unknown lead field with 400', async () => {
+    const lead = (await clinic.api.post('/api/v1/leads', { email: 'reroute@example.com' })).body;
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.id}`, { agent_id: inbound().id })).status).toBe(400);
+    const foreign = other.agents.find((a) => a.direction === 'outbound')!;
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.id}`, { agent_id: foreign.id })).body.code).toBe('invalid_input');
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.id}`, { stage: 'won' })).status).toBe(400);
+    expect((await clinic.api.patch(`/api/v1/leads/${lead.id}`, { status: 'won' })).status).toBe(400);
+    const routed = await clinic.api.patch(`/api/v1/leads/${lead.id}`, { agent_id: outbound().id });
+    expect(Lead.parse(routed.body).agent_id).toBe(outbound().id);
+    expect(Lead.parse((await clinic.api.patch(`/api/v1/leads/${lead.id}`, { agent_id: null })).body).agent_id).toBeNull();
+  });
+
+  it('records lead.updated for a PATCH, carrying the lead as GET returns it', async () => {
+    const lead = (await clinic.api.post('/api/v1/leads', { email: 'patched-event@example.com' })).body;
+    const patched = (await clinic.api.patch(`/api/v1/leads/${lead.id}`, { status: 'contacted' })).body;
+    const rows = (await events('lead.updated')).filter((e) => JSON.parse(e.payload).data.lead.id === lead.id);
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.payload).data.lead).toEqual((await clinic.api.get(`/api/v1/leads/${lead.id}`)).body);
+    expect(JSON.parse(rows[0]!.payload).data.lead).toEqual(patched);
+    // A refused write records nothing.
+    const before = (await events('lead.updated')).length;
+    await clinic.api.patch(`/api/v1/leads/${lead.id}`, { agent_id: inbound().id });
+    expect((await events('lead.updated')).length).toBe(before);
+  });
+
+  it.each([
+    ['a NUL character in a text field', { email: 'nul@example.com', notes: 'a\u0000b' }],
+    ['a NUL character in external_metadata', { email: 'nul@example.com', external_metadata: { note: 'a\u0000b' } }],
+  ])('refuses %s with 400, not 500, and writes nothing', async (_name, body) => {
+    const before = await tableCounts(srv.running.deps.database);
+    const res = await clinic.api.post('/api/v1/leads', body);
+    expect(res.status).toBe(400);
+    expect(ErrorBody.parse(res.body).code).toBe('invalid_input');
+    expect(await tableCounts(srv.running.deps.database)).toEqual(before);
+  });
+
+  it('answers a NUL character in a list filter with 400, not 500', async () => {
+    for (const query of ['search=a%00', 'email=a%00%40b.co', 'external_source=a%00&external_id=b']) {
+      const res = await clinic.api.get(`/api/v1/leads?${query}`);
+      expect({ query, status: res.status, code: res.body.code }).toEqual({ query, status: 400, code: 'invalid_input' });
+    }
+  });
+
+  it('answers a lead id that is not a UUID with 400', async () => {
+    for (const res of [await clinic.api.get('/api/v1/leads/lead-1'), await clinic.api.patch('/api/v1/leads/lead-1', { city: 'X' })]) {
+      expect(res.status).toBe(400);
+      expect(res.body.details.map((d: { path: string }) => d.path)).toContain('id');
+    }
+  });
+
+  it('lists leads in the contract shape', async () => {
+    const list = LeadList.parse((await clinic.api.get('/api/v1/leads?per_page=100')).body);
+    const times = list.data.map((l) => Date.parse(l.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(JSON.stringify(list)).not.toContain('theirs@example.com');
+  });
+
+  it.each([
+    ['GET', '/api/v1/leads', undefined, 'leads:read'],
+    ['POST', '/api/v1/leads', { email: 'guarded@example.com' }, 'leads:write'],
+    ['GET', '/api/v1/leads/00000000-0000-4000-8000-000000000000', undefined, 'leads:read'],
+    ['PATCH', '/api/v1/leads/00000000-0000-4000-8000-000000000000', { city: 'X' }, 'leads:write'],
+  ] as const)('%s %s answers 401 without a valid key and 403 without its scope', async (method, path, body, scope) => {
+    await expectGuarded(srv, clinic.clinic.id, { method, path, body, scope });
+  });
+
+  it('refuses the key in the query string with 401 and says to use the header', async () => {
+    const res = await rawRequest(srv.url, 'POST', `/api/v1/leads?api_key=${clinic.api_key}`, { email: 'qs@example.com' });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ code: 'unauthorized', error: expect.stringMatching(/Authorization header/) });
+    expect((await clinic.api.get('/api/v1/leads?search=qs%40example.com')).body.meta.total).toBe(0);
+  });
+
+  it('sends the RateLimit headers on every response, success or failure', async () => {
+    const { key, row } = await createApiKey(srv.running.deps.database.db, clinic.clinic.id, 'headers');
+    const api = srv.client(key);
+    const readOnly = srv.client((await createApiKey(srv.running.deps.database.db, clinic.clinic.id, 'ro', ['leads:read'])).key);
+    const responses: Array<[string, ApiResponse]> = [
+      ['201', await api.post('/api/v1/leads', { email: 'rl@example.com' })],
+      ['200', await api.get('/api/v1/leads')],
+      ['400', await api.post('/api/v1/leads', {})],
+      ['400 query', await api.get('/api/v1/leads?per_page=0')],
+      ['404', await api.get('/api/v1/leads/00000000-0000-4000-8000-000000000000')],
+      ['403', await readOnly.post('/api/v1/leads', { email: 'rl@example.com' })],
+      ['413', await api.request('POST', '/api/v1/leads', JSON.stringify({ email: 'a@b.co', notes: 'x'.repeat(200_000) }))],
+    ];
+    for (const [label, res] of responses) {
+      expect({ label, policy: res.headers.get('ratelimit-policy') }).toEqual({ label, policy: '"default";q=120;w=60' });
+      expect({ label, limit: res.headers.get('ratelimit') }).toEqual({ label, limit: expect.stringMatching(/^"default";r=\d+;t=\d+$/) });
+    }
+    expect(row.id).toEqual(expect.any(String));
+  });
+
+  it('answers the 121st request within a minute with 429 rate_limited and Retry-After', async () => {
+    const { key } = await createApiKey(srv.running.deps.database.db, clinic.clinic.id, 'burst', ['leads:read']);
+    const api = srv.client(key);
+    // Stay inside one fixed window: if it is about to end, start in the next one.
+    const probe = await api.get('/api/v1/leads?per_page=1');
+    const t = Number(/t=(\d+)/.exec(probe.headers.get('ratelimit')!)![1]);
+    let used = 1;
+    if (t < 20) {
+      await new Promise((r) => setTimeout(r, (t + 1) * 1000));
+      used = 0;
+    }
+    const statuses: number[] = [];
+    let last: ApiResponse | undefined;
+    for (let i = used; i < 121; i++) {
+      last = await api.get('/api/v1/leads?per_page=1');
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
+    expect(last!.status).toBe(429);
+    expect(ErrorBody.parse(last!.body).code).toBe('rate_limited');
+    const retryAfter = Number(last!.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(last!.headers.get('ratelimit')).toBe(`"default";r=0;t=${retryAfter}`);
+    // The budget is per key: the clinic's other key still gets through.
+    expect((await clinic.api.get('/api/v1/leads?per_page=1')).status).toBe(200);
+  });
+
+  it('documents all four lead endpoints in the OpenAPI document', async () => {
+    for (const [method, path, scope] of [
+      ['get', '/api/v1/leads', 'leads:read'],
+      ['post', '/api/v1/leads', 'leads:write'],
+      ['get', '/api/v1/leads/{id}', 'leads:read'],
+      ['patch', '/api/v1/leads/{id}', 'leads:write'],
+    ] as const) {
+      const op = await openApiOperation(srv, method, path);
+      expect(op.description).toContain(scope);
+    }
   });
 });

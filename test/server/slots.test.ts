@@ -1,5 +1,5 @@
 /** The booking engine's pure core: time zones, DST, opening hours, busy time, preferences. */
-import { findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type OpeningPeriod } from '../../server/booking/slots';
+import { candidateSlots, findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type OpeningPeriod } from '../../server/booking/slots';
 import { fromLocal, toLocal } from '../../server/booking/time';
 
 const NY = 'America/New_York';
@@ -74,5 +74,93 @@ describe('open slots', () => {
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T12:30:00Z'), at('2030-03-11T13:30:00Z'))).toBe(false);
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T20:45:00Z'), at('2030-03-11T21:15:00Z'))).toBe(false);
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-10T15:00:00Z'), at('2030-03-10T15:30:00Z'))).toBe(false); // Sunday
+  });
+
+  it('is exact to the millisecond at closing time, and uses each day\'s own offset', () => {
+    expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T20:30:00Z'), at('2030-03-11T21:00:00Z'))).toBe(true); // 16:30-17:00 EDT
+    expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T20:30:00Z'), at('2030-03-11T21:00:00.001Z'))).toBe(false);
+    expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T12:59:59.999Z'), at('2030-03-11T13:30:00Z'))).toBe(false);
+    expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-08T21:30:00Z'), at('2030-03-08T22:00:00Z'))).toBe(true); // 16:30-17:00 EST
+    expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T21:30:00Z'), at('2030-03-11T22:00:00Z'))).toBe(false); // 17:30 EDT
+  });
+});
+
+describe('slots on DST change days', () => {
+  const allDay: OpeningPeriod[] = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens_at: '00:00:00', closes_at: '24:00:00' }));
+  const wall = (ms: number, zone: string) => {
+    const l = toLocal(ms, zone);
+    return `${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')}`;
+  };
+  const day = (zone: string, y: number, m: number, d: number, slotMinutes = 30) =>
+    findOpenSlots({ timeZone: zone, slotMinutes, hours: allDay, busy: [], now: 0, preference: 'any', limit: 1000, from: fromLocal(y, m, d, 0, 0, zone), to: fromLocal(y, m, d + 1, 0, 0, zone) });
+  const wellFormed = (slots: Array<{ start: number; end: number }>, slotMinutes: number) => {
+    for (let i = 0; i < slots.length; i++) {
+      expect(slots[i]!.end - slots[i]!.start).toBe(slotMinutes * 60_000);
+      if (i > 0) expect(slots[i]!.start).toBeGreaterThanOrEqual(slots[i - 1]!.end);
+    }
+  };
+
+  it('skips the wall times that do not exist when clocks spring forward (New York, 10 March 2030)', () => {
+    const slots = day(NY, 2030, 3, 10);
+    expect(slots).toHaveLength(46);
+    wellFormed(slots, 30);
+    const times = slots.map((s) => wall(s.start, NY));
+    expect(times).toContain('01:30');
+    expect(times).not.toContain('02:00');
+    expect(times).not.toContain('02:30');
+    expect(times[times.indexOf('01:30') + 1]).toBe('03:00');
+  });
+
+  it('offers the repeated hour once when clocks fall back, with no overlapping or stretched slots (New York, 3 November 2030)', () => {
+    const slots = day(NY, 2030, 11, 3);
+    expect(slots).toHaveLength(48);
+    wellFormed(slots, 30);
+    expect(new Date(slots[3]!.start).toISOString()).toBe('2030-11-03T05:30:00.000Z'); // 01:30 EDT
+    expect(new Date(slots[4]!.start).toISOString()).toBe('2030-11-03T07:00:00.000Z'); // 02:00 EST
+  });
+
+  it('handles a zone whose midnight does not exist (Santiago springs forward at 00:00)', () => {
+    // Chile moves from 00:00 to 01:00 on a Sunday in early September; find the day in 2030.
+    let sunday = 1;
+    while (toLocal(fromLocal(2030, 9, sunday, 0, 0, 'America/Santiago'), 'America/Santiago').hour === 0) sunday++;
+    expect(sunday).toBeLessThan(15);
+    // Open on Sundays only, searched from the Saturday: nothing of Saturday evening may appear.
+    const zone = 'America/Santiago';
+    const slots = findOpenSlots({
+      timeZone: zone,
+      slotMinutes: 60,
+      hours: [{ weekday: 7, opens_at: '00:00:00', closes_at: '24:00:00' }],
+      busy: [],
+      now: 0,
+      preference: 'any',
+      limit: 1000,
+      from: fromLocal(2030, 9, sunday - 1, 0, 0, zone),
+      to: fromLocal(2030, 9, sunday + 1, 0, 0, zone),
+    });
+    wellFormed(slots, 60);
+    expect(slots.every((s) => toLocal(s.start, zone).weekday === 7)).toBe(true);
+    const times = slots.map((s) => wall(s.start, 'America/Santiago'));
+    expect(times[0]).toBe('01:00');
+    expect(times).toHaveLength(23);
+    expect(new Set(times).size).toBe(23);
+  });
+
+  it('generates the same slots as a day-by-day Intl resolution in many zones over a year', () => {
+    const zones = ['Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Chatham'];
+    for (const zone of zones) {
+      const from = fromLocal(2030, 1, 1, 0, 0, zone);
+      const to = fromLocal(2031, 1, 1, 0, 0, zone);
+      const slots = [...candidateSlots({ timeZone: zone, slotMinutes: 60, hours: [{ weekday: 3, opens_at: '08:00:00', closes_at: '12:00:00' }], from, to })];
+      expect(slots.length).toBeGreaterThanOrEqual(52 * 4);
+      for (const s of slots) {
+        const l = toLocal(s.start, zone);
+        expect(l.weekday).toBe(3);
+        expect(l.hour * 60 + l.minute).toBe(s.minute);
+        expect(s.minute).toBeGreaterThanOrEqual(8 * 60);
+        expect(s.end - s.start).toBe(3_600_000);
+        const e = toLocal(s.end, zone);
+        expect(e.hour * 60 + e.minute).toBeLessThanOrEqual(12 * 60);
+      }
+    }
   });
 });

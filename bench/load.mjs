@@ -1,0 +1,65 @@
+// The load generator of `npm run bench`, run as a child process so load and server never share
+// an event loop. Takes one JSON config on argv, prints one JSON result line on stdout.
+//
+// config (inline JSON, or @file holding it): { url, method, path, connections, duration (s),
+//   keys?: string[], perKey?: number, items?: { key: string, body: string }[] }
+// A GET takes the next API key for every request, each key used perKey times before the next
+// (so the 120/min limit is never hit while requests <= keys * perKey); a write takes the next
+// item (its own key and body). Both wrap around past the end: the caller sizes them so that
+// the server under test never gets there (the ceiling, which checks nothing, may).
+import fs from 'node:fs';
+import autocannon from 'autocannon';
+
+const arg = process.argv[2];
+const config = JSON.parse(arg.startsWith('@') ? fs.readFileSync(arg.slice(1), 'utf8') : arg);
+const keys = config.keys ?? [];
+const perKey = config.perKey ?? 110;
+const items = config.items;
+let n = 0;
+let capacity = Infinity;
+if (keys.length > 0) capacity = keys.length * perKey;
+if (items) capacity = items.length;
+
+const headers = { 'content-type': 'application/json' };
+const result = await autocannon({
+  url: config.url,
+  connections: config.connections,
+  duration: config.duration,
+  timeout: 30,
+  requests: [
+    {
+      method: config.method,
+      path: config.path,
+      headers,
+      setupRequest: (req) => {
+        const i = n++;
+        const h = { ...headers };
+        const out = { ...req, headers: h };
+        if (items) {
+          const item = items[i % items.length];
+          h.authorization = `Bearer ${item.key}`;
+          out.body = item.body;
+        } else if (keys.length > 0) {
+          h.authorization = `Bearer ${keys[Math.floor(i / perKey) % keys.length]}`;
+        }
+        return out;
+      },
+    },
+  ],
+});
+
+const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([s, v]) => [s, v.count]));
+process.stdout.write(
+  JSON.stringify({
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    capacity: Number.isFinite(capacity) ? capacity : null,
+  }) + '\n',
+);
