@@ -2,22 +2,21 @@
  * build/build.zip runs on its own: `npm run zapier:build` builds it (offline), the zip is unzipped
  * into an empty temp dir, and a separate Node process calls the handler Zapier calls
  * (zapierwrapper.js -> index.js) with the authentication test and a trigger's performList,
- * against a local node:http stub of the API.
+ * against the real reference server.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { sampleAppointment, sampleMe } from '../../contract/samples';
+import { Me } from '../../contract';
+import { createApiKey, revokeApiKey } from '../../server/services/api-keys';
+import { startTestServer, type TestClinic, type TestServer } from '../support/server';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 const ZIP = path.join(ROOT, 'build', 'build.zip');
-const KEY = 'qbk_live_zip_test_key';
 
 // The Zapier CLI's own unzip (the one its "Testing build" step uses; keeps symlinks).
 const decompress = require('zapier-platform-cli/src/utils/decompress') as (zip: string, dir: string) => Promise<unknown>;
@@ -34,9 +33,10 @@ handler(JSON.parse(process.argv[1])).then(
 
 describe('build/build.zip', () => {
   let dir: string;
-  let server: http.Server;
+  let srv: TestServer;
+  let clinic: TestClinic;
   let host: string;
-  const requests: Array<{ method?: string; url?: string; authorization?: string }> = [];
+  let appointment: { id: string };
 
   beforeAll(async () => {
     fs.rmSync(ZIP, { force: true });
@@ -44,27 +44,16 @@ describe('build/build.zip', () => {
     dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'qualifybase-zip-test-'));
     await decompress(ZIP, dir);
 
-    server = http.createServer((req, res) => {
-      requests.push({ method: req.method, url: req.url, authorization: req.headers.authorization });
-      const url = new URL(req.url ?? '/', 'http://stub');
-      const send = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      };
-      if (req.headers.authorization !== `Bearer ${KEY}`) {
-        return send(401, { error: 'Invalid or revoked API key.', code: 'unauthorized' });
-      }
-      if (req.method === 'GET' && url.pathname === '/api/v1/me') return send(200, sampleMe);
-      if (req.method === 'GET' && url.pathname === '/api/v1/appointments' && url.searchParams.get('status') === 'confirmed') {
-        return send(200, { data: [sampleAppointment], meta: { page: 1, per_page: Number(url.searchParams.get('per_page')), total: 1 } });
-      }
-      return send(404, { error: 'Not found.', code: 'not_found' });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    host = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    srv = await startTestServer('pglite');
+    clinic = await srv.clinic('Zip Clinic');
+    const lead = await clinic.api.post('/api/v1/leads', { email: 'zip@example.com' });
+    const [slot] = (await clinic.api.get('/api/v1/availability?limit=1')).body.data;
+    appointment = (await clinic.api.post('/api/v1/appointments', { lead_id: lead.body.id, ...slot })).body;
+    host = `${srv.url}/`;
   }, 300_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await srv?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -95,23 +84,22 @@ describe('build/build.zip', () => {
   });
 
   it('runs the authentication test through the zip handler', async () => {
-    const out = await invoke('authentication.test', { authData: { api_key: KEY } });
-    expect(out).toEqual({ ok: true, results: sampleMe });
-    expect(requests.at(-1)).toEqual({ method: 'GET', url: '/api/v1/me', authorization: `Bearer ${KEY}` });
+    const out = await invoke('authentication.test', { authData: { api_key: clinic.api_key } });
+    expect(out.ok).toBe(true);
+    expect(Me.parse(out.results).clinic).toEqual(clinic.clinic);
   }, 60_000);
 
   it("runs appointment_created's performList through the zip handler", async () => {
-    const out = await invoke('triggers.appointment_created.operation.performList', { authData: { api_key: KEY }, meta: {} });
-    expect(out).toEqual({ ok: true, results: [sampleAppointment] });
-    expect(requests.at(-1)).toEqual({
-      method: 'GET',
-      url: '/api/v1/appointments?status=confirmed&per_page=25',
-      authorization: `Bearer ${KEY}`,
-    });
+    const out = await invoke('triggers.appointment_created.operation.performList', { authData: { api_key: clinic.api_key }, meta: {} });
+    expect(out.ok).toBe(true);
+    expect(out.results).toEqual([(await clinic.api.get(`/api/v1/appointments/${appointment.id}`)).body]);
   }, 60_000);
 
   it('maps a revoked key to ExpiredAuthError inside the zip too', async () => {
-    const out = await invoke('authentication.test', { authData: { api_key: 'qbk_live_revoked' } });
+    const { key, row } = await createApiKey(srv.running.deps.database.db, clinic.clinic.id, 'to revoke');
+    expect((await invoke('authentication.test', { authData: { api_key: key } })).ok).toBe(true);
+    await revokeApiKey(srv.running.deps.database.db, clinic.clinic.id, row.id);
+    const out = await invoke('authentication.test', { authData: { api_key: key } });
     expect(out.ok).toBe(false);
     expect(out.name).toBe('ExpiredAuthError');
     expect(out.message).toMatch(/invalid or has been revoked/);
