@@ -42,7 +42,12 @@ export interface StartOptions {
 async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredentials | undefined> {
   const existing = await db.selectFrom('clinics').select('id').limit(1).executeTakeFirst();
   if (existing) return undefined;
-  const clinic = await createClinic(db, 'Demo Dental Clinic', 'America/New_York');
+  // The public API docs' curl examples name this agent and campaign: giving the demo clinic
+  // those ids lets the examples run verbatim against a fresh `npm start`.
+  const clinic = await createClinic(db, 'Demo Dental Clinic', 'America/New_York', {
+    outboundAgentId: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
+    firstCampaignId: '8a0b71f5-2f1d-4a30-a6d5-14fb4d9d9f17',
+  });
   const email = 'demo@qualifybase.local';
   const password = randomBytes(9).toString('base64url');
   await createUser(db, clinic.clinic.id, email, password);

@@ -26,7 +26,13 @@ export function isValidTimeZone(timezone: string): boolean {
  * A ready-to-use clinic: one inbound and one outbound agent, two active campaigns, opening hours
  * Mon-Fri 09:00-17:00 clinic time in 30-minute slots, and an API key with every scope.
  */
-export async function createClinic(db: Kysely<Database>, name: string, timezone: string): Promise<NewClinic> {
+/** Fixed ids for the outbound agent and the first campaign (else the database makes them). */
+export interface ClinicIds {
+  outboundAgentId?: string;
+  firstCampaignId?: string;
+}
+
+export async function createClinic(db: Kysely<Database>, name: string, timezone: string, ids: ClinicIds = {}): Promise<NewClinic> {
   return db.transaction().execute(async (trx) => {
     const clinic: ClinicRow = await trx
       .insertInto('clinics')
@@ -41,7 +47,7 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
       .insertInto('agents')
       .values([
         { clinic_id: clinic.id, name: 'Reception (inbound)', direction: 'inbound' },
-        { clinic_id: clinic.id, name: 'Follow-up caller (outbound)', direction: 'outbound' },
+        { clinic_id: clinic.id, name: 'Follow-up caller (outbound)', direction: 'outbound', ...(ids.outboundAgentId ? { id: ids.outboundAgentId } : {}) },
       ])
       .returningAll()
       .execute();
@@ -49,7 +55,7 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
     const campaigns = await trx
       .insertInto('campaigns')
       .values([
-        { clinic_id: clinic.id, name: 'New patient follow-up', agent_id: outbound.id, target_country: null },
+        { clinic_id: clinic.id, name: 'New patient follow-up', agent_id: outbound.id, target_country: null, ...(ids.firstCampaignId ? { id: ids.firstCampaignId } : {}) },
         { clinic_id: clinic.id, name: 'Implant consultations', agent_id: outbound.id, target_country: null },
       ])
       .returningAll()
