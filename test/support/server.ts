@@ -41,7 +41,15 @@ export async function rawRequest(url: string, method: string, path: string, body
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
   }
-  const res = await fetch(url + path, init);
+  let res: Response;
+  try {
+    res = await fetch(url + path, init);
+  } catch (error) {
+    // A pooled keep-alive socket can be closed by the peer just as it is reused; like any HTTP
+    // client, retry an idempotent GET once on a fresh connection.
+    if (method !== 'GET') throw error;
+    res = await fetch(url + path, init);
+  }
   const text = await res.text();
   let parsed: unknown = text;
   try {
