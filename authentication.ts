@@ -23,7 +23,7 @@ const authentication: Authentication = {
       type: 'password',
       required: true,
       helpText:
-        `Your QualifyBase API key (it starts with \`qbk_live_\`). Create one in the [QualifyBase dashboard under Setup -> API keys](${API_KEYS_URL}); ` +
+        `Your QualifyBase API key (it starts with \`qbk_live_\`). Create one in the [QualifyBase dashboard under Setup → API keys](${API_KEYS_URL}); ` +
         'the full key is shown only once, so copy it right away.',
     },
   ],

@@ -70,7 +70,7 @@ export function handleApiErrors(response: HttpResponse, z: ZObject, _bundle: Bun
       // replace: it marks the connection as needing a reconnect and emails the user.
       throw new z.errors.ExpiredAuthError(
         `Your QualifyBase API key is invalid or has been revoked (${apiMessage(body, 'unauthorized')}). ` +
-          `Create a new key in the QualifyBase dashboard under Setup -> API keys (${API_KEYS_URL}) and reconnect your QualifyBase account in Zapier.`,
+          `Create a new key in the QualifyBase dashboard under Setup → API keys (${API_KEYS_URL}) and reconnect your QualifyBase account in Zapier.`,
       );
     case 400: {
       const details = formatDetails(body.details);
@@ -80,7 +80,7 @@ export function handleApiErrors(response: HttpResponse, z: ZObject, _bundle: Bun
     case 403:
       throw new z.errors.Error(
         `${withPeriod(apiMessage(body, 'This API key is not allowed to do that'))} ` +
-          'The API key connected to Zapier lacks the scope this step needs; create a key with that scope in the QualifyBase dashboard under Setup -> API keys and reconnect.',
+          'The API key connected to Zapier lacks the scope this step needs; create a key with that scope in the QualifyBase dashboard under Setup → API keys and reconnect.',
         code ?? 'insufficient_scope',
         status,
       );

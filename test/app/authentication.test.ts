@@ -12,7 +12,7 @@ describe('authentication', () => {
       expect.objectContaining({ key: 'api_key', type: 'password', required: true }),
     ]);
     const help = App.authentication.fields![0]!.helpText!;
-    expect(help).toMatch(/\[[^\]]*Setup -> API keys\]\(https:\/\/www\.qualifybase\.com\/dashboard\/setup\/api-keys\)/);
+    expect(help).toMatch(/\[[^\]]*Setup → API keys\]\(https:\/\/www\.qualifybase\.com\/dashboard\/setup\/api-keys\)/);
   });
 
   it('tests the key with GET /api/v1/me, sending it only as a Bearer header', async () => {

@@ -5,7 +5,16 @@ import { createAppTester } from 'zapier-platform-core';
 import App = require('../../index');
 
 export { App };
-export const appTester = createAppTester(App);
+/**
+ * The app as Zapier runs it, with one documented flag for tests: `skipHttpPatch`. Without it,
+ * zapier-platform-core's Lambda handler patches `http.request`/`https.request` of the whole
+ * process once, for good, with a wrapper that takes `(options, callback)` only. A later nock
+ * (@mswjs/interceptors) proxy calls that wrapper as `(url, options, callback)`, so its mock agent
+ * is dropped and nock stops intercepting: an e2e file followed by an app test file in one jest
+ * worker would send the app tests' requests to the real network. Every request of the app goes
+ * through z.request, which logs on its own, so the patch has nothing to add here.
+ */
+export const appTester = createAppTester({ ...App, flags: { ...App.flags, skipHttpPatch: true } } as typeof App);
 
 /** The app definition with operations loosely typed, for reaching into them in tests. */
 export const app = App as unknown as {

@@ -10,16 +10,47 @@ import type { ReceivedRequest, Receiver } from '../support/receiver';
 import { startReceiver } from '../support/receiver';
 
 export const app = App as unknown as {
+  authentication: { test: unknown; connectionLabel: unknown };
   triggers: Record<string, any>;
   creates: Record<string, any>;
   searches: Record<string, any>;
   searchOrCreates: Record<string, { search: string; create: string }>;
 };
-export const appTester = createAppTester(App);
+/**
+ * The app as Zapier runs it, with one documented flag for tests: `skipHttpPatch`. Without it,
+ * zapier-platform-core's Lambda handler patches `http.request`/`https.request` of the whole
+ * process once, for good, with a wrapper that takes `(options, callback)` only. A later nock
+ * (@mswjs/interceptors) proxy calls that wrapper as `(url, options, callback)`, so its mock agent
+ * is dropped and nock stops intercepting: an e2e file followed by an app test file in one jest
+ * worker would send the app tests' requests to the real network. Every request of the app goes
+ * through z.request, which logs on its own, so the patch has nothing to add here.
+ */
+export const appTester = createAppTester({ ...App, flags: { ...App.flags, skipHttpPatch: true } } as typeof App);
 
 /** Runs one operation function of the app with the clinic's key. */
 export function run<T = any>(operation: unknown, apiKey: string, bundle: Record<string, unknown> = {}): Promise<T> {
   return appTester(operation as never, { authData: { api_key: apiKey }, ...bundle } as never) as Promise<T>;
+}
+
+/**
+ * The headers of a received request in the form Zapier hands them to a hook's perform in
+ * `bundle.rawRequest.headers`: Content-Type and Content-Length as they are, every other header
+ * prefixed with `Http-` and Camel-Cased (`webhook-signature` -> `Http-Webhook-Signature`,
+ * `x-qualifybase-signature` -> `Http-X-Qualifybase-Signature`).
+ */
+export function zapierRawHeaders(headers: ReceivedRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const camel = name
+      .toLowerCase()
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('-');
+    const key = camel === 'Content-Type' || camel === 'Content-Length' ? camel : `Http-${camel}`;
+    out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
 }
 
 /** A hook trigger subscribed (through the app) to a receiver of its own. */
@@ -27,7 +58,7 @@ export interface Subscription {
   key: string;
   receiver: Receiver;
   subscribeData: { id: string; signingSecret: string; events: string[] };
-  /** Hands the n-th delivery to the trigger's perform, as Zapier does (cleaned and raw request). */
+  /** Hands a delivery to the trigger's perform, as Zapier does (cleaned and raw request, Http-* headers). */
   perform<T = any>(delivery: ReceivedRequest): Promise<T[]>;
   unsubscribe(): Promise<unknown>;
 }
@@ -44,7 +75,7 @@ export async function subscribe(key: string, apiKey: string): Promise<Subscripti
       run(trigger.operation.perform, apiKey, {
         subscribeData,
         cleanedRequest: JSON.parse(delivery.body),
-        rawRequest: { method: 'POST', querystring: '', headers: delivery.headers, content: delivery.body },
+        rawRequest: { method: 'POST', querystring: '', headers: zapierRawHeaders(delivery.headers), content: delivery.body },
       }),
     unsubscribe: () => run(trigger.operation.performUnsubscribe, apiKey, { subscribeData }),
   };
