@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import App from '../index';
 import { startServer } from '../server/server';
 import { performance } from 'node:perf_hooks';
@@ -151,7 +150,7 @@ async function main() {
   let stopServer: (() => Promise<void>) | undefined;
   if (!process.env.QB_HOST) {
     process.stdout.write(dim('Starting the reference server (in-memory database)…\n'));
-    const running = await startServer({ config: { port: 0, dataDir: 'memory', devTools: true }, logger: pino({ level: 'warn' }), seedDemo: false });
+    const running = await startServer({ config: { port: 0, dataDir: 'memory', devTools: true, logLevel: 'warn' }, seedDemo: false });
     process.env.QB_HOST = running.url;
     stopServer = running.close;
   }

@@ -4,8 +4,8 @@
  * trigger's subscription and going through that trigger's perform.
  */
 import { Appointment, Lead } from '../../contract/resources';
-import type { ReceivedRequest } from '../support/receiver';
-import { startTestServer, type TestClinic, type TestServer } from '../support/server';
+import type { ReceivedRequest } from '../../server/test/support/receiver';
+import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
 import { app, appError, run, subscribe, type Subscription } from './zap';
 
 const HOOKS = ['lead_created', 'lead_updated', 'appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;

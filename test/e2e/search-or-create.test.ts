@@ -1,6 +1,6 @@
 /** "Find or Create Lead" (find_lead + lead) end to end against the reference server. */
 import { Lead } from '../../contract/resources';
-import { startTestServer, type TestClinic, type TestServer } from '../support/server';
+import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
 import { app, appError, run, searchOrCreate } from './zap';
 
 describe('e2e: Find or Create Lead against the reference server', () => {

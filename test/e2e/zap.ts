@@ -6,8 +6,8 @@
 import { createAppTester } from 'zapier-platform-core';
 
 import App = require('../../index');
-import type { ReceivedRequest, Receiver } from '../support/receiver';
-import { startReceiver } from '../support/receiver';
+import type { ReceivedRequest, Receiver } from '../../server/test/support/receiver';
+import { startReceiver } from '../../server/test/support/receiver';
 
 export const app = App as unknown as {
   authentication: { test: unknown; connectionLabel: unknown };

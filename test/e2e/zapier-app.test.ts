@@ -14,9 +14,9 @@
  *   that, the same events again reach a witness subscription but none of the triggers' receivers.
  */
 import { Appointment, CalendarBlock, Campaign, CampaignContact, Me } from '../../contract/resources';
-import { freshClient } from '../support/booking';
-import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver';
-import { startTestServer, type ApiClient, type TestClinic, type TestServer } from '../support/server';
+import { freshClient } from '../../server/test/support/booking';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../../server/test/support/receiver';
+import { startTestServer, type ApiClient, type TestClinic, type TestServer } from '../../server/test/support/server';
 import { app, run, subscribe, zapierRawHeaders, type Subscription } from './zap';
 
 const APPOINTMENT_HOOKS = ['appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;

@@ -1,0 +1,16 @@
+/** Row counts of every table in one query: the "nothing was written" check of bad-input tests. */
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '../../db/connect';
+
+export async function tableCounts(database: DatabaseHandle): Promise<Record<string, number>> {
+  const tables = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables
+    where table_schema = 'public' and table_type = 'BASE TABLE'
+      and table_name not like 'kysely_%' and table_name <> 'rate_limits'
+    order by table_name`.execute(database.db);
+  const names = tables.rows.map((r) => r.table_name);
+  if (names.length === 0) return {};
+  const select = names.map((n) => `(select count(*) from "${n}")::int as "${n}"`).join(', ');
+  const result = await sql.raw<Record<string, number>>(`select ${select}`).execute(database.db);
+  return Object.fromEntries(Object.entries(result.rows[0]!).map(([k, v]) => [k, Number(v)]));
+}

@@ -1,0 +1,64 @@
+/**
+ * The reference server and the webhook worker as real child processes (`npm start`,
+ * `npm run worker`), for crash and multi-process tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '../../..'); // the repository root (npm start runs there)
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+export interface ServerChild extends Child {
+  url: string;
+}
+
+/** Spawns `tsx <entry>` in its own process group, collecting its output. */
+export function spawnEntry(entry: string, env: Record<string, string | undefined>): Child {
+  const child = spawn(TSX, [entry], {
+    cwd: ROOT,
+    detached: true, // its own process group, so SIGKILL reaches tsx's node child too
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { process: child, output: () => output, exited };
+}
+
+/** Starts `server/main.ts` as `npm start` would, and waits for it to listen. */
+export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerChild> {
+  const child = spawnEntry('server/main.ts', { PORT: '0', ...env });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${child.output()}`)), 60_000);
+    const onData = () => {
+      const match = /listening on (http:\/\/[^\s]+)/.exec(child.output());
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.process.stdout!.on('data', onData);
+    void child.exited.then((code) => reject(new Error(`server exited with ${code}:\n${child.output()}`)));
+  });
+  return { ...child, url };
+}
+
+/** SIGKILLs the process group and waits for the process to be gone. */
+export async function kill(child: Child): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  try {
+    process.kill(-child.process.pid!, 'SIGKILL');
+  } catch {
+    child.process.kill('SIGKILL'); // the group is gone already; make sure the leader is too
+  }
+  await child.exited;
+}
