@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { CONTACT_OUTCOMES, CONTACT_STATUSES, SCOPES, type Scope } from '../../contract';
 import type { ServerDeps } from '../context';
-import { ApiError, fromDatabaseError } from '../http/errors';
+import { ApiError, fromDatabaseError } from '../errors';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 import { listCampaigns, listContacts, recordContactOutcome } from '../services/campaigns';
 import { listDeliveries, redeliver } from '../services/webhook-deliveries';

@@ -1,5 +1,5 @@
 /** GET /api/v1/openapi.json: generated from the same zod schemas that validate requests. */
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 
 export const OPENAPI_INFO = {
   title: 'QualifyBase API',
