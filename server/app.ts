@@ -1,22 +1,15 @@
 /** Builds the HTTP application: the public API under /api/v1, dev tools, and error handling. */
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
-import type { AppEnv, ServerDeps } from './context';
+import type { ServerDeps } from './context';
 import { createDashboard } from './dashboard';
+import { ApiError } from './errors';
+import { createApiApp } from './http/api-app';
 import { apiKeyAuth } from './http/auth';
-import { ApiError, errorJson, fromDatabaseError } from './http/errors';
-import { validationHook } from './http/validation';
+import { apiErrorHandler, routeNotFound } from './http/errors';
 import { registerApiRoutes } from './routes';
 import { registerDevRoutes } from './routes/dev';
 import { registerOpenApiDocument } from './routes/openapi';
-
-export type ApiApp = OpenAPIHono<AppEnv>;
-
-export function createApiApp(): ApiApp {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-}
 
 export function createApp(deps: ServerDeps) {
   const app = createApiApp();
@@ -56,22 +49,8 @@ export function createApp(deps: ServerDeps) {
   if (deps.config.devTools) registerDevRoutes(app, deps);
   app.route('/dashboard', createDashboard(deps));
 
-  app.notFound((c) => errorJson(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)));
-
-  app.onError((error, c) => {
-    if (error instanceof ApiError) return errorJson(c, error);
-    if (error instanceof HTTPException) {
-      const status = error.status;
-      if (status === 413) return errorJson(c, new ApiError(413, 'payload_too_large', error.message));
-      if (status >= 400 && status < 500) {
-        return errorJson(c, new ApiError(400, 'invalid_input', error.message || 'Malformed request'));
-      }
-    }
-    const mapped = fromDatabaseError(error);
-    if (mapped) return errorJson(c, mapped);
-    deps.logger.error({ err: error, requestId: c.var.requestId, path: c.req.path }, 'unhandled error');
-    return c.json({ error: 'Internal server error', code: 'internal_error' }, 500);
-  });
+  app.notFound(routeNotFound);
+  app.onError(apiErrorHandler(deps.logger));
 
   return app;
 }

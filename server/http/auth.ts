@@ -3,8 +3,8 @@ import type { MiddlewareHandler } from 'hono';
 import { sql } from 'kysely';
 import type { Scope } from '../../contract';
 import type { AppEnv, ServerDeps } from '../context';
+import { ApiError } from '../errors';
 import { findApiKey } from '../services/api-keys';
-import { ApiError } from './errors';
 import { consumeRateLimit, policyHeader, rateLimitHeader } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];

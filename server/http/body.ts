@@ -1,7 +1,7 @@
 /** JSON body parsing for the routes that are not OpenAPI routes (dev tools, dashboard helpers). */
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { invalidInput, zodDetails, zodMessage } from './errors';
+import { invalidInput, zodDetails, zodMessage } from '../errors';
 
 export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
   let raw: unknown;

@@ -1,42 +1,10 @@
-/** The API's error model: every failure is `{"error", "code", "details"?}` with a 4xx status. */
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
-import type { ErrorBody, ErrorCode } from '../../contract';
-
-export type ErrorDetail = { path: string; message: string };
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
-}
-
-export const invalidInput = (message: string, details?: ErrorDetail[]) =>
-  new ApiError(400, 'invalid_input', message, details);
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
-export const slotUnavailable = (message = 'That time is not available: pick another slot from GET /api/v1/availability') =>
-  new ApiError(409, 'slot_unavailable', message);
-
-export function zodDetails(error: z.ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-}
-
-/** A one-line message naming the first problems, so a human sees the cause without the details. */
-export function zodMessage(error: z.ZodError, where: string): string {
-  const parts = error.issues.slice(0, 3).map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
-  return `Invalid ${where}: ${parts.join('; ')}${more}`;
-}
+/** The API's error responses: every failure is `{"error", "code", "details"?}` with a 4xx status. */
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import type { ErrorBody } from '../../contract';
+import type { AppEnv } from '../context';
+import { ApiError, fromDatabaseError } from '../errors';
 
 export function errorJson(c: Context, error: ApiError) {
   const body: ErrorBody = { error: error.message, code: error.code };
@@ -45,19 +13,24 @@ export function errorJson(c: Context, error: ApiError) {
   return c.json(body, error.status);
 }
 
-/** PostgreSQL error codes that mean "your input" rather than "our bug". */
-export function fromDatabaseError(error: unknown): ApiError | undefined {
-  const code = (error as { code?: string } | null)?.code;
-  const constraint = (error as { constraint?: string } | null)?.constraint;
-  if (code === '23P01') return slotUnavailable(); // exclusion_violation: overlapping appointment
-  if (code === '22P02' || code === '22007' || code === '22008') {
-    return invalidInput('A value has the wrong format');
-  }
-  // character_not_in_repertoire / untranslatable_character: a text or JSON value carrying \u0000.
-  if (code === '22021' || code === '22P05') {
-    return invalidInput('A text value contains a character that cannot be stored, such as the NUL character \\u0000');
-  }
-  if (code === '23503') return invalidInput(`A referenced record does not exist${constraint ? ` (${constraint})` : ''}`);
-  if (code === '23514') return invalidInput(`A value is out of range${constraint ? ` (${constraint})` : ''}`);
-  return undefined;
+/** 404 for any path no route claims. */
+export const routeNotFound: NotFoundHandler = (c) =>
+  errorJson(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+
+/** Domain errors, Hono's own HTTP errors and database input errors become 4xx; anything else a logged 500. */
+export function apiErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
+  return (error, c) => {
+    if (error instanceof ApiError) return errorJson(c, error);
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      if (status === 413) return errorJson(c, new ApiError(413, 'payload_too_large', error.message));
+      if (status >= 400 && status < 500) {
+        return errorJson(c, new ApiError(400, 'invalid_input', error.message || 'Malformed request'));
+      }
+    }
+    const mapped = fromDatabaseError(error);
+    if (mapped) return errorJson(c, mapped);
+    logger.error({ err: error, requestId: c.var.requestId, path: c.req.path }, 'unhandled error');
+    return c.json({ error: 'Internal server error', code: 'internal_error' }, 500);
+  };
 }

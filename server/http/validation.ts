@@ -1,7 +1,8 @@
 /** Hooks that turn zod validation failures and malformed requests into 400 invalid_input. */
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { ApiError, errorJson, zodDetails, zodMessage } from './errors';
+import { ApiError, zodDetails, zodMessage } from '../errors';
+import { errorJson } from './errors';
 
 const TARGET_NAMES: Record<string, string> = {
   json: 'request body',

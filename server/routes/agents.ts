@@ -1,5 +1,5 @@
 import { Agent, AgentListQuery, listOf } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json } from '../http/route';
 import { listAgents } from '../services/agents';

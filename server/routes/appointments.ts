@@ -1,5 +1,5 @@
 import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { bookAppointment, cancelAppointment, getAppointment, listAppointments, updateAppointment } from '../services/appointments';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AvailabilityQuery, BlockDeleteQuery, BlockUpsert, CalendarBlock, Slot } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { findAvailability, MAX_RANGE_DAYS } from '../services/booking';

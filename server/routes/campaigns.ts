@@ -7,7 +7,7 @@ import {
   IdParam,
   listOf,
 } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { addContact, CALLING_CODES, listCampaigns, listContacts } from '../services/campaigns';

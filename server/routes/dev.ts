@@ -4,9 +4,9 @@
  * the AI agent's call outcome.
  */
 import { ContactOutcomeBody, DevClinicCreate, IdParam } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
-import { invalidInput, zodDetails, zodMessage } from '../http/errors';
+import { invalidInput, zodDetails, zodMessage } from '../errors';
 import { parseJsonBody } from '../http/body';
 import { apiKeyAuth } from '../http/auth';
 import { recordContactOutcome } from '../services/campaigns';

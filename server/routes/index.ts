@@ -1,5 +1,5 @@
 /** Every public /api/v1 route module, mounted in one place. */
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { registerMeRoutes } from './me';
 import { registerLeadRoutes } from './leads';

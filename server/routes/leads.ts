@@ -1,5 +1,5 @@
 import { IdParam, Lead, LeadCreate, LeadListQuery, LeadUpdate, listOf } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { createOrUpdateLead, getLead, listLeads, updateLead } from '../services/leads';

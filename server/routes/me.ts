@@ -1,5 +1,5 @@
 import { Me } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { errorResponses, json } from '../http/route';
 import { createRoute } from '@hono/zod-openapi';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PaginationQuery, WebhookDelivery, listOf } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json } from '../http/route';
 import { listDeliveries, redeliver } from '../services/webhook-deliveries';

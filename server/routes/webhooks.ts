@@ -1,5 +1,5 @@
 import { IdParam, listOf, Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '../../contract';
-import type { ApiApp } from '../app';
+import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { createWebhook, deleteWebhook, listWebhookPage } from '../services/webhooks';

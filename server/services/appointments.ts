@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
 import type { AppointmentRow, Database } from '../db/schema';
-import { invalidInput, notFound } from '../http/errors';
+import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { assertBookable, clampInstant, loadCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';

@@ -7,7 +7,7 @@ import type { AvailabilityQuery, Slot } from '../../contract';
 import { fromLocal } from '../booking/time';
 import { findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound, slotUnavailable } from '../http/errors';
+import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { iso } from './serialize';
 
 type Db = Kysely<Database> | Transaction<Database>;

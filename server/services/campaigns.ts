@@ -10,7 +10,7 @@ import type {
   ContactOutcome,
 } from '../../contract';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound } from '../http/errors';
+import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
 import { toCampaign, toContact } from './serialize';

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Agent, Campaign, Me } from '../../contract';
 import type { ClinicRow, Database } from '../db/schema';
-import { notFound } from '../http/errors';
+import { notFound } from '../errors';
 import { createApiKey } from './api-keys';
 import { iso, isoOrNull, toAgent, toCampaign } from './serialize';
 

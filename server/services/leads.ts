@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Lead, LeadCreate, LeadListQuery, LeadUpdate } from '../../contract';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound } from '../http/errors';
+import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
 import { toLead } from './serialize';

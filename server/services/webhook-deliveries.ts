@@ -2,7 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { WebhookDelivery } from '../../contract';
 import type { Database } from '../db/schema';
-import { notFound } from '../http/errors';
+import { notFound } from '../errors';
 import type { PageParams, Page } from './pagination';
 import { iso, isoOrNull } from './serialize';
 

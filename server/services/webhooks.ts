@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '../../contract';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound } from '../http/errors';
+import { invalidInput, notFound } from '../errors';
 import { assertDeliverableUrl, UrlPolicyError } from '../webhooks/url-policy';
 import { paginate, type Page } from './pagination';
 import { toWebhook } from './serialize';

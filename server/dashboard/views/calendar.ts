@@ -1,6 +1,6 @@
 /** Calendar: a week in clinic time, one column per day. */
 import { html } from 'hono/html';
-import type { CalendarItem, CalendarWeek } from '../calendar';
+import type { CalendarItem, CalendarWeek } from '../loaders/calendar';
 import type { DashboardSession } from '../session';
 import { formatDay, formatTime, page, type Html } from './layout';
 

@@ -3,13 +3,13 @@
  * between. Everything comes from the booking services the API uses; this only arranges it.
  */
 import type { Kysely } from 'kysely';
-import type { Appointment, CalendarBlock } from '../../contract';
-import { fromLocal, isoWeekday, nextDay, toLocal } from '../booking/time';
-import type { Database } from '../db/schema';
-import { listAppointments } from '../services/appointments';
-import { listBlocks } from '../services/blocks';
-import { findAvailability, loadCalendar } from '../services/booking';
-import { getLead } from '../services/leads';
+import type { Appointment, CalendarBlock } from '../../../contract';
+import { fromLocal, isoWeekday, nextDay, toLocal } from '../../booking/time';
+import type { Database } from '../../db/schema';
+import { listAppointments } from '../../services/appointments';
+import { listBlocks } from '../../services/blocks';
+import { findAvailability, loadCalendar } from '../../services/booking';
+import { getLead } from '../../services/leads';
 
 export type CalendarItem =
   | { kind: 'appointment'; start: number; end: number; appointment: Appointment; leadName: string }

@@ -1,0 +1,65 @@
+/** Sign in (GET/POST /login) and sign out (POST /logout). */
+import type { ServerDeps } from '../../context';
+import {
+  clearLoginCsrf,
+  clearSessionCookie,
+  clientAddress,
+  field,
+  issueLoginCsrf,
+  loginCsrfCookie,
+  readForm,
+  readSessionCookie,
+  sameOriginRequest,
+  setSessionCookie,
+  tokensMatch,
+} from '../security';
+import { createSession, destroySession, loadSession, signIn } from '../session';
+import { loginPage } from '../views/login';
+import { LOGIN_PATH, refuse, render, safeNext, type DashboardApp } from './common';
+
+const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
+
+export function registerLoginPages(dash: DashboardApp, { database: { db } }: ServerDeps): void {
+  dash.get('/login', async (c) => {
+    const token = readSessionCookie(c);
+    if (token && (await loadSession(db, token))) return c.redirect('/dashboard', 302);
+    const notice = c.req.query('signed_out') ? 'You have been signed out.' : undefined;
+    return render(c, loginPage({ csrf: issueLoginCsrf(c), next: safeNext(c.req.query('next')), notice }));
+  });
+
+  dash.post('/login', async (c) => {
+    if (!sameOriginRequest(c)) return refuse(c, 'This request came from another site and was refused.');
+    const form = await readForm(c);
+    if (!tokensMatch(field(form, '_csrf'), loginCsrfCookie(c))) {
+      return refuse(c, 'The sign-in form has expired. Reload the page and try again.');
+    }
+    const email = field(form, 'email');
+    const next = safeNext(field(form, 'next'));
+    const again = (error: string, status: 401 | 429) =>
+      render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
+    const result = await signIn(db, email, field(form, 'password'), clientAddress(c));
+    if (!result.ok) {
+      if (result.reason === 'rate_limited') {
+        c.header('Retry-After', String(result.retryAfterSeconds));
+        return again(`Too many failed sign-in attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minutes.`, 429);
+      }
+      return again(GENERIC_LOGIN_ERROR, 401);
+    }
+    // A fresh session id on every sign-in; a session this browser had before ends.
+    const previous = readSessionCookie(c);
+    if (previous) {
+      const old = await loadSession(db, previous);
+      if (old) await destroySession(db, old.id);
+    }
+    const session = await createSession(db, result.userId);
+    setSessionCookie(c, session.token);
+    clearLoginCsrf(c);
+    return c.redirect(next ?? '/dashboard', 303);
+  });
+
+  dash.post('/logout', async (c) => {
+    await destroySession(db, c.var.session.id);
+    clearSessionCookie(c);
+    return c.redirect(`${LOGIN_PATH}?signed_out=1`, 303);
+  });
+}

@@ -1,0 +1,10 @@
+/** The OpenAPI-aware Hono app every route module registers on: one validation hook for all. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context';
+import { validationHook } from './validation';
+
+export type ApiApp = OpenAPIHono<AppEnv>;
+
+export function createApiApp(): ApiApp {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
