@@ -12,6 +12,7 @@ import type { EventType } from '../contract/events';
 import type { WebhookCreated } from '../contract/events';
 import { apiList, apiRequest, segment } from './client';
 import { SAMPLE_PAGE_SIZE } from './config';
+import { isNotFound } from './errors';
 import { outputFieldsFromSchema } from './output-fields';
 import { SignatureError, verifyDelivery } from './signature';
 
@@ -78,7 +79,13 @@ export function createHookTrigger<const $Key extends string, $Item extends { id:
   const performUnsubscribe = async (z: ZObject, bundle: Bundle) => {
     const id = subscribeData(bundle)?.id;
     if (!id) throw new z.errors.Error('This Zap has no QualifyBase webhook subscription to remove.', 'missing_subscription', 400);
-    await apiRequest<null>(z, { method: 'DELETE', path: `/webhooks/${segment(id)}` });
+    try {
+      await apiRequest<null>(z, { method: 'DELETE', path: `/webhooks/${segment(id)}` });
+    } catch (error) {
+      // Already gone (removed after a 410, or the user reconnected with another API key, which
+      // sees only its own subscriptions): the goal is reached, and turning a Zap off must never error.
+      if (!isNotFound(error)) throw error;
+    }
     return { id, unsubscribed: true };
   };
 
