@@ -8,22 +8,17 @@ import { defineTrigger } from 'zapier-platform-core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
 
-import type { EventType } from '../contract/events';
-import type { WebhookCreated } from '../contract/events';
+import { eventDataKey } from '../contract/events';
+import type { EventType, WebhookCreated } from '../contract/events';
 import { apiList, apiRequest, segment } from './client';
 import { SAMPLE_PAGE_SIZE } from './config';
 import { isNotFound } from './errors';
 import { outputFieldsFromSchema } from './output-fields';
 import { SignatureError, verifyDelivery } from './signature';
 
-/** The events hook triggers exist for, and the key of `data` that carries each one's object. */
-type HookEvent = Extract<EventType, `appointment.${string}` | `campaign.contact.${string}` | `lead.${string}`>;
-const dataKeyOf = (event: HookEvent): 'appointment' | 'contact' | 'lead' =>
-  event.startsWith('appointment.') ? 'appointment' : event.startsWith('lead.') ? 'lead' : 'contact';
-
 export interface HookTriggerSpec<$Key extends string, $Item extends { id: string }> {
   key: $Key;
-  event: HookEvent;
+  event: EventType;
   noun: string;
   label: string;
   description: string;
@@ -67,7 +62,7 @@ export function verifiedPayload(z: ZObject, bundle: Bundle): unknown {
 export function createHookTrigger<const $Key extends string, $Item extends { id: string }>(
   spec: HookTriggerSpec<$Key, $Item>,
 ) {
-  const dataKey = dataKeyOf(spec.event);
+  const dataKey = eventDataKey(spec.event);
 
   const performSubscribe = async (z: ZObject, bundle: Bundle) =>
     apiRequest<WebhookCreated>(z, {
