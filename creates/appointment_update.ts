@@ -7,6 +7,7 @@ import { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiRequest, compact, segment } from '../lib/client';
 import { agentIdField, appointmentIdField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 
 const inputFields = defineInputFields([
@@ -38,11 +39,7 @@ const inputFields = defineInputFields([
     key: 'status',
     label: 'Status',
     required: false,
-    choices: [
-      { value: 'confirmed', label: 'Confirmed', sample: 'confirmed' },
-      { value: 'completed', label: 'Completed', sample: 'completed' },
-      { value: 'no_show', label: 'No Show', sample: 'no_show' },
-    ],
+    choices: choicesOf(['confirmed', 'completed', 'no_show']),
     helpText: 'Mark the appointment completed or a no-show (to cancel it, use the Cancel Appointment action). Leave blank to keep it.',
   },
 ] as const);

@@ -7,14 +7,8 @@ import { LEAD_SOURCES, Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
 import { agentIdField, externalIdField, externalSourceField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
-
-/** "paid_ads" -> "Paid Ads" */
-const sourceLabel = (value: string) =>
-  value
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
 
 const inputFields = defineInputFields([
   { key: 'full_name', label: 'Full Name', required: false, helpText: "The lead's full name, e.g. `Alex Smith`." },
@@ -43,7 +37,7 @@ const inputFields = defineInputFields([
     key: 'source',
     label: 'Source',
     required: false,
-    choices: LEAD_SOURCES.map((value) => ({ value, label: sourceLabel(value), sample: value })),
+    choices: choicesOf(LEAD_SOURCES),
     helpText: 'Where the lead came from (the channel), e.g. Paid Ads for a Facebook lead ad.',
   },
   agentIdField,

@@ -8,6 +8,7 @@ import { sampleAppointment } from '../contract/samples';
 import { apiList, apiRequest, compact, segment } from '../lib/client';
 import { isNotFound } from '../lib/errors';
 import { leadIdField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 
 /** The Lead dropdown of "Book Appointment", without its search link (that is for actions). */
@@ -15,12 +16,6 @@ const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
 
 /** Zapier uses the first (newest) match. */
 const MATCHES = 10;
-
-const statusLabel = (value: string) =>
-  value
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
 
 const inputFields = defineInputFields([
   {
@@ -52,7 +47,7 @@ const inputFields = defineInputFields([
     key: 'status',
     label: 'Status',
     required: false,
-    choices: APPOINTMENT_STATUSES.map((value) => ({ value, label: statusLabel(value), sample: value })),
+    choices: choicesOf(APPOINTMENT_STATUSES),
     helpText: 'Only appointments with this status, e.g. Confirmed.',
   },
 ] as const);

@@ -125,6 +125,7 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
     const dropdown = await run<any[]>(app.triggers.appointment_list.operation.perform, key(), { meta: { page: 0 } });
     expect(dropdown.map((a) => a.id)).toEqual([booked.id]);
     expect(dropdown[0]).toMatchObject(contact);
+    expect(dropdown[0].label).toMatch(/^\w{3}, \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M UTC – Robin Park$/);
 
     // 4. Reschedule Appointment to the second slot -> Updated Appointment.
     const moved = Appointment.parse(
