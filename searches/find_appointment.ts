@@ -34,14 +34,15 @@ const inputFields = defineInputFields([
     label: 'From',
     type: 'datetime',
     required: false,
-    helpText: 'Only appointments starting at or after this date or time, e.g. `2026-05-15`.',
+    helpText:
+      "Only appointments starting at or after this date and time, e.g. `2026-05-15`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there.",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: 'Only appointments starting before this date or time.',
+    helpText: "Only appointments starting before this date and time, read in the Zap's time zone like From.",
   },
   {
     key: 'status',

@@ -14,14 +14,15 @@ const inputFields = defineInputFields([
     label: 'From',
     type: 'datetime',
     required: false,
-    helpText: 'Look for slots from this day or time on, e.g. `2026-05-15` (a day means that day in clinic time). Default: now.',
+    helpText:
+      "Look for slots from this date and time on, e.g. `2026-05-15` or `tomorrow 9am`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there. Default: now.",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: 'Look for slots before this day or time. Default: 14 days after From.',
+    helpText: "Look for slots starting before this date and time, read in the Zap's time zone like From. Default: 14 days after From.",
   },
   {
     key: 'preference',
