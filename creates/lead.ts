@@ -1,8 +1,7 @@
 /** Create or Update Lead: POST /leads (idempotent on external_source + external_id). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { Lead as LeadType } from '../contract/resources';
 import { LEAD_SOURCES, Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
@@ -70,14 +69,12 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType> => {
-  const input = bundle.inputData as Input;
+const perform = (async (z, bundle) => {
+  const input = bundle.inputData;
   const metadata = input.external_metadata;
   const external_metadata =
     metadata && typeof metadata === 'object' && Object.keys(metadata).length > 0 ? metadata : undefined;
-  return apiRequest<LeadType>(z, {
+  return apiRequest<Lead>(z, {
     method: 'POST',
     path: '/leads',
     body: compact({
@@ -96,7 +93,7 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType> => {
       external_metadata,
     }),
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, Lead>;
 
 export default defineCreate({
   key: 'lead',

@@ -1,8 +1,7 @@
 /** Find Appointment: GET /appointments/{id}, or GET /appointments filtered by lead, dates and status. */
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
-import type { Appointment as AppointmentType } from '../contract/resources';
 import { APPOINTMENT_STATUSES, Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiList, apiRequest, compact, segment } from '../lib/client';
@@ -17,7 +16,7 @@ const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
 /** Zapier uses the first (newest) match. */
 const MATCHES = 10;
 
-const inputFields = defineInputFields([
+export const inputFields = defineInputFields([
   {
     key: 'appointment_id',
     label: 'Appointment ID',
@@ -53,20 +52,18 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType[]> => {
-  const { appointment_id, lead_id, from, to, status } = bundle.inputData as Input;
+export const perform = (async (z, bundle) => {
+  const { appointment_id, lead_id, from, to, status } = bundle.inputData;
   if (typeof appointment_id === 'string' && appointment_id.trim() !== '') {
     try {
-      return [await apiRequest<AppointmentType>(z, { path: `/appointments/${segment(appointment_id.trim())}` })];
+      return [await apiRequest<Appointment>(z, { path: `/appointments/${segment(appointment_id.trim())}` })];
     } catch (error) {
       // Not found (or another clinic's) is a miss, not an error.
       if (isNotFound(error)) return [];
       throw error;
     }
   }
-  const filters = compact({ lead_id, from, to, status }) as Record<string, string>;
+  const filters = compact({ lead_id, from, to, status });
   if (!filters.lead_id && !filters.from && !filters.to) {
     throw new z.errors.Error(
       'Fill in Appointment ID, or a Lead and/or a From/To date range, to say which appointment to find.',
@@ -74,8 +71,8 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType[]> =
       400,
     );
   }
-  return apiList<AppointmentType>(z, '/appointments', { ...filters, per_page: MATCHES });
-};
+  return apiList<Appointment>(z, '/appointments', { ...filters, per_page: MATCHES });
+}) satisfies SearchPerform<InferInputData<typeof inputFields>, Appointment>;
 
 export default defineSearch({
   key: 'find_appointment',
