@@ -95,6 +95,12 @@ export const Appointment = z
   .object({
     id: Uuid.meta(t('Appointment ID')),
     lead_id: Uuid.meta(t('Lead ID')),
+    // The lead's contact details (additive to the seed's shape), so a Zap such as "New
+    // Appointment -> text the patient" needs no lookup step. As the lead is when the appointment
+    // is returned or its event recorded.
+    lead_full_name: z.string().nullable().meta(t('Lead Full Name', "The lead's full name.")),
+    lead_phone: z.string().nullable().meta(t('Lead Phone', "The lead's phone number (E.164).")),
+    lead_email: z.string().nullable().meta(t('Lead Email', "The lead's email address.")),
     assigned_to: Uuid.nullable().meta(t('Assigned Agent ID')),
     status: AppointmentStatus.meta(t('Status')),
     scheduled_at: Timestamp.meta(t('Scheduled At')),

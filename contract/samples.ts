@@ -52,6 +52,9 @@ export const sampleSlot: Slot = {
 export const sampleAppointment: Appointment = {
   id: '2b7c9f2a-4d1e-4b8a-9f3c-6e5d4c3b2a19',
   lead_id: 'c3e8a1d4-7b2f-4e6a-9c1d-5f8e2a4b6c7d',
+  lead_full_name: 'Alex Smith',
+  lead_phone: '+14155551212',
+  lead_email: 'alex@example.com',
   assigned_to: null,
   status: 'confirmed',
   scheduled_at: '2026-05-15T11:00:00.000Z',

@@ -1,15 +1,14 @@
 /** Book Appointment: POST /appointments (409 slot_unavailable when the time is taken). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { Appointment as AppointmentType } from '../contract/resources';
 import { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
 import { agentIdField, leadIdField } from '../lib/fields';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 
-const inputFields = defineInputFields([
+export const inputFields = defineInputFields([
   leadIdField,
   {
     key: 'scheduled_at',
@@ -42,16 +41,14 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType> => {
-  const { lead_id, scheduled_at, ends_at, title, notes, assigned_to } = bundle.inputData as Input;
-  return apiRequest<AppointmentType>(z, {
+export const perform = (async (z, bundle) => {
+  const { lead_id, scheduled_at, ends_at, title, notes, assigned_to } = bundle.inputData;
+  return apiRequest<Appointment>(z, {
     method: 'POST',
     path: '/appointments',
     body: compact({ lead_id, scheduled_at, ends_at, title, notes, assigned_to }),
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, Appointment>;
 
 export default defineCreate({
   key: 'appointment',

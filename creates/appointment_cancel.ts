@@ -1,8 +1,7 @@
 /** Cancel Appointment: DELETE /appointments/{id} (a soft cancel; repeating it is harmless). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { Appointment as AppointmentType } from '../contract/resources';
 import { Appointment } from '../contract/resources';
 import { sampleCancelledAppointment } from '../contract/samples';
 import { apiRequest, segment } from '../lib/client';
@@ -11,11 +10,11 @@ import { outputFieldsFromSchema } from '../lib/output-fields';
 
 const inputFields = defineInputFields([appointmentIdField] as const);
 
-const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType> =>
-  apiRequest<AppointmentType>(z, {
+const perform = (async (z, bundle) =>
+  apiRequest<Appointment>(z, {
     method: 'DELETE',
     path: `/appointments/${segment(bundle.inputData.appointment_id)}`,
-  });
+  })) satisfies CreatePerform<InferInputData<typeof inputFields>, Appointment>;
 
 export default defineCreate({
   key: 'appointment_cancel',

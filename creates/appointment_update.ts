@@ -1,12 +1,12 @@
 /** Reschedule Appointment: PATCH /appointments/{id}. */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { Appointment as AppointmentType } from '../contract/resources';
 import { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiRequest, compact, segment } from '../lib/client';
 import { agentIdField, appointmentIdField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 
 const inputFields = defineInputFields([
@@ -38,19 +38,13 @@ const inputFields = defineInputFields([
     key: 'status',
     label: 'Status',
     required: false,
-    choices: [
-      { value: 'confirmed', label: 'Confirmed', sample: 'confirmed' },
-      { value: 'completed', label: 'Completed', sample: 'completed' },
-      { value: 'no_show', label: 'No Show', sample: 'no_show' },
-    ],
+    choices: choicesOf(['confirmed', 'completed', 'no_show']),
     helpText: 'Mark the appointment completed or a no-show (to cancel it, use the Cancel Appointment action). Leave blank to keep it.',
   },
 ] as const);
 
-type Input = { appointment_id: string; [field: string]: unknown };
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType> => {
-  const { appointment_id, scheduled_at, ends_at, title, notes, assigned_to, status } = bundle.inputData as Input;
+const perform = (async (z, bundle) => {
+  const { appointment_id, scheduled_at, ends_at, title, notes, assigned_to, status } = bundle.inputData;
   const changes = compact({ scheduled_at, ends_at, title, notes, assigned_to, status });
   if (Object.keys(changes).length === 0) {
     throw new z.errors.Error(
@@ -59,12 +53,12 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType> => 
       400,
     );
   }
-  return apiRequest<AppointmentType>(z, {
+  return apiRequest<Appointment>(z, {
     method: 'PATCH',
     path: `/appointments/${segment(appointment_id)}`,
     body: changes,
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, Appointment>;
 
 export default defineCreate({
   key: 'appointment_update',

@@ -1,8 +1,7 @@
 /** Block Calendar Slot: POST /availability/blocks (idempotent on external_source + external_id). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { CalendarBlock as CalendarBlockType } from '../contract/resources';
 import { CalendarBlock } from '../contract/resources';
 import { sampleBlock } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
@@ -34,16 +33,14 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle) => {
-  const { external_source, external_id, starts_at, ends_at, title } = bundle.inputData as Input;
-  return apiRequest<CalendarBlockType>(z, {
+const perform = (async (z, bundle) => {
+  const { external_source, external_id, starts_at, ends_at, title } = bundle.inputData;
+  return apiRequest<CalendarBlock>(z, {
     method: 'POST',
     path: '/availability/blocks',
     body: compact({ external_source, external_id, starts_at, ends_at, title }),
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, CalendarBlock>;
 
 export default defineCreate({
   key: 'calendar_block',

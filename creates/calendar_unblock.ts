@@ -1,25 +1,23 @@
 /** Unblock Calendar Slot: DELETE /availability/blocks?external_source=&external_id= (204, idempotent). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import { apiRequest } from '../lib/client';
 import { externalIdField, externalSourceField } from '../lib/fields';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 import { CalendarUnblockResult, sampleCalendarUnblockResult } from '../lib/schemas';
-import type { CalendarUnblockResult as CalendarUnblockResultType } from '../lib/schemas';
 
 const inputFields = defineInputFields([
   { ...externalSourceField, helpText: 'The External Source the block was created with, e.g. `google_calendar`.' },
   { ...externalIdField, helpText: 'The External ID the block was created with (the event ID in your calendar).' },
 ] as const);
 
-const perform = async (z: ZObject, bundle: Bundle): Promise<CalendarUnblockResultType> => {
-  const external_source = String(bundle.inputData.external_source ?? '');
-  const external_id = String(bundle.inputData.external_id ?? '');
+const perform = (async (z, bundle) => {
+  const { external_source, external_id } = bundle.inputData;
   // Deleting is idempotent: the API answers 204 whether or not the block still existed.
   await apiRequest<null>(z, { method: 'DELETE', path: '/availability/blocks', params: { external_source, external_id } });
   return { id: `${external_source}:${external_id}`, external_source, external_id, unblocked: true };
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, CalendarUnblockResult>;
 
 export default defineCreate({
   key: 'calendar_unblock',

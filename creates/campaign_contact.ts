@@ -1,8 +1,7 @@
 /** Add Contact to Campaign: POST /campaigns/{campaign_id}/contacts. */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { CampaignContact as CampaignContactType } from '../contract/resources';
 import { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { apiRequest, compact, segment } from '../lib/client';
@@ -47,16 +46,14 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = { campaign_id: string; [field: string]: unknown };
-
-const perform = async (z: ZObject, bundle: Bundle) => {
-  const { campaign_id, name, phone, interest, city, country, email, language, notes } = bundle.inputData as Input;
-  return apiRequest<CampaignContactType>(z, {
+const perform = (async (z, bundle) => {
+  const { campaign_id, name, phone, interest, city, country, email, language, notes } = bundle.inputData;
+  return apiRequest<CampaignContact>(z, {
     method: 'POST',
     path: `/campaigns/${segment(campaign_id)}/contacts`,
     body: compact({ name, phone, interest, city, country, email, language, notes }),
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, CampaignContact>;
 
 export default defineCreate({
   key: 'campaign_contact',

@@ -1,20 +1,13 @@
 /** Create or Update Lead: POST /leads (idempotent on external_source + external_id). */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import type { Lead as LeadType } from '../contract/resources';
 import { LEAD_SOURCES, Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
 import { agentIdField, externalIdField, externalSourceField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
-
-/** "paid_ads" -> "Paid Ads" */
-const sourceLabel = (value: string) =>
-  value
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
 
 const inputFields = defineInputFields([
   { key: 'full_name', label: 'Full Name', required: false, helpText: "The lead's full name, e.g. `Alex Smith`." },
@@ -43,7 +36,7 @@ const inputFields = defineInputFields([
     key: 'source',
     label: 'Source',
     required: false,
-    choices: LEAD_SOURCES.map((value) => ({ value, label: sourceLabel(value), sample: value })),
+    choices: choicesOf(LEAD_SOURCES),
     helpText: 'Where the lead came from (the channel), e.g. Paid Ads for a Facebook lead ad.',
   },
   agentIdField,
@@ -76,14 +69,12 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType> => {
-  const input = bundle.inputData as Input;
+const perform = (async (z, bundle) => {
+  const input = bundle.inputData;
   const metadata = input.external_metadata;
   const external_metadata =
     metadata && typeof metadata === 'object' && Object.keys(metadata).length > 0 ? metadata : undefined;
-  return apiRequest<LeadType>(z, {
+  return apiRequest<Lead>(z, {
     method: 'POST',
     path: '/leads',
     body: compact({
@@ -102,7 +93,7 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType> => {
       external_metadata,
     }),
   });
-};
+}) satisfies CreatePerform<InferInputData<typeof inputFields>, Lead>;
 
 export default defineCreate({
   key: 'lead',

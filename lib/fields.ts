@@ -29,7 +29,7 @@ export const leadIdField = defineInputField({
   key: 'lead_id',
   label: 'Lead',
   required: true,
-  dynamic: 'lead_list.id.full_name',
+  dynamic: 'lead_list.id.label',
   search: 'find_lead.id',
   helpText:
     'The QualifyBase lead. Pick one from the list, map a Lead ID from an earlier step (e.g. "Create or Update Lead"), or use the Find Lead search.',
@@ -40,10 +40,10 @@ export const appointmentIdField = defineInputField({
   key: 'appointment_id',
   label: 'Appointment',
   required: true,
-  dynamic: 'appointment_list.id.scheduled_at',
+  dynamic: 'appointment_list.id.label',
   search: 'find_appointment.id',
   helpText:
-    'The QualifyBase appointment. Pick one from the list (shown by start time), map an Appointment ID from an earlier step, or use the Find Appointment search.',
+    'The QualifyBase appointment. Pick one from the list (shown by start time and lead), map an Appointment ID from an earlier step, or use the Find Appointment search.',
 });
 
 /** An outbound agent, from the hidden agent_list trigger. */

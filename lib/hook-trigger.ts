@@ -5,24 +5,27 @@
  * returns it).
  */
 import { defineTrigger } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type {
+  Bundle,
+  WebhookTriggerPerform,
+  WebhookTriggerPerformList,
+  WebhookTriggerPerformSubscribe,
+  WebhookTriggerPerformUnsubscribe,
+  ZObject,
+} from 'zapier-platform-core';
 import type { z as zod } from 'zod';
 
-import type { EventType } from '../contract/events';
-import type { WebhookCreated } from '../contract/events';
+import { eventDataKey } from '../contract/events';
+import type { EventType, WebhookCreated } from '../contract/events';
 import { apiList, apiRequest, segment } from './client';
 import { SAMPLE_PAGE_SIZE } from './config';
+import { isNotFound } from './errors';
 import { outputFieldsFromSchema } from './output-fields';
 import { SignatureError, verifyDelivery } from './signature';
 
-/** The events hook triggers exist for, and the key of `data` that carries each one's object. */
-type HookEvent = Extract<EventType, `appointment.${string}` | `campaign.contact.${string}` | `lead.${string}`>;
-const dataKeyOf = (event: HookEvent): 'appointment' | 'contact' | 'lead' =>
-  event.startsWith('appointment.') ? 'appointment' : event.startsWith('lead.') ? 'lead' : 'contact';
-
 export interface HookTriggerSpec<$Key extends string, $Item extends { id: string }> {
   key: $Key;
-  event: HookEvent;
+  event: EventType;
   noun: string;
   label: string;
   description: string;
@@ -32,6 +35,9 @@ export interface HookTriggerSpec<$Key extends string, $Item extends { id: string
   /** GET path and query of the sample rows, newest first. */
   list: { path: string; params: Record<string, string> };
 }
+
+/** Hook triggers have no input fields. */
+type NoInput = Record<string, never>;
 
 /** What performSubscribe keeps for performUnsubscribe and perform (`bundle.subscribeData`). */
 type SubscribeData = Partial<WebhookCreated> & { id: string };
@@ -66,23 +72,29 @@ export function verifiedPayload(z: ZObject, bundle: Bundle): unknown {
 export function createHookTrigger<const $Key extends string, $Item extends { id: string }>(
   spec: HookTriggerSpec<$Key, $Item>,
 ) {
-  const dataKey = dataKeyOf(spec.event);
+  const dataKey = eventDataKey(spec.event);
 
-  const performSubscribe = async (z: ZObject, bundle: Bundle) =>
+  const performSubscribe = (async (z, bundle) =>
     apiRequest<WebhookCreated>(z, {
       method: 'POST',
       path: '/webhooks',
       body: { url: bundle.targetUrl, events: [spec.event] },
-    });
+    })) satisfies WebhookTriggerPerformSubscribe<NoInput, WebhookCreated>;
 
-  const performUnsubscribe = async (z: ZObject, bundle: Bundle) => {
+  const performUnsubscribe = (async (z, bundle) => {
     const id = subscribeData(bundle)?.id;
     if (!id) throw new z.errors.Error('This Zap has no QualifyBase webhook subscription to remove.', 'missing_subscription', 400);
-    await apiRequest<null>(z, { method: 'DELETE', path: `/webhooks/${segment(id)}` });
+    try {
+      await apiRequest<null>(z, { method: 'DELETE', path: `/webhooks/${segment(id)}` });
+    } catch (error) {
+      // Already gone (removed after a 410, or the user reconnected with another API key, which
+      // sees only its own subscriptions): the goal is reached, and turning a Zap off must never error.
+      if (!isNotFound(error)) throw error;
+    }
     return { id, unsubscribed: true };
-  };
+  }) satisfies WebhookTriggerPerformUnsubscribe<NoInput, { id: string; unsubscribed: boolean }>;
 
-  const perform = async (z: ZObject, bundle: Bundle): Promise<$Item[]> => {
+  const perform = (async (z, bundle) => {
     const payload = verifiedPayload(z, bundle) as { type?: unknown; data?: Record<string, unknown> } | null;
     // Only the subscribed event; anything else (e.g. a future ping event) is not a new item.
     if (!payload || payload.type !== spec.event) return [];
@@ -91,13 +103,13 @@ export function createHookTrigger<const $Key extends string, $Item extends { id:
       refuse(z, `the ${spec.event} event carries no data.${dataKey} object.`);
     }
     return [item as $Item];
-  };
+  }) satisfies WebhookTriggerPerform<NoInput, $Item>;
 
-  const performList = async (z: ZObject, bundle: Bundle): Promise<$Item[]> => {
+  const performList = (async (z, bundle) => {
     const limit = bundle.meta?.limit;
     const perPage = typeof limit === 'number' && limit > 0 ? Math.min(limit, 100) : SAMPLE_PAGE_SIZE;
     return apiList<$Item>(z, spec.list.path, { ...spec.list.params, per_page: perPage });
-  };
+  }) satisfies WebhookTriggerPerformList<NoInput, $Item>;
 
   return defineTrigger({
     key: spec.key,

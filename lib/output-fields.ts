@@ -30,7 +30,9 @@ function variants(schema: JsonSchema): JsonSchema[] {
   return schema.type === 'null' ? [] : [schema];
 }
 
-function scalarType(schema: JsonSchema): OutputField['type'] {
+/** Zapier's type for a value; none for an object, whose keys Zapier shows as fields of their own. */
+function scalarType(schema: JsonSchema): OutputField['type'] | undefined {
+  if (schema.type === 'object') return undefined;
   if (schema.type === 'string' && schema.format === 'date-time') return 'datetime';
   switch (schema.type) {
     case 'integer':
@@ -51,6 +53,10 @@ function titleOf(property: z.ZodType, json: JsonSchema, key: string): string {
   return title;
 }
 
+function withType(field: OutputField, type: OutputField['type'] | undefined): OutputField {
+  return type ? { key: field.key, label: field.label, type, ...(field.list ? { list: true } : {}) } : field;
+}
+
 export function outputFieldsFromSchema(schema: z.ZodObject): OutputField[] {
   return Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, property]) => {
     const json = z.toJSONSchema(property, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
@@ -58,8 +64,8 @@ export function outputFieldsFromSchema(schema: z.ZodObject): OutputField[] {
     const [first] = variants(json);
     if (first && first.type === 'array') {
       const [item] = variants(first.items ?? {});
-      return { key, label, type: item ? scalarType(item) : 'string', list: true };
+      return withType({ key, label, list: true }, item ? scalarType(item) : 'string');
     }
-    return { key, label, type: first ? scalarType(first) : 'string' };
+    return withType({ key, label }, first ? scalarType(first) : 'string');
   });
 }

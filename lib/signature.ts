@@ -1,23 +1,45 @@
 /**
- * Standard Webhooks signatures (https://www.standardwebhooks.com), written with node:crypto so
- * the app has no extra runtime dependency. test/app/signature.test.ts checks it against the
- * `standardwebhooks` library in both directions.
+ * Standard Webhooks signatures (https://www.standardwebhooks.com), verified with node:crypto so
+ * the app has no extra runtime dependency. test/app/signature.test.ts signs every delivery with
+ * the `standardwebhooks` library and checks that this verifies it.
  *
  * Signed content: `${id}.${timestamp}.${body}`, HMAC-SHA256, keyed with the base64-decoded part
  * of the secret after `whsec_`. The `webhook-signature` header is a space-separated list of
  * `v1,<base64 signature>` entries (several during a secret rotation); one match is enough.
+ *
+ * How old a delivery may be. Standard Webhooks suggests refusing timestamps more than 5 minutes
+ * from now, which fits a receiver that verifies while the sender waits. Zapier does not: its hook
+ * endpoint answers the sender 200 at once and queues the request, and `perform` (which verifies)
+ * runs when the queue reaches it: seconds later normally, hours later in a backlog or an incident.
+ * A delivery refused then is lost, because the sender already had its 200 and nothing retries it.
+ * So an authentic delivery is accepted up to a day after it was signed (the server signs each
+ * attempt afresh, so the age is the time the delivery spent with Zapier). The tolerance only
+ * bounds replays: a forged or altered delivery fails the HMAC whatever its timestamp, and a replay
+ * within the day can only repeat an event the server really sent to this subscription. A
+ * timestamp ahead of our clock by more than ordinary clock skew is refused: no queue makes a
+ * delivery younger.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far a delivery's timestamp may be from now, either way. */
-export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+/** How long after signing a delivery is still accepted (time spent in Zapier's queue). */
+export const MAX_DELIVERY_AGE_SECONDS = 24 * 60 * 60;
+/** How far ahead of our clock a delivery's timestamp may be (the two clocks' difference). */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 const SECRET_PREFIX = 'whsec_';
 
 /** Why a delivery was refused; `reason` is a short machine-readable code. */
+export type SignatureRefusal =
+  | 'missing_secret'
+  | 'missing_headers'
+  | 'invalid_timestamp'
+  | 'stale_timestamp'
+  | 'future_timestamp'
+  | 'no_match';
+
 export class SignatureError extends Error {
   constructor(
-    readonly reason: 'missing_secret' | 'missing_headers' | 'invalid_timestamp' | 'stale_timestamp' | 'no_match',
+    readonly reason: SignatureRefusal,
     message: string,
   ) {
     super(message);
@@ -33,22 +55,8 @@ function secretKey(secret: string): Buffer {
 }
 
 /** The base64 HMAC-SHA256 of `${id}.${timestamp}.${body}`. */
-export function computeSignature(secret: string, id: string, timestamp: string | number, body: string): string {
+function computeSignature(secret: string, id: string, timestamp: string | number, body: string): string {
   return createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64');
-}
-
-/** The three headers a sender sets for one delivery. */
-export function signDelivery(
-  secret: string,
-  id: string,
-  body: string,
-  timestampSeconds: number = Math.floor(Date.now() / 1000),
-): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': `v1,${computeSignature(secret, id, timestampSeconds, body)}`,
-  };
 }
 
 /**
@@ -70,7 +78,7 @@ export function headerLookup(headers: Record<string, unknown> | undefined | null
 }
 
 /** Reads id, timestamp and signatures from either the Standard Webhooks or the X-QualifyBase names. */
-export function deliveryHeaders(headers: Record<string, unknown> | undefined | null) {
+export function readDeliveryHeaders(headers: Record<string, unknown> | undefined | null) {
   const get = headerLookup(headers);
   return {
     id: get('webhook-id') ?? get('x-qualifybase-delivery'),
@@ -85,21 +93,19 @@ export interface VerifyOptions {
   body: string;
   /** Seconds since the epoch; defaults to now. */
   nowSeconds?: number;
-  toleranceSeconds?: number;
 }
 
-/** Returns the delivery id when the signature is valid and fresh; throws SignatureError otherwise. */
+/** Returns the delivery id when the signature is valid and its age acceptable; throws SignatureError otherwise. */
 export function verifyDelivery({
   secret,
   headers,
   body,
   nowSeconds = Math.floor(Date.now() / 1000),
-  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 }: VerifyOptions): { id: string; timestamp: number } {
   if (!secret) {
     throw new SignatureError('missing_secret', 'This subscription has no signing secret, so the delivery cannot be verified.');
   }
-  const { id, timestamp, signature } = deliveryHeaders(headers);
+  const { id, timestamp, signature } = readDeliveryHeaders(headers);
   if (!id || !timestamp || !signature) {
     throw new SignatureError(
       'missing_headers',
@@ -110,10 +116,16 @@ export function verifyDelivery({
     throw new SignatureError('invalid_timestamp', 'The delivery has an invalid webhook-timestamp header.');
   }
   const sentAt = Number(timestamp.trim());
-  if (Math.abs(nowSeconds - sentAt) > toleranceSeconds) {
+  if (nowSeconds - sentAt > MAX_DELIVERY_AGE_SECONDS) {
     throw new SignatureError(
       'stale_timestamp',
-      `The delivery's timestamp is more than ${toleranceSeconds / 60} minutes away from now (replayed or delayed).`,
+      `The delivery's timestamp is more than ${MAX_DELIVERY_AGE_SECONDS / 3600} hours old (replayed).`,
+    );
+  }
+  if (sentAt - nowSeconds > MAX_CLOCK_SKEW_SECONDS) {
+    throw new SignatureError(
+      'future_timestamp',
+      `The delivery's timestamp is more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes in the future.`,
     );
   }
   const expected = Buffer.from(computeSignature(secret, id, timestamp.trim(), body), 'base64');

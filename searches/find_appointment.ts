@@ -1,13 +1,13 @@
 /** Find Appointment: GET /appointments/{id}, or GET /appointments filtered by lead, dates and status. */
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
-import type { Appointment as AppointmentType } from '../contract/resources';
 import { APPOINTMENT_STATUSES, Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiList, apiRequest, compact, segment } from '../lib/client';
 import { isNotFound } from '../lib/errors';
 import { leadIdField } from '../lib/fields';
+import { choicesOf } from '../lib/labels';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 
 /** The Lead dropdown of "Book Appointment", without its search link (that is for actions). */
@@ -16,13 +16,7 @@ const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
 /** Zapier uses the first (newest) match. */
 const MATCHES = 10;
 
-const statusLabel = (value: string) =>
-  value
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
-
-const inputFields = defineInputFields([
+export const inputFields = defineInputFields([
   {
     key: 'appointment_id',
     label: 'Appointment ID',
@@ -39,38 +33,37 @@ const inputFields = defineInputFields([
     label: 'From',
     type: 'datetime',
     required: false,
-    helpText: 'Only appointments starting at or after this date or time, e.g. `2026-05-15`.',
+    helpText:
+      "Only appointments starting at or after this date and time, e.g. `2026-05-15`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there.",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: 'Only appointments starting before this date or time.',
+    helpText: "Only appointments starting before this date and time, read in the Zap's time zone like From.",
   },
   {
     key: 'status',
     label: 'Status',
     required: false,
-    choices: APPOINTMENT_STATUSES.map((value) => ({ value, label: statusLabel(value), sample: value })),
+    choices: choicesOf(APPOINTMENT_STATUSES),
     helpText: 'Only appointments with this status, e.g. Confirmed.',
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType[]> => {
-  const { appointment_id, lead_id, from, to, status } = bundle.inputData as Input;
+export const perform = (async (z, bundle) => {
+  const { appointment_id, lead_id, from, to, status } = bundle.inputData;
   if (typeof appointment_id === 'string' && appointment_id.trim() !== '') {
     try {
-      return [await apiRequest<AppointmentType>(z, { path: `/appointments/${segment(appointment_id.trim())}` })];
+      return [await apiRequest<Appointment>(z, { path: `/appointments/${segment(appointment_id.trim())}` })];
     } catch (error) {
       // Not found (or another clinic's) is a miss, not an error.
       if (isNotFound(error)) return [];
       throw error;
     }
   }
-  const filters = compact({ lead_id, from, to, status }) as Record<string, string>;
+  const filters = compact({ lead_id, from, to, status });
   if (!filters.lead_id && !filters.from && !filters.to) {
     throw new z.errors.Error(
       'Fill in Appointment ID, or a Lead and/or a From/To date range, to say which appointment to find.',
@@ -78,8 +71,8 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<AppointmentType[]> =
       400,
     );
   }
-  return apiList<AppointmentType>(z, '/appointments', { ...filters, per_page: MATCHES });
-};
+  return apiList<Appointment>(z, '/appointments', { ...filters, per_page: MATCHES });
+}) satisfies SearchPerform<InferInputData<typeof inputFields>, Appointment>;
 
 export default defineSearch({
   key: 'find_appointment',

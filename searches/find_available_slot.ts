@@ -1,12 +1,11 @@
 /** Find Available Slot: GET /availability; each open slot can go straight into "Book Appointment". */
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
 import type { Slot } from '../contract/resources';
 import { apiRequest, compact } from '../lib/client';
 import { outputFieldsFromSchema } from '../lib/output-fields';
 import { FoundSlot, sampleFoundSlot } from '../lib/schemas';
-import type { FoundSlot as FoundSlotType } from '../lib/schemas';
 
 const inputFields = defineInputFields([
   {
@@ -14,14 +13,15 @@ const inputFields = defineInputFields([
     label: 'From',
     type: 'datetime',
     required: false,
-    helpText: 'Look for slots from this day or time on, e.g. `2026-05-15` (a day means that day in clinic time). Default: now.',
+    helpText:
+      "Look for slots from this date and time on, e.g. `2026-05-15` or `tomorrow 9am`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there. Default: now.",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: 'Look for slots before this day or time. Default: 14 days after From.',
+    helpText: "Look for slots starting before this date and time, read in the Zap's time zone like From. Default: 14 days after From.",
   },
   {
     key: 'preference',
@@ -46,19 +46,18 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<FoundSlotType[]> => {
-  const { from, to, preference, limit } = bundle.inputData as Input;
-  const count = limit === undefined || limit === null || limit === '' ? 1 : (limit as string | number);
-  const params = compact({ from, to, preference, limit: count }) as Record<string, string | number>;
+const perform = (async (z, bundle) => {
+  const { from, to, preference, limit } = bundle.inputData;
+  // A blank Number of Slots (absent, or '' when a mapped value is empty) means the first slot.
+  const count = limit === undefined || limit === null || String(limit) === '' ? 1 : limit;
+  const params = compact({ from, to, preference, limit: count });
   const page = await apiRequest<{ data: Slot[] }>(z, { path: '/availability', params });
   if (!page || !Array.isArray(page.data)) {
     throw new z.errors.Error('QualifyBase returned an unexpected response for /availability.', 'unexpected_response', 502);
   }
   // A slot's start time is unique among open slots, so it doubles as the id Zapier needs.
   return page.data.map((slot) => ({ id: slot.scheduled_at, scheduled_at: slot.scheduled_at, ends_at: slot.ends_at }));
-};
+}) satisfies SearchPerform<InferInputData<typeof inputFields>, FoundSlot>;
 
 export default defineSearch({
   key: 'find_available_slot',

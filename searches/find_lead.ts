@@ -1,8 +1,7 @@
 /** Find Lead: GET /leads filtered by exact email, phone, or external source + id. */
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
-import type { Lead as LeadType } from '../contract/resources';
 import { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiList, compact } from '../lib/client';
@@ -32,11 +31,9 @@ const inputFields = defineInputFields([
   },
 ] as const);
 
-type Input = Record<string, unknown>;
-
-const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType[]> => {
-  const { email, phone, external_source, external_id } = bundle.inputData as Input;
-  const filters = compact({ email, phone, external_source, external_id }) as Record<string, string>;
+const perform = (async (z, bundle) => {
+  const { email, phone, external_source, external_id } = bundle.inputData;
+  const filters = compact({ email, phone, external_source, external_id });
   if (Boolean(filters.external_source) !== Boolean(filters.external_id)) {
     throw new z.errors.Error(
       'External Source and External ID go together: fill in both to find a lead by its ID in another system.',
@@ -52,8 +49,8 @@ const perform = async (z: ZObject, bundle: Bundle): Promise<LeadType[]> => {
     );
   }
   // No match is an empty list (Zapier then reports "nothing found", or runs the create step).
-  return apiList<LeadType>(z, '/leads', { ...filters, per_page: MATCHES });
-};
+  return apiList<Lead>(z, '/leads', { ...filters, per_page: MATCHES });
+}) satisfies SearchPerform<InferInputData<typeof inputFields>, Lead>;
 
 export default defineSearch({
   key: 'find_lead',

@@ -1,5 +1,6 @@
 /** Appointments: book, list, get, reschedule/update, soft-cancel; each change records its event. */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { z } from 'zod';
 import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
 import type { AppointmentRow, Database } from '../db/schema';
@@ -7,7 +8,7 @@ import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { assertBookable, clampInstant, loadCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';
-import { toAppointment, toLead } from './serialize';
+import { toAppointment, toLead, type LeadContact } from './serialize';
 
 type ListQuery = z.output<typeof AppointmentListQuery>;
 
@@ -17,8 +18,14 @@ async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId
   if (!agent) throw invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
 }
 
-async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: string, id: string, forUpdate = false): Promise<AppointmentRow> {
-  let q = db.selectFrom('appointments').selectAll().where('clinic_id', '=', clinicId).where('id', '=', id);
+/** Every appointment is returned with its lead's contact details: a correlated subquery, so no filter needs a join. */
+const withLeadContact = (eb: ExpressionBuilder<Database, 'appointments'>) =>
+  jsonObjectFrom(eb.selectFrom('leads').select(['full_name', 'phone', 'email']).whereRef('leads.id', '=', 'appointments.lead_id')).as('lead');
+
+type AppointmentWithLead = AppointmentRow & { lead: LeadContact | null };
+
+async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: string, id: string, forUpdate = false): Promise<AppointmentWithLead> {
+  let q = db.selectFrom('appointments').selectAll().select(withLeadContact).where('clinic_id', '=', clinicId).where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   if (!row) throw notFound('Appointment');
@@ -45,6 +52,7 @@ export async function bookAppointment(db: Kysely<Database>, clinicId: string, in
         notes: input.notes ?? null,
       })
       .returningAll()
+      .returning(withLeadContact)
       .executeTakeFirstOrThrow();
     const appointment = toAppointment(row);
     await recordEvent(trx, clinicId, 'appointment.created', appointment);
@@ -69,7 +77,7 @@ export async function listAppointments(db: Kysely<Database>, clinicId: string, q
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
   if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
   if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
-  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toAppointment);
+  return paginate(query, q, (qb) => qb.selectAll().select(withLeadContact).orderBy('created_at', 'desc').orderBy('id', 'desc'), toAppointment);
 }
 
 export async function getAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
@@ -100,6 +108,7 @@ export async function updateAppointment(db: Kysely<Database>, clinicId: string, 
       .set({ ...changes, updated_at: sql`now()` } as never)
       .where('id', '=', id)
       .returningAll()
+      .returning(withLeadContact)
       .executeTakeFirstOrThrow();
     const appointment = toAppointment(row);
     await recordEvent(trx, clinicId, 'appointment.updated', appointment);
@@ -117,6 +126,7 @@ export async function cancelAppointment(db: Kysely<Database>, clinicId: string, 
       .set({ status: 'cancelled', cancelled_at: sql`now()`, updated_at: sql`now()` })
       .where('id', '=', id)
       .returningAll()
+      .returning(withLeadContact)
       .executeTakeFirstOrThrow();
     const appointment = toAppointment(row);
     await recordEvent(trx, clinicId, 'appointment.cancelled', appointment);

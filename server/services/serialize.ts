@@ -48,10 +48,16 @@ export function toAgent(r: AgentRow): Agent {
   return { id: r.id, name: r.name, direction: r.direction, created_at: iso(r.created_at) };
 }
 
-export function toAppointment(r: AppointmentRow): Appointment {
+/** The lead's contact details an appointment is selected with (services/appointments.ts). */
+export type LeadContact = Pick<LeadRow, 'full_name' | 'phone' | 'email'>;
+
+export function toAppointment(r: AppointmentRow & { lead: LeadContact | null }): Appointment {
   return {
     id: r.id,
     lead_id: r.lead_id,
+    lead_full_name: r.lead?.full_name ?? null,
+    lead_phone: r.lead?.phone ?? null,
+    lead_email: r.lead?.email ?? null,
     assigned_to: r.assigned_to,
     status: r.status as Appointment['status'],
     scheduled_at: iso(r.scheduled_at),

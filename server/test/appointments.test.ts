@@ -56,6 +56,9 @@ describe.each(backends())('appointments on %s', (backend) => {
       expect(appt).toEqual({
         id: expect.any(String),
         lead_id: lead,
+        lead_full_name: null,
+        lead_phone: null,
+        lead_email: 'first-booking@example.com',
         assigned_to: null,
         status: 'confirmed',
         scheduled_at: slots[0]!.scheduled_at,
@@ -76,6 +79,22 @@ describe.each(backends())('appointments on %s', (backend) => {
       expect(await leadEvents(srv, 'lead.updated', lead)).toHaveLength(1);
       expect((await api.post('/api/v1/appointments', { lead_id: lead, ...slots[3]! })).status).toBe(201);
       expect(await leadEvents(srv, 'lead.updated', lead)).toHaveLength(1);
+    });
+
+    it("carries the lead's contact details in every answer and event: POST, GET, list, PATCH, DELETE", async () => {
+      const contact = { lead_full_name: 'Booker', lead_phone: '+14155550111', lead_email: null };
+      const { slots } = await freshDay();
+      const booked = await book({ ...slots[0]! });
+      expect(booked.body).toMatchObject({ lead_id: leadId, ...contact });
+      const id = booked.body.id as string;
+      expect((await api.get(`/api/v1/appointments/${id}`)).body).toMatchObject(contact);
+      const listed = (await api.get(`/api/v1/appointments?lead_id=${leadId}&per_page=100`)).body.data;
+      expect(listed.find((a: { id: string }) => a.id === id)).toMatchObject(contact);
+      expect((await api.patch(`/api/v1/appointments/${id}`, { title: 'Moved' })).body).toMatchObject(contact);
+      expect((await api.delete(`/api/v1/appointments/${id}`)).body).toMatchObject(contact);
+      for (const type of ['appointment.created', 'appointment.updated', 'appointment.cancelled']) {
+        expect(await appointmentEvents(srv, type, id)).toEqual([expect.objectContaining(contact)]);
+      }
     });
 
     it("runs the seed's booking example with real ids (ends_at given, Z without milliseconds)", async () => {

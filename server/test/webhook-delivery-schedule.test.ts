@@ -1,7 +1,7 @@
 /** The retry schedule, Retry-After parsing and the signature scheme, without a server. */
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { DISABLE_AFTER_MS, MAX_RETRY_AFTER_MS, RETRY_DELAYS_MS, nextDelayMs, parseRetryAfter } from '../webhooks/retry-schedule';
-import { deliveryHeaders, sign } from '../webhooks/signature';
+import { buildDeliveryHeaders, sign } from '../webhooks/signature';
 
 const HOUR = 3600_000;
 
@@ -46,7 +46,7 @@ describe('signature', () => {
 
   it('produces headers a Standard Webhooks library verifies, under both header names', () => {
     const body = JSON.stringify({ id: 'evt_1', type: 'lead.created', created: '2026-05-14T12:00:00.000Z', data: { lead: {} } });
-    const headers = deliveryHeaders(secret, 'msg_abc', 'lead.created', body);
+    const headers = buildDeliveryHeaders(secret, 'msg_abc', 'lead.created', body);
     expect(() => new StandardWebhook(secret).verify(body, headers)).not.toThrow();
     expect(headers['x-qualifybase-signature']).toBe(headers['webhook-signature']);
     expect(headers['x-qualifybase-delivery']).toBe('msg_abc');

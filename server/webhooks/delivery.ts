@@ -29,7 +29,7 @@ import { PgBoss } from 'pg-boss';
 import type { ServerDeps } from '../context';
 import type { Database } from '../db/schema';
 import { DISABLE_AFTER_MS, nextDelayMs, parseRetryAfter } from './retry-schedule';
-import { deliveryHeaders } from './signature';
+import { buildDeliveryHeaders } from './signature';
 import { assertDeliverableUrl, UrlPolicyError } from './url-policy';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
@@ -149,7 +149,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     }
 
     const attemptedAt = new Date();
-    const outcome = await post(row.url, deliveryHeaders(row.secret, row.id, row.type, row.payload), row.payload, timeoutMs, allowPrivate);
+    const outcome = await post(row.url, buildDeliveryHeaders(row.secret, row.id, row.type, row.payload), row.payload, timeoutMs, allowPrivate);
     log.debug({ delivery: row.id, status: outcome.status, error: outcome.error }, 'webhook attempt');
 
     await db.transaction().execute(async (trx) => {

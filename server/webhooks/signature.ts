@@ -11,7 +11,7 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
 }
 
 /** Every header a delivery carries: Standard Webhooks names and the X-QualifyBase-* aliases. */
-export function deliveryHeaders(secret: string, id: string, type: string, body: string, now = Date.now()): Record<string, string> {
+export function buildDeliveryHeaders(secret: string, id: string, type: string, body: string, now = Date.now()): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   const signature = sign(secret, id, timestamp, body);
   return {

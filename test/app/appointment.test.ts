@@ -29,7 +29,7 @@ describe('appointment (Book Appointment)', () => {
       ['notes', false],
       ['assigned_to', false],
     ]);
-    expect(fields[0]).toMatchObject({ dynamic: 'lead_list.id.full_name', search: 'find_lead.id' });
+    expect(fields[0]).toMatchObject({ dynamic: 'lead_list.id.label', search: 'find_lead.id' });
     expect(fields.filter((f) => f.type === 'datetime').map((f) => f.key)).toEqual(['scheduled_at', 'ends_at']);
     expect(fields[1]!.helpText).toMatch(/Find Available Slot/);
     for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);

@@ -15,7 +15,7 @@ describe('find_appointment (Find Appointment)', () => {
     const fields = search.operation.inputFields as Array<{ key: string; required?: boolean; helpText?: string; dynamic?: string }>;
     expect(fields.map((f) => f.key)).toEqual(['appointment_id', 'lead_id', 'from', 'to', 'status']);
     expect(fields.filter((f) => f.required)).toEqual([]);
-    expect(fields[1]!.dynamic).toBe('lead_list.id.full_name');
+    expect(fields[1]!.dynamic).toBe('lead_list.id.label');
     for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
   });
 

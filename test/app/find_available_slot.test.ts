@@ -18,6 +18,18 @@ describe('find_available_slot (Find Available Slot)', () => {
     for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
   });
 
+  it("says what Zapier does with From and To: a date and time in the Zap's time zone, passed on as that instant", async () => {
+    const fields = search.operation.inputFields as Array<{ key: string; type?: string; helpText: string }>;
+    for (const field of fields.filter((f) => f.key === 'from' || f.key === 'to')) {
+      expect(field.type).toBe('datetime');
+      expect(field.helpText).toMatch(/Zap's time zone/);
+      expect(field.helpText).not.toMatch(/clinic time/);
+    }
+    // What Zapier sends for "2026-05-15" in a New York Zap reaches the API unchanged.
+    api().get('/api/v1/availability').query({ from: '2026-05-15T00:00:00-04:00', limit: '1' }).reply(200, { data: [sampleSlot] });
+    await appTester(perform, { authData, inputData: { from: '2026-05-15T00:00:00-04:00' } });
+  });
+
   it('returns the earliest open slot with an id, ready for Book Appointment', async () => {
     api()
       .get('/api/v1/availability')

@@ -87,6 +87,10 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
       }),
     );
     expect(booked).toMatchObject({ lead_id: lead.id, scheduled_at: first.scheduled_at, ends_at: first.ends_at, status: 'confirmed' });
+    // "New Appointment -> text the patient" needs no extra step: the appointment carries the
+    // lead's contact details, in the create's output and in the webhook alike.
+    const contact = { lead_full_name: 'Robin Park', lead_phone: '+14155550111', lead_email: 'robin@example.com' };
+    expect(booked).toMatchObject(contact);
     expect((await delivered('appointment_created', 1)).items).toEqual([booked]);
     const leadBooked = await delivered('lead_updated', 1);
     expect(leadBooked.items).toHaveLength(1);
@@ -116,8 +120,12 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
         inputData: { appointment_id: '00000000-0000-4000-8000-000000000000' },
       }),
     ).resolves.toEqual([]);
+    const fromApi = await clinic.api.get(`/api/v1/appointments/${booked.id}`);
+    expect(fromApi.body).toEqual(booked);
     const dropdown = await run<any[]>(app.triggers.appointment_list.operation.perform, key(), { meta: { page: 0 } });
     expect(dropdown.map((a) => a.id)).toEqual([booked.id]);
+    expect(dropdown[0]).toMatchObject(contact);
+    expect(dropdown[0].label).toMatch(/^\w{3}, \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M UTC – Robin Park$/);
 
     // 4. Reschedule Appointment to the second slot -> Updated Appointment.
     const moved = Appointment.parse(
@@ -125,14 +133,14 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
         inputData: { appointment_id: booked.id, scheduled_at: second.scheduled_at, ends_at: second.ends_at },
       }),
     );
-    expect(moved).toMatchObject({ id: booked.id, scheduled_at: second.scheduled_at, ends_at: second.ends_at });
+    expect(moved).toMatchObject({ id: booked.id, scheduled_at: second.scheduled_at, ends_at: second.ends_at, ...contact });
     expect((await delivered('appointment_updated', 1)).items).toEqual([moved]);
 
     // 5. Cancel Appointment -> Cancelled Appointment.
     const cancelled = Appointment.parse(
       await run(app.creates.appointment_cancel.operation.perform, key(), { inputData: { appointment_id: booked.id } }),
     );
-    expect(cancelled).toMatchObject({ id: booked.id, status: 'cancelled' });
+    expect(cancelled).toMatchObject({ id: booked.id, status: 'cancelled', ...contact });
     expect(cancelled.cancelled_at).not.toBeNull();
     expect((await delivered('appointment_cancelled', 1)).items).toEqual([cancelled]);
 
@@ -160,5 +168,8 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
     }
     const remaining = await clinic.api.get('/api/v1/webhooks');
     expect(remaining.body.data).toEqual([]);
+    // Turning a Zap off again (the API answers 404 now) still succeeds.
+    const [again] = Object.values(subs);
+    await expect(again!.unsubscribe()).resolves.toEqual({ id: again!.subscribeData.id, unsubscribed: true });
   });
 });
