@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import App from '../index';
 import { startServer } from '../server/server';
 import { performance } from 'node:perf_hooks';
+import type { Bundle, ZObject } from 'zapier-platform-core';
 
 const argv = process.argv.slice(2);
 const jsonArg = argv.find((a) => a === '--json' || a.startsWith('--json='));
@@ -78,6 +79,14 @@ function short(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** An operation as the demo calls it: createAppTester runs each function with a bundle. */
+type OperationFn = (z: ZObject, bundle: Bundle) => Promise<unknown>;
+interface DemoOperation {
+  display: { label: string };
+  operation: { type?: string; perform?: OperationFn; performList?: OperationFn; performSubscribe?: OperationFn; performUnsubscribe?: OperationFn };
+}
+type Subscription = { id: string; events: string[] };
+
 async function step<T>(kind: string, name: string, run: () => Promise<T>, describe: (r: T) => string = short): Promise<T | undefined> {
   stepNo += 1;
   const calls: HttpCall[] = [];
@@ -97,7 +106,7 @@ async function step<T>(kind: string, name: string, run: () => Promise<T>, descri
     const ms = Math.round(performance.now() - started);
     const message = error instanceof Error ? error.message : String(error);
     results.push({ step: name, kind, ok: false, ms, calls, summary: '', error: message });
-    process.stdout.write(`${red('FAILED')} ${dim(`${ms} ms`)}\n        ${red(message.split('\n')[0]!)}\n`);
+    process.stdout.write(`${red('FAILED')} ${dim(`${ms} ms`)}\n        ${red(message.split('\n')[0] ?? message)}\n`);
     return undefined;
   } finally {
     currentCalls = undefined;
@@ -111,9 +120,10 @@ async function startHookReceiver() {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const list = byPath.get(req.url!) ?? [];
+      const path = req.url ?? '/';
+      const list = byPath.get(path) ?? [];
       list.push({ headers: req.headers, body });
-      byPath.set(req.url!, list);
+      byPath.set(path, list);
       res.end('{"status":"success"}');
     });
   });
@@ -124,8 +134,8 @@ async function startHookReceiver() {
     async next(key: string, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const list = byPath.get(`/hooks/${key}`) ?? [];
-        if (list.length > 0) return list.shift()!;
+        const delivery = byPath.get(`/hooks/${key}`)?.shift();
+        if (delivery) return delivery;
         if (Date.now() > deadline) throw new Error(`no delivery arrived for ${key} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -154,7 +164,7 @@ async function main() {
     process.env.QB_HOST = running.url;
     stopServer = running.close;
   }
-  const host = process.env.QB_HOST!;
+  const host = process.env.QB_HOST ?? '';
   process.stdout.write(`${bold('QualifyBase Zapier app demo')} against ${host}\n\n`);
 
   // zapier-platform-core prints Lambda memory diagnostics on every call unless it sees a test
@@ -175,23 +185,28 @@ async function main() {
   };
 
   const hooks = await startHookReceiver();
-  const triggers = App.triggers as Record<string, any>;
-  const creates = (App.creates ?? {}) as Record<string, any>;
+  const triggers = App.triggers as unknown as Record<string, DemoOperation>;
+  const creates = (App.creates ?? {}) as unknown as Record<string, DemoOperation>;
+  const fn = (op: DemoOperation | undefined, name: keyof DemoOperation['operation']): OperationFn => {
+    const f = op?.operation[name];
+    if (typeof f !== 'function') throw new Error(`the app has no ${name} there`);
+    return f;
+  };
 
   await step('auth', 'Connect (authentication test)', async () => {
-    const me = (await appTester(App.authentication!.test as any, { authData })) as { clinic?: { name: string } };
+    const me = (await appTester(App.authentication?.test as unknown as OperationFn, { authData })) as { clinic?: { name: string } };
     if (me.clinic?.name !== clinic.clinic.name) throw new Error(`connection label would be ${me.clinic?.name}`);
     return me;
-  }, (me: any) => `connection label: "${me.clinic.name}"`);
+  }, (me) => `connection label: "${me.clinic?.name}"`);
 
-  await step('trigger', 'campaign_list (dropdown)', () => appTester(triggers.campaign_list.operation.perform, { authData, meta: { page: 0 } }));
+  await step('trigger', 'campaign_list (dropdown)', () => appTester(fn(triggers.campaign_list, 'perform'), { authData, meta: { page: 0 } as Bundle['meta'] }));
 
-  const hookKeys = Object.keys(triggers).filter((k) => triggers[k].operation.type === 'hook');
-  const subscriptions: Record<string, any> = {};
+  const hookKeys = Object.keys(triggers).filter((k) => triggers[k]?.operation.type === 'hook');
+  const subscriptions: Record<string, Subscription | undefined> = {};
   for (const key of hookKeys) {
     subscriptions[key] = await step('subscribe', `${key}: subscribe`, () =>
-      appTester(triggers[key].operation.performSubscribe, { authData, targetUrl: hooks.url(key) }),
-    (s: any) => `webhook ${s.id}, events ${JSON.stringify(s.events)}`);
+      appTester(fn(triggers[key], 'performSubscribe'), { authData, targetUrl: hooks.url(key) }) as Promise<Subscription>,
+    (s) => `webhook ${s.id}, events ${JSON.stringify(s.events)}`);
   }
 
   // Cause every event through the API and the dev tools, as a clinic's day would.
@@ -202,9 +217,9 @@ async function main() {
   await api('DELETE', `/api/v1/appointments/${appointment.id}`);
 
   const contact = await step('create', 'campaign_contact: Add Contact to Campaign', () =>
-    appTester(creates.campaign_contact.operation.perform, {
+    appTester(fn(creates.campaign_contact, 'perform'), {
       authData,
-      inputData: { campaign_id: clinic.campaigns[0]!.id, name: 'Sam Rivera', phone: '+14155550188', interest: 'whitening', city: 'Boston', country: 'US' },
+      inputData: { campaign_id: clinic.campaigns[0]?.id, name: 'Sam Rivera', phone: '+14155550188', interest: 'whitening', city: 'Boston', country: 'US' },
     }),
   ) as { id: string } | undefined;
   if (contact) {
@@ -217,18 +232,18 @@ async function main() {
     if (!subscriptions[key]) continue;
     await step('deliver', `${key}: signed delivery → perform`, async () => {
       const delivery = await hooks.next(key);
-      const output = await appTester(triggers[key].operation.perform, {
+      const output = await appTester(fn(triggers[key], 'perform'), {
         authData,
         subscribeData: subscriptions[key],
         cleanedRequest: JSON.parse(delivery.body),
         rawRequest: { method: 'POST', headers: zapierRawHeaders(delivery.headers), content: delivery.body, querystring: '' },
       });
       return { event: delivery.headers['x-qualifybase-event'], id: delivery.headers['webhook-id'], output };
-    }, (r: any) => `${r.event} (${r.id}) → ${short(r.output)}`);
+    }, (r) => `${r.event} (${r.id}) → ${short(r.output)}`);
   }
 
   for (const key of hookKeys) {
-    await step('sample', `${key}: performList (editor samples)`, () => appTester(triggers[key].operation.performList, { authData }));
+    await step('sample', `${key}: performList (editor samples)`, () => appTester(fn(triggers[key], 'performList'), { authData }));
   }
 
   const day = new Date(Date.now() + 9 * 86_400_000).toISOString().slice(0, 10);
@@ -237,12 +252,13 @@ async function main() {
     calendar_block: block,
     calendar_unblock: { external_source: block.external_source, external_id: block.external_id },
   })) {
-    if (creates[key]) await step('create', `${key}: ${creates[key].display.label}`, () => appTester(creates[key].operation.perform, { authData, inputData }));
+    const create = creates[key];
+    if (create) await step('create', `${key}: ${create.display.label}`, () => appTester(fn(create, 'perform'), { authData, inputData }));
   }
   for (const key of hookKeys) {
     if (!subscriptions[key]) continue;
     await step('unsubscribe', `${key}: unsubscribe`, () =>
-      appTester(triggers[key].operation.performUnsubscribe, { authData, subscribeData: subscriptions[key] }),
+      appTester(fn(triggers[key], 'performUnsubscribe'), { authData, subscribeData: subscriptions[key] }),
     () => 'webhook deleted');
   }
   await api('POST', '/api/v1/leads', { full_name: 'After Unsubscribe', email: 'after@example.com' });

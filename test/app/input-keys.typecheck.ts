@@ -9,8 +9,8 @@
 import type { CreatePerform, InferInputData, SearchPerform } from 'zapier-platform-core';
 
 import type { Appointment } from '../../contract/resources';
-import { inputFields as bookFields, perform as book } from '../../creates/appointment';
-import { inputFields as findFields, perform as find } from '../../searches/find_appointment';
+import { type inputFields as bookFields, perform as book } from '../../creates/appointment';
+import { type inputFields as findFields, perform as find } from '../../searches/find_appointment';
 
 /** The same input fields with the key `$From` renamed to `$To`. */
 type Renamed<$Fields extends readonly unknown[], $From extends string, $To extends string> = {
