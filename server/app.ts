@@ -2,11 +2,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { randomUUID } from 'node:crypto';
 import type { AppEnv, ServerDeps } from './context';
 import { createDashboard } from './dashboard';
 import { apiKeyAuth } from './http/auth';
 import { ApiError, errorJson, fromDatabaseError } from './http/errors';
+import { registerOperationsRoutes, requestMetrics } from './http/operations';
+import { responseHeaders } from './http/response-headers';
 import { validationHook } from './http/validation';
 import { registerApiRoutes } from './routes';
 import { registerDevRoutes } from './routes/dev';
@@ -21,12 +22,8 @@ export function createApiApp(): ApiApp {
 export function createApp(deps: ServerDeps) {
   const app = createApiApp();
 
-  app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
-    c.set('requestId', requestId);
-    c.header('X-Request-Id', requestId);
-    await next();
-  });
+  app.use('*', requestMetrics());
+  app.use('*', responseHeaders(deps));
 
   const limitBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
@@ -53,6 +50,7 @@ export function createApp(deps: ServerDeps) {
 
   registerApiRoutes(app, deps);
   registerOpenApiDocument(app);
+  registerOperationsRoutes(app, deps);
   if (deps.config.devTools) registerDevRoutes(app, deps);
   app.route('/dashboard', createDashboard(deps));
 

@@ -7,17 +7,18 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { CONTACT_OUTCOMES, CONTACT_STATUSES, SCOPES, type Scope } from '../../contract';
 import type { ServerDeps } from '../context';
+import { clientAddress } from '../http/client-address';
 import { ApiError, fromDatabaseError } from '../http/errors';
+import { rateLimitRefusals } from '../metrics';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 import { listCampaigns, listContacts, recordContactOutcome } from '../services/campaigns';
 import { listDeliveries, redeliver } from '../services/webhook-deliveries';
-import { listWebhooks } from '../services/webhooks';
+import { deleteClinicWebhook, enableClinicWebhook, listWebhooks } from '../services/webhooks';
 import { loadWeek } from './calendar';
 import type { DashboardEnv } from './env';
 import {
   clearLoginCsrf,
   clearSessionCookie,
-  clientAddress,
   field,
   fields,
   issueLoginCsrf,
@@ -43,6 +44,11 @@ const LOGIN_PATH = '/dashboard/login';
 const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 const Uuid = z.uuid();
 const DeliveryId = z.string().regex(/^msg_[0-9a-f]{32}$/);
+const WEBHOOK_FLASH: Record<string, string> = {
+  redelivered: 'Redelivery queued: the event is being sent again.',
+  deleted: 'The subscription was deleted: nothing more is sent to it.',
+  enabled: 'The subscription was re-enabled: new events are delivered to it again.',
+};
 
 /** Only a path inside the dashboard may be a redirect target (no //host, no scheme). */
 function safeNext(value: string | undefined): string | undefined {
@@ -109,11 +115,13 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
     const next = safeNext(field(form, 'next'));
     const again = (error: string, status: 401 | 429) =>
       render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
-    const result = await signIn(db, email, field(form, 'password'), clientAddress(c));
+    const result = await signIn(db, email, field(form, 'password'), clientAddress(c, deps.config.trustProxy));
     if (!result.ok) {
       if (result.reason === 'rate_limited') {
+        rateLimitRefusals.inc({ limiter: 'dashboard_login' });
         c.header('Retry-After', String(result.retryAfterSeconds));
-        return again(`Too many failed sign-in attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minutes.`, 429);
+        const wait = result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
+        return again(`Too many failed sign-in attempts. Try again in ${wait}.`, 429);
       }
       return again(GENERIC_LOGIN_ERROR, 401);
     }
@@ -195,9 +203,18 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
       }
     }
     subscriptions.sort((a, b) => b.webhook.created_at.localeCompare(a.webhook.created_at));
-    const flash: Flash | undefined =
-      c.req.query('done') === 'redelivered' ? { kind: 'ok', text: 'Redelivery queued: the event is being sent again.' } : undefined;
+    const done = c.req.query('done');
+    const flash: Flash | undefined = done && done in WEBHOOK_FLASH ? { kind: 'ok', text: WEBHOOK_FLASH[done]! } : undefined;
     return render(c, webhooksPage(session, subscriptions, flash));
+  });
+
+  // Delete or re-enable any subscription of the clinic (an API key sees only its own).
+  dash.post('/webhooks/:id/:action{delete|enable}', async (c) => {
+    const id = Uuid.safeParse(c.req.param('id'));
+    if (!id.success) throw new ApiError(404, 'not_found', 'Webhook not found');
+    const action = c.req.param('action');
+    await (action === 'delete' ? deleteClinicWebhook : enableClinicWebhook)(db, c.var.session.clinicId, id.data);
+    return c.redirect(`/dashboard/webhooks?done=${action === 'delete' ? 'deleted' : 'enabled'}`, 303);
   });
 
   dash.post('/webhooks/:id/deliveries/:deliveryId/redeliver', async (c) => {

@@ -158,7 +158,7 @@ describe.each(backends())('webhook subscriptions on %s', (backend) => {
 
     beforeAll(async () => {
       dns = fakeDns(DNS);
-      prod = await startTestServer(backend, { devTools: false, runWorker: false });
+      prod = await startTestServer(backend, { devTools: false, allowPrivateWebhooks: false, runWorker: false });
       const db = prod.running.deps.database.db;
       const clinicRow = await db.insertInto('clinics').values({ name: 'Prod', timezone: 'UTC' }).returning('id').executeTakeFirstOrThrow();
       api = prod.client((await createApiKey(db, clinicRow.id, 'prod')).key);

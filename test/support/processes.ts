@@ -19,12 +19,15 @@ export interface ServerChild extends Child {
   url: string;
 }
 
+/** What the tests' servers need: dev tools, local webhook receivers, room for 401 tests. */
+export const TEST_SWITCHES = { QB_DEV_TOOLS: '1', QB_ALLOW_PRIVATE_WEBHOOKS: '1', QB_FAILED_AUTH_LIMIT: '100000' };
+
 /** Spawns `tsx <entry>` in its own process group, collecting its output. */
 export function spawnEntry(entry: string, env: Record<string, string | undefined>): Child {
   const child = spawn(TSX, [entry], {
     cwd: ROOT,
     detached: true, // its own process group, so SIGKILL reaches tsx's node child too
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...TEST_SWITCHES, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
