@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.join(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const TSX_LOADER = ['--import', 'tsx'];
 
 export interface Child {
   process: ChildProcess;
@@ -22,11 +22,14 @@ export interface ServerChild extends Child {
 /** What the tests' servers need: dev tools, local webhook receivers, room for 401 tests. */
 export const TEST_SWITCHES = { QB_DEV_TOOLS: '1', QB_ALLOW_PRIVATE_WEBHOOKS: '1', QB_FAILED_AUTH_LIMIT: '100000' };
 
-/** Spawns `tsx <entry>` in its own process group, collecting its output. */
+/**
+ * Spawns `node --import tsx <entry>` (what `npm start` / `npm run worker` run: one process, so a
+ * signal reaches the server itself) in its own process group, collecting its output.
+ */
 export function spawnEntry(entry: string, env: Record<string, string | undefined>): Child {
-  const child = spawn(TSX, [entry], {
+  const child = spawn(process.execPath, [...TSX_LOADER, entry], {
     cwd: ROOT,
-    detached: true, // its own process group, so SIGKILL reaches tsx's node child too
+    detached: true, // its own process group, so SIGKILL reaches anything it started too
     env: { ...process.env, LOG_LEVEL: 'warn', ...TEST_SWITCHES, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
