@@ -20,18 +20,19 @@ async function main() {
   logger.info('webhook worker started');
   // Graceful: the queue stops fetching jobs and waits for the attempts in flight, then exit 0.
   let stopping = false;
-  const stop = async () => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down: finishing in-flight webhook attempts');
+    console.log(`${signal}: shutting down (finishing in-flight webhook attempts)`);
     const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 15_000);
     deadline.unref();
     await delivery.stop();
     await database.close();
+    console.log('stopped');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((error) => {

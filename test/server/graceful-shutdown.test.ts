@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectDatabase, type DatabaseHandle } from '../../server/db/connect';
 import { backends, createPostgresDatabase } from '../support/databases';
-import { kill, spawnEntry, startServerProcess, type Child } from '../support/processes';
+import { kill, spawnScript, startServerProcess, type Child } from '../support/processes';
 import { rawRequest } from '../support/server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,12 +132,12 @@ describe.each(backends())('graceful shutdown on %s', (backend) => {
         for (let i = 0; i < 20; i++) {
           expect((await rawRequest(server.url, 'POST', '/api/v1/leads', { email: `w${i}@example.com` }, { authorization: `Bearer ${key}` })).status).toBe(201);
         }
-        const worker = spawnEntry('server/worker.ts', env);
+        const worker = spawnScript('worker', env);
         children.push(worker);
         const deadline = Date.now() + 60_000;
         while (receiver.started() < 3 && Date.now() < deadline) await sleep(20);
         process.kill(-worker.process.pid!, 'SIGTERM');
-        expect(await worker.exited).toBe(0);
+        expect({ code: await worker.exited, output: worker.output() }).toEqual({ code: 0, output: expect.stringContaining('stopped') });
 
         const database = await connectDatabase({ databaseUrl: env.DATABASE_URL });
         try {

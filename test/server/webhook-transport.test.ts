@@ -10,6 +10,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { fetch as undiciFetch } from 'undici';
 import { createApiKey } from '../../server/services/api-keys';
+import { createClinic } from '../../server/services/clinics';
 import { createWebhookDispatcher, describeTransportError } from '../../server/webhooks/pinned-transport';
 import { UrlPolicyError } from '../../server/webhooks/url-policy';
 import { backends } from '../support/databases';
@@ -119,7 +120,7 @@ describe('pinned webhook dispatcher', () => {
 describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer(backend, { allowPrivateWebhooks: false, webhookScheduleScale: 0.001 });
+    srv = await startTestServer(backend, { devTools: false, allowPrivateWebhooks: false, webhookScheduleScale: 0.001 });
   });
   afterAll(() => srv.close());
 
@@ -127,7 +128,8 @@ describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
     const listener = await countingListener();
     const host = 'rebind.example.test';
     const db = srv.running.deps.database.db;
-    const clinic = await srv.clinic('Rebinding Clinic');
+    const created = await createClinic(db, 'Rebinding Clinic', 'UTC');
+    const clinic = { ...created, api: srv.client(created.api_key) };
     const { row: key } = await createApiKey(db, clinic.clinic.id, 'hooks', ['webhooks:write']);
     // The subscription passed the policy when it was made (its host answered a public address).
     const webhook = await db
