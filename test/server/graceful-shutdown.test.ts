@@ -100,7 +100,8 @@ describe.each(backends())('graceful shutdown on %s', (backend) => {
       expect(sub.status).toBe(201);
 
       const load = burst(server.url, key, 6);
-      while (load.acknowledged.length < 30 || receiver.started() < 3) await sleep(20);
+      const deadline = Date.now() + 40_000;
+      while ((load.acknowledged.length < 30 || receiver.started() < 3) && Date.now() < deadline) await sleep(20);
       process.kill(-server.process.pid!, 'SIGTERM');
       await load.done;
       expect({ code: await server.exited, output: server.output() }).toEqual({ code: 0, output: expect.stringContaining('stopped') });
