@@ -7,12 +7,34 @@ import { EventType } from './events';
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => text(max).nullish();
 
-/** external_metadata is capped at 4 KB of JSON. */
+/** external_metadata is capped at 4 KB of JSON, nested at most 10 levels deep. */
 export const EXTERNAL_METADATA_MAX_BYTES = 4096;
+export const EXTERNAL_METADATA_MAX_DEPTH = 10;
+
+/**
+ * Whether a parsed JSON value nests objects/arrays at most `max` levels deep. Iterative, and it
+ * stops at the first level too deep, so a hostile 5,000-deep value costs nothing and never
+ * reaches the recursive JSON.stringify (whose stack it would overflow).
+ */
+export function jsonDepthWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return false;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 const ExternalMetadata = z
   .record(z.string(), z.unknown())
-  .refine((v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= EXTERNAL_METADATA_MAX_BYTES, {
-    message: `must be at most ${EXTERNAL_METADATA_MAX_BYTES} bytes of JSON`,
+  .superRefine((v, ctx) => {
+    if (!jsonDepthWithin(v, EXTERNAL_METADATA_MAX_DEPTH)) {
+      ctx.addIssue({ code: 'custom', message: `must be nested at most ${EXTERNAL_METADATA_MAX_DEPTH} levels deep` });
+    } else if (Buffer.byteLength(JSON.stringify(v), 'utf8') > EXTERNAL_METADATA_MAX_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${EXTERNAL_METADATA_MAX_BYTES} bytes of JSON` });
+    }
   });
 
 const leadFields = {

@@ -3,7 +3,7 @@
  * code exactly as Zapier runs it (createAppTester), against a local reference server.
  *
  *   npm run demo            starts a server on a free port with an in-memory database
- *   QB_HOST=http://… npm run demo    uses that server instead (it must have dev tools on)
+ *   QB_HOST=http://… npm run demo    uses that server instead (started with QB_DEV_TOOLS=1 QB_ALLOW_PRIVATE_WEBHOOKS=1)
  *   npm run demo -- --json  also writes the trace as JSON (to stdout after the table, or --json=FILE)
  *
  * Exit status: 0 when every step passed, 1 otherwise.
@@ -160,7 +160,7 @@ async function main() {
   let stopServer: (() => Promise<void>) | undefined;
   if (!process.env.QB_HOST) {
     process.stdout.write(dim('Starting the reference server (in-memory database)…\n'));
-    const running = await startServer({ config: { port: 0, dataDir: 'memory', devTools: true, logLevel: 'warn' }, seedDemo: false });
+    const running = await startServer({ config: { port: 0, host: '127.0.0.1', dataDir: 'memory', devTools: true, allowPrivateWebhooks: true, logLevel: 'warn' }, seedDemo: false });
     process.env.QB_HOST = running.url;
     stopServer = running.close;
   }
@@ -174,7 +174,7 @@ async function main() {
   const appTester = createAppTester(App);
 
   const clinicRes = await fetch(`${host}/dev/clinics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Demo Smile Clinic', timezone: 'America/New_York' }) });
-  if (clinicRes.status !== 201) throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with dev tools on?`);
+  if (clinicRes.status !== 201) throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with QB_DEV_TOOLS=1?`);
   const clinic = (await clinicRes.json()) as { api_key: string; campaigns: Array<{ id: string }>; clinic: { name: string } };
   const authData = { api_key: clinic.api_key };
   const api = async (method: string, path: string, body?: unknown) => {

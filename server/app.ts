@@ -1,12 +1,13 @@
 /** Builds the HTTP application: the public API under /api/v1, dev tools, and error handling. */
 import { bodyLimit } from 'hono/body-limit';
-import { randomUUID } from 'node:crypto';
 import type { ServerDeps } from './context';
 import { createDashboard } from './dashboard';
 import { ApiError } from './errors';
 import { createApiApp } from './http/api-app';
 import { apiKeyAuth } from './http/auth';
 import { apiErrorHandler, routeNotFound } from './http/errors';
+import { registerOperationsRoutes, requestMetrics } from './http/operations';
+import { responseHeaders } from './http/response-headers';
 import { registerApiRoutes } from './routes';
 import { registerDevRoutes } from './routes/dev';
 import { registerOpenApiDocument } from './routes/openapi';
@@ -14,12 +15,8 @@ import { registerOpenApiDocument } from './routes/openapi';
 export function createApp(deps: ServerDeps) {
   const app = createApiApp();
 
-  app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
-    c.set('requestId', requestId);
-    c.header('X-Request-Id', requestId);
-    await next();
-  });
+  app.use('*', requestMetrics());
+  app.use('*', responseHeaders(deps));
 
   const limitBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
@@ -46,6 +43,7 @@ export function createApp(deps: ServerDeps) {
 
   registerApiRoutes(app, deps);
   registerOpenApiDocument(app);
+  registerOperationsRoutes(app, deps);
   if (deps.config.devTools) registerDevRoutes(app, deps);
   app.route('/dashboard', createDashboard(deps));
 

@@ -8,10 +8,22 @@ export interface ServerConfig {
   dataDir: string;
   /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded database. */
   databaseUrl: string | undefined;
-  /** Dev tools (/dev/*) and local webhook receivers are allowed unless NODE_ENV=production. */
+  /** Dev tools (/dev/*): only with QB_DEV_TOOLS=1, never in production, only on a loopback listener. */
   devTools: boolean;
+  /** Webhook targets on loopback/private addresses (and plain http): QB_ALLOW_PRIVATE_WEBHOOKS=1, same rules. */
+  allowPrivateWebhooks: boolean;
+  /** NODE_ENV=production: no demo user, dev switches refused. */
+  production: boolean;
+  /** QB_TRUST_PROXY=1: X-Forwarded-Proto / X-Forwarded-For come from a proxy we trust. */
+  trustProxy: boolean;
+  /** QB_METRICS_TOKEN: GET /metrics needs `Authorization: Bearer <token>`; unset, /metrics is 404. */
+  metricsToken: string | undefined;
+  /** Upper bound on waiting for in-flight requests and delivery attempts on SIGTERM. */
+  shutdownTimeoutMs: number;
   /** Requests per minute per API key. */
   rateLimitPerMinute: number;
+  /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
+  failedAuthPerMinute: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   /** Deliver webhooks from this process (false when a separate worker process does it). */
@@ -21,6 +33,32 @@ export interface ServerConfig {
   webhookScheduleScale: number;
   /** Seconds before a delivery job whose worker vanished (crash) is retried. */
   webhookJobExpireSeconds: number;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new Error(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+/** True for an address that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * The dev switches hand out keys (QB_DEV_TOOLS) and open the server to internal targets
+ * (QB_ALLOW_PRIVATE_WEBHOOKS): refused outright in production and on a non-loopback listener.
+ */
+export function assertDevSwitchesAllowed(config: Pick<ServerConfig, 'devTools' | 'allowPrivateWebhooks' | 'production' | 'host'>): void {
+  const on = [config.devTools && 'QB_DEV_TOOLS=1', config.allowPrivateWebhooks && 'QB_ALLOW_PRIVATE_WEBHOOKS=1'].filter(Boolean).join(' and ');
+  if (!on) return;
+  if (config.production) throw new Error(`${on} is not allowed with NODE_ENV=production`);
+  if (!isLoopbackHost(config.host)) {
+    throw new Error(`${on} is only allowed when the server listens on a loopback address (HOST=127.0.0.1), not on ${config.host}`);
+  }
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,8 +83,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     host: env.HOST ?? '127.0.0.1',
     dataDir: dataDir === 'memory' ? 'memory' : path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
-    devTools: env.NODE_ENV !== 'production',
+    devTools: flag(env, 'QB_DEV_TOOLS'),
+    allowPrivateWebhooks: flag(env, 'QB_ALLOW_PRIVATE_WEBHOOKS'),
+    production: env.NODE_ENV === 'production',
+    trustProxy: flag(env, 'QB_TRUST_PROXY'),
+    metricsToken: env.QB_METRICS_TOKEN || undefined,
+    shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
     rateLimitPerMinute: 120,
+    failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -10,6 +10,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Wakes the webhook deliverer after a transaction that wrote events has committed. */
   notifyEvents: () => void;
+  /** Whether this process delivers webhooks and its queue is running (GET /readyz). */
+  webhookQueue?: { runsHere: boolean; running(): boolean };
 }
 
 /** The API key a request was authenticated with. */

@@ -40,6 +40,13 @@ export function zodMessage(error: z.ZodError, where: string): string {
   return `Invalid ${where}: ${parts.join('; ')}${more}`;
 }
 
+/** Check constraints a request can trip, as the API user would put it. */
+const CHECK_MESSAGES: Record<string, ApiError> = {
+  leads_check: invalidInput('A lead needs a phone or an email: both cannot be empty', [{ path: 'phone', message: 'phone or email is required' }]),
+  appointments_check: invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]),
+  calendar_blocks_check: invalidInput('ends_at must be after starts_at', [{ path: 'ends_at', message: 'must be after starts_at' }]),
+};
+
 /** PostgreSQL error codes that mean "your input" rather than "our bug". */
 export function fromDatabaseError(error: unknown): ApiError | undefined {
   const code = (error as { code?: string } | null)?.code;
@@ -52,7 +59,8 @@ export function fromDatabaseError(error: unknown): ApiError | undefined {
   if (code === '22021' || code === '22P05') {
     return invalidInput('A text value contains a character that cannot be stored, such as the NUL character \\u0000');
   }
-  if (code === '23503') return invalidInput(`A referenced record does not exist${constraint ? ` (${constraint})` : ''}`);
-  if (code === '23514') return invalidInput(`A value is out of range${constraint ? ` (${constraint})` : ''}`);
+  // The constraint's name is the database's business: say what is wrong in the API's words.
+  if (code === '23503') return invalidInput('A referenced record does not exist');
+  if (code === '23514') return CHECK_MESSAGES[constraint ?? ''] ?? invalidInput('A value is out of range');
   return undefined;
 }

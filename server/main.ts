@@ -10,14 +10,17 @@ async function main() {
     `QualifyBase reference server listening on ${running.url} (${where}, ready in ${Date.now() - started} ms)`,
     `  API:      ${running.url}/api/v1   OpenAPI: ${running.url}/api/v1/openapi.json`,
   ];
-  if (config.devTools) lines.push(`  Dev tools on: POST ${running.url}/dev/clinics (set NODE_ENV=production to turn them off)`);
+  if (config.devTools) lines.push(`  Dev tools on (QB_DEV_TOOLS=1): POST ${running.url}/dev/clinics`);
+  if (config.allowPrivateWebhooks) lines.push('  Webhooks to loopback/private addresses allowed (QB_ALLOW_PRIVATE_WEBHOOKS=1)');
   if (running.demo) {
     const { clinic, email, password } = running.demo;
     lines.push(
       '',
       `First start: created the demo clinic "${clinic.clinic.name}". These are shown once; keep them.`,
       `  API key:          ${clinic.api_key}`,
-      `  Dashboard login:  ${email} / ${password}   (${running.url}/dashboard)`,
+      email
+        ? `  Dashboard login:  ${email} / ${password}   (${running.url}/dashboard)`
+        : '  Dashboard login:  none (production: set QB_ADMIN_EMAIL on the first start to create one)',
       `  Try it:           export QB_HOST=${running.url} QB_KEY=${clinic.api_key}`,
       `                    curl -s "$QB_HOST/api/v1/me" -H "Authorization: Bearer $QB_KEY"`,
     );
@@ -25,11 +28,19 @@ async function main() {
   // One write, so whoever reads the banner sees all of it at once.
   console.log(lines.join('\n'));
   let stopping = false;
+  // Graceful: no new connections, in-flight requests and delivery attempts finish, then exit 0.
+  // Bounded: whatever is still running after the timeout (plus the queue's own) is cut off.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    console.log(`${signal}: shutting down (finishing in-flight requests and webhook attempts)`);
+    const deadline = setTimeout(() => {
+      console.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 15_000);
+    deadline.unref();
     await running.close();
+    console.log('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
-import { loadConfig, type ServerConfig } from './config';
+import { assertDevSwitchesAllowed, loadConfig, type ServerConfig } from './config';
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
@@ -17,8 +17,9 @@ import { startWebhookDelivery } from './webhooks/delivery';
 
 export interface DemoCredentials {
   clinic: NewClinic;
-  email: string;
-  password: string;
+  /** Absent in production unless QB_ADMIN_EMAIL names the first dashboard user. */
+  email?: string;
+  password?: string;
 }
 
 export interface RunningServer {
@@ -39,7 +40,17 @@ export interface StartOptions {
   seedDemo?: boolean;
 }
 
-async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredentials | undefined> {
+/**
+ * The dashboard login of a first start: the well-known demo user in development; in production
+ * only the user QB_ADMIN_EMAIL names (a published demo address must not open a real clinic).
+ */
+function firstUserEmail(config: ServerConfig): string | undefined {
+  if (!config.production) return 'demo@qualifybase.local';
+  const email = process.env.QB_ADMIN_EMAIL?.trim().toLowerCase();
+  return email || undefined;
+}
+
+async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): Promise<DemoCredentials | undefined> {
   const existing = await db.selectFrom('clinics').select('id').limit(1).executeTakeFirst();
   if (existing) return undefined;
   // The public API docs' curl examples name this agent and campaign: giving the demo clinic
@@ -48,7 +59,8 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredential
     outboundAgentId: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
     firstCampaignId: '8a0b71f5-2f1d-4a30-a6d5-14fb4d9d9f17',
   });
-  const email = 'demo@qualifybase.local';
+  const email = firstUserEmail(config);
+  if (!email) return { clinic };
   const password = randomBytes(9).toString('base64url');
   await createUser(db, clinic.clinic.id, email, password);
   return { clinic, email, password };
@@ -56,6 +68,7 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db']): Promise<DemoCredential
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
+  assertDevSwitchesAllowed(config);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const usesDataDir = !options.database && !config.databaseUrl && config.dataDir !== 'memory';
   const unlock = usesDataDir ? lockDataDir(config.dataDir) : () => undefined;
@@ -72,8 +85,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const deps: ServerDeps = { database, config, logger, notifyEvents: () => undefined };
   const delivery = config.runWorker ? await startWebhookDelivery(deps) : undefined;
   if (delivery) deps.notifyEvents = delivery.notify;
+  let queueRunning = Boolean(delivery);
+  deps.webhookQueue = { runsHere: config.runWorker, running: () => queueRunning };
 
-  const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db);
+  const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
 
   const server: ServerType = await new Promise((resolve) => {
@@ -87,9 +102,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let closing: Promise<void> | undefined;
+  // Stop accepting, let in-flight requests finish (idle keep-alive sockets close at once; busy
+  // ones after their response), at most shutdownTimeoutMs; then let running delivery attempts
+  // finish, and only then close the database they write to.
   const close = () =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as import('node:http').Server;
+      const drained = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const force = setTimeout(() => http.closeAllConnections(), config.shutdownTimeoutMs);
+      await drained;
+      clearTimeout(force);
+      queueRunning = false;
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();

@@ -250,7 +250,7 @@ async function withBackend(backend: Backend, fn: (r: Running) => Promise<void>):
     config = { databaseUrl: undefined, dataDir: path.join(tmp, 'pglite') };
   }
   const server = await startServer({
-    config: { port: 0, host: '127.0.0.1', devTools: true, ...config },
+    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000, ...config },
     logger: pino({ level: 'error' }),
     seedDemo: false,
   });

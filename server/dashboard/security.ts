@@ -2,7 +2,6 @@
  * The dashboard's request guards: the session cookie, CSRF (a synchronizer token per session on
  * every POST, plus refusing cross-origin POSTs by Origin / Sec-Fetch-Site), and response headers.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -89,13 +88,6 @@ export function sameOriginRequest(c: Context): boolean {
   }
 }
 
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** A form body as plain strings; repeated fields (checkboxes) as arrays. */
 export async function readForm(c: Context): Promise<FormFields> {

@@ -1,7 +1,7 @@
 /**
  * Dashboard sign-in and sessions. The cookie carries a random token; the database keeps only its
  * SHA-256 (so a copy of the table cannot sign anyone in), the user, the session's CSRF token and
- * its expiry. Failed sign-ins are logged and counted per email and per address.
+ * its expiry. Failed sign-ins are logged and slow down the (email, address) pair that made them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -15,10 +15,24 @@ export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
 /** How often last_seen_at / expires_at are pushed forward (keeps writes off every request). */
 const TOUCH_EVERY_MS = 60 * 1000;
 
-/** Failed sign-ins tolerated per window, per email and per client address. */
-export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-export const MAX_FAILURES_PER_EMAIL = 5;
+/**
+ * Sign-in throttle. Failures count per email *and* client address together, so a stranger
+ * guessing the clinic's password slows only themselves: after FREE_FAILURES the pair waits
+ * FIRST_DELAY_MS, doubling with each further failure up to MAX_DELAY_MS. There is no lockout of
+ * an email; one address is also capped over all emails (MAX_FAILURES_PER_IP per window).
+ */
+export const LOGIN_WINDOW_MS = 60 * 60 * 1000;
+export const FREE_FAILURES = 3;
+export const FIRST_DELAY_MS = 5_000;
+export const MAX_DELAY_MS = 15 * 60 * 1000;
+export const IP_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_IP = 20;
+
+/** How long an (email, address) pair with `failures` recent failures waits after the last one. */
+export function signInDelayMs(failures: number): number {
+  if (failures < FREE_FAILURES) return 0;
+  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - FREE_FAILURES));
+}
 
 export interface DashboardSession {
   /** SHA-256 of the cookie token. */
@@ -107,31 +121,48 @@ export type SignInResult =
 
 /**
  * Checks an email and password. Unknown email and wrong password take the same time and give the
- * same answer; too many recent failures for the email or the address refuse without checking.
+ * same answer; an (email, address) pair still waiting out its delay, or an address over its cap,
+ * is refused without checking.
  */
 export async function signIn(db: Kysely<Database>, emailInput: string, password: string, ip: string, now = Date.now()): Promise<SignInResult> {
   const email = emailInput.trim().toLowerCase().slice(0, 254);
+  // One check at a time per pair: a parallel burst must not slip past the delay it would earn.
+  const pair = `${email}\u0000${ip}`;
+  if (checking.has(pair)) return { ok: false, reason: 'rate_limited', retryAfterSeconds: 1 };
+  checking.add(pair);
+  try {
+    return await checkSignIn(db, email, password, ip, now);
+  } finally {
+    checking.delete(pair);
+  }
+}
+
+const checking = new Set<string>();
+
+async function checkSignIn(db: Kysely<Database>, email: string, password: string, ip: string, now: number): Promise<SignInResult> {
   await prune(db, now);
-  const since = new Date(now - LOGIN_WINDOW_MS);
   const failures = await db
     .selectFrom('dashboard_login_failures')
     .select([
-      sql<number>`count(*) filter (where email = ${email})`.as('by_email'),
-      sql<number>`count(*) filter (where ip = ${ip})`.as('by_ip'),
-      sql<Date | null>`min(attempted_at) filter (where email = ${email} or ip = ${ip})`.as('oldest'),
+      sql<number>`count(*) filter (where email = ${email})`.as('by_pair'),
+      sql<Date | null>`max(attempted_at) filter (where email = ${email})`.as('last_by_pair'),
+      sql<number>`count(*) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('by_ip'),
+      sql<Date | null>`min(attempted_at) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('oldest_by_ip'),
     ])
-    .where('attempted_at', '>=', since)
+    .where('ip', '=', ip)
+    .where('attempted_at', '>=', new Date(now - LOGIN_WINDOW_MS))
     .executeTakeFirstOrThrow();
-  if (Number(failures.by_email) >= MAX_FAILURES_PER_EMAIL || Number(failures.by_ip) >= MAX_FAILURES_PER_IP) {
-    const oldest = failures.oldest ? new Date(failures.oldest).getTime() : now;
-    return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((oldest + LOGIN_WINDOW_MS - now) / 1000)) };
-  }
+  const pairReadyAt = failures.last_by_pair ? new Date(failures.last_by_pair).getTime() + signInDelayMs(Number(failures.by_pair)) : now;
+  const ipReadyAt =
+    Number(failures.by_ip) >= MAX_FAILURES_PER_IP && failures.oldest_by_ip ? new Date(failures.oldest_by_ip).getTime() + IP_WINDOW_MS : now;
+  const readyAt = Math.max(pairReadyAt, ipReadyAt);
+  if (readyAt > now) return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((readyAt - now) / 1000)) };
   const user = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
   const valid = await verifyPassword(password, user?.password_hash ?? (await decoy()));
   if (!user || !valid) {
     await db.insertInto('dashboard_login_failures').values({ email, ip, attempted_at: new Date(now) }).execute();
     return { ok: false, reason: 'invalid' };
   }
-  await db.deleteFrom('dashboard_login_failures').where('email', '=', email).execute();
+  await db.deleteFrom('dashboard_login_failures').where('email', '=', email).where('ip', '=', ip).execute();
   return { ok: true, userId: user.id };
 }

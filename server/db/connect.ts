@@ -82,10 +82,30 @@ export function parseTimestamptz(value: string): Date {
   return new Date(d.getTime() - offsetSeconds * 1000);
 }
 
+/**
+ * The embedded database holds API-key hashes, signing secrets and personal data: only the owner
+ * may read it. The directory is made (or tightened to) 0700, files already in it to 0600, and
+ * the process umask to 077 so that every file the database creates later is 0600 too.
+ */
+export function restrictDataDir(dataDir: string): void {
+  process.umask(0o077);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pending = [dataDir];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    fs.chmodSync(dir, 0o700);
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) pending.push(full);
+      else if (entry.isFile()) fs.chmodSync(full, 0o600);
+    }
+  }
+}
+
 async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
-  if (dataDir !== 'memory') fs.mkdirSync(dataDir, { recursive: true });
+  if (dataDir !== 'memory') restrictDataDir(dataDir);
   const pglite = (await PGlite.create({
     ...(dataDir === 'memory' ? {} : { dataDir }),
     extensions: { btree_gist },

@@ -5,6 +5,7 @@ import type { Scope } from '../../contract';
 import type { AppEnv, ServerDeps } from '../context';
 import { ApiError } from '../errors';
 import { findApiKey } from '../services/api-keys';
+import { recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
 import { consumeRateLimit, policyHeader, rateLimitHeader } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
@@ -30,8 +31,10 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       );
     }
     const header = c.req.header('authorization');
+    if (header) refuseThrottledAddress(c, deps);
     const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
     if (!match) {
+      if (header) recordFailedAuth(c, deps);
       throw new ApiError(
         401,
         'unauthorized',
@@ -44,6 +47,7 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     }
     const key = await findApiKey(db, match[1]!);
     if (!key) {
+      recordFailedAuth(c, deps);
       throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {
         'WWW-Authenticate': 'Bearer realm="qualifybase", error="invalid_token"',
       });

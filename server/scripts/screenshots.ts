@@ -39,7 +39,7 @@ function nextMonday(): string {
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const server = await startServer({
-    config: { port: 0, host: '127.0.0.1', dataDir: 'memory', databaseUrl: undefined, devTools: true, webhookScheduleScale: 0.0005 },
+    config: { port: 0, host: '127.0.0.1', dataDir: 'memory', databaseUrl: undefined, devTools: true, allowPrivateWebhooks: true, webhookScheduleScale: 0.0005 },
     logger: pino({ level: 'silent' }),
     seedDemo: false,
   });

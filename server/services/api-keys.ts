@@ -61,14 +61,37 @@ export async function listApiKeys(db: Kysely<Database>, clinicId: string): Promi
     .execute();
 }
 
-/** Revokes a key of this clinic; returns false when there is no such live key. */
+/** Why a revoked key's subscriptions stopped, shown on the dashboard's webhooks page. */
+export const REVOKED_KEY_REASON = 'the API key that created this subscription was revoked';
+
+/**
+ * Revokes a key of this clinic and, in the same transaction, ends its webhook subscriptions:
+ * they are disabled (so no new event gets a delivery for them) and their pending deliveries are
+ * failed (so nothing more is sent). Returns false when there is no such live key.
+ */
 export async function revokeApiKey(db: Kysely<Database>, clinicId: string, keyId: string): Promise<boolean> {
-  const result = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: new Date() })
-    .where('id', '=', keyId)
-    .where('clinic_id', '=', clinicId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', keyId)
+      .where('clinic_id', '=', clinicId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    const webhooks = trx.selectFrom('webhooks').select('id').where('clinic_id', '=', clinicId).where('api_key_id', '=', keyId);
+    await trx
+      .updateTable('webhooks')
+      .set({ status: 'disabled', disabled_reason: REVOKED_KEY_REASON })
+      .where('clinic_id', '=', clinicId)
+      .where('api_key_id', '=', keyId)
+      .execute();
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', next_attempt_at: null, updated_at: new Date() })
+      .where('webhook_id', 'in', webhooks)
+      .where('status', '=', 'pending')
+      .execute();
+    return true;
+  });
 }

@@ -81,6 +81,8 @@ export async function redeliver(db: Kysely<Database>, viewer: WebhookViewer, web
       .set({ status: 'active', disabled_reason: null, failing_since: null })
       .where('id', '=', webhookId)
       .where('status', '=', 'disabled')
+      // never one whose API key was revoked: revoking ended it for good
+      .where(({ exists, selectFrom }) => exists(selectFrom('api_keys').select('id').whereRef('api_keys.id', '=', 'webhooks.api_key_id').where('revoked_at', 'is', null)))
       .execute();
   });
   const rows = await db

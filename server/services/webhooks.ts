@@ -76,3 +76,32 @@ export async function deleteWebhook(db: Kysely<Database>, owner: Owner, id: stri
     .executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw notFound('Webhook');
 }
+
+/** The dashboard's delete: any subscription of the clinic (its deliveries go with it). */
+export async function deleteClinicWebhook(db: Kysely<Database>, clinicId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom('webhooks').where('clinic_id', '=', clinicId).where('id', '=', id).executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) throw notFound('Webhook');
+}
+
+/**
+ * The dashboard's re-enable of a disabled subscription: new events get deliveries again. A
+ * subscription whose API key was revoked stays disabled (delete it; the integration subscribes
+ * again with a live key).
+ */
+export async function enableClinicWebhook(db: Kysely<Database>, clinicId: string, id: string): Promise<void> {
+  const row = await db
+    .selectFrom('webhooks as w')
+    .innerJoin('api_keys as k', 'k.id', 'w.api_key_id')
+    .select(['w.id', 'k.revoked_at'])
+    .where('w.clinic_id', '=', clinicId)
+    .where('w.id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('Webhook');
+  if (row.revoked_at) throw invalidInput('This subscription\'s API key was revoked: it cannot be re-enabled. Delete it instead.');
+  await db
+    .updateTable('webhooks')
+    .set({ status: 'active', disabled_reason: null, failing_since: null })
+    .where('id', '=', id)
+    .where('status', '=', 'disabled')
+    .execute();
+}

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createUser } from '../services/users';
-import { MAX_FAILURES_PER_EMAIL } from '../dashboard/session';
+import { FREE_FAILURES, signIn as checkSignIn, signInDelayMs } from '../dashboard/session';
+import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { backends } from './support/databases';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
@@ -143,14 +144,38 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     }
   });
 
-  it('rate-limits sign-in per email: after repeated failures even the right password waits', async () => {
-    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) expect((await signIn('wrong')).status).toBe(401);
+  it('slows sign-in from this address after repeated failures: even the right password waits', async () => {
+    for (let i = 0; i < FREE_FAILURES; i++) expect((await signIn('wrong')).status).toBe(401);
     const limited = await signIn(PASSWORD);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited.text).toContain('Too many failed sign-in attempts');
     // Another user is not affected.
     expect((await signIn(PASSWORD, `user${n - 1}@security.test`)).status).toBe(303);
+  });
+
+  it('lets the clinic sign in from its own address while a stranger guesses its password, and slows the stranger more and more', async () => {
+    const stranger = '203.0.113.66';
+    const clinicOffice = '198.51.100.20';
+    let now = Date.now();
+    const waits: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const result = await checkSignIn(db(), email, `guess ${i}`, stranger, now);
+      if (!result.ok && result.reason === 'rate_limited') {
+        waits.push(result.retryAfterSeconds);
+        now += result.retryAfterSeconds * 1000; // the stranger waits it out, then guesses again
+        i--;
+        continue;
+      }
+      expect(result).toEqual({ ok: false, reason: 'invalid' });
+      // The right password from the clinic's own address works at every point of the attack.
+      expect(await checkSignIn(db(), email, PASSWORD, clinicOffice, now)).toEqual({ ok: true, userId: expect.any(String) });
+    }
+    // Growing delays for the stranger: each wait at least as long as the one before, doubling.
+    expect(waits.length).toBeGreaterThanOrEqual(12 - FREE_FAILURES);
+    for (let i = 1; i < waits.length; i++) expect(waits[i]!).toBeGreaterThanOrEqual(waits[i - 1]!);
+    expect(waits[waits.length - 1]!).toBeGreaterThanOrEqual(waits[0]! * 8);
+    expect(signInDelayMs(100)).toBeLessThanOrEqual(15 * 60 * 1000);
   });
 
   it('refuses a sign-in POST without the form token, with a wrong one, or from another origin', async () => {
@@ -262,5 +287,78 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     expect((await other.api.get('/api/v1/me')).status).toBe(200);
     const page = await http(srv.url, 'GET', '/dashboard/setup/api-keys', { cookie: s.cookie });
     expect(page.text).not.toContain(otherKey);
+  });
+
+  describe('webhook subscriptions on the dashboard', () => {
+    /** A subscription made by a key of the clinic (through the API), optionally disabled. */
+    async function subscription(status: 'active' | 'disabled' = 'active') {
+      const { key, row } = await createApiKey(db(), clinic.clinic.id, 'zapier', ['webhooks:write']);
+      const res = await srv.client(key).post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['lead.created'] });
+      expect(res.status).toBe(201);
+      if (status === 'disabled') await db().updateTable('webhooks').set({ status: 'disabled', disabled_reason: 'failing for days' }).where('id', '=', res.body.id).execute();
+      return { id: res.body.id as string, keyId: row.id };
+    }
+    const webhookRow = (id: string) => db().selectFrom('webhooks').select(['status', 'disabled_reason']).where('id', '=', id).executeTakeFirst();
+
+    it('offers Delete, and Re-enable for a disabled subscription, as CSRF-protected forms', async () => {
+      const active = await subscription();
+      const disabled = await subscription('disabled');
+      const s = await session();
+      const page = await http(srv.url, 'GET', '/dashboard/webhooks', { cookie: s.cookie });
+      expect(page.text).toContain(`action="/dashboard/webhooks/${active.id}/delete"`);
+      expect(page.text).toContain(`action="/dashboard/webhooks/${disabled.id}/enable"`);
+      expect(page.text).not.toContain(`action="/dashboard/webhooks/${active.id}/enable"`);
+    });
+
+    it('deletes a subscription any key of the clinic made; nothing is recorded for it afterwards', async () => {
+      const sub = await subscription();
+      const s = await session();
+      const res = await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/delete`, { cookie: s.cookie, form: { _csrf: s.token } });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/dashboard/webhooks?done=deleted');
+      expect(await webhookRow(sub.id)).toBeUndefined();
+      expect((await clinic.api.post('/api/v1/leads', { email: 'after-delete@example.com' })).status).toBe(201);
+      expect(await db().selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', sub.id).execute()).toEqual([]);
+    });
+
+    it('re-enables a disabled subscription', async () => {
+      const sub = await subscription('disabled');
+      const s = await session();
+      const res = await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/enable`, { cookie: s.cookie, form: { _csrf: s.token } });
+      expect(res.status).toBe(303);
+      expect(await webhookRow(sub.id)).toEqual({ status: 'active', disabled_reason: null });
+    });
+
+    it('refuses to delete or re-enable without the CSRF token, from another origin, or in another clinic', async () => {
+      const sub = await subscription('disabled');
+      const s = await session();
+      for (const action of ['delete', 'enable']) {
+        expect((await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/${action}`, { cookie: s.cookie, form: {} })).status).toBe(403);
+        expect((await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/${action}`, { cookie: s.cookie, form: { _csrf: s.token }, headers: { origin: 'https://evil.example' } })).status).toBe(403);
+      }
+      const other = await srv.clinic('Webhook Other Clinic');
+      const theirs = await other.api.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/theirs', events: ['lead.created'] });
+      expect((await http(srv.url, 'POST', `/dashboard/webhooks/${theirs.body.id}/delete`, { cookie: s.cookie, form: { _csrf: s.token } })).status).toBe(404);
+      expect(await webhookRow(theirs.body.id)).toBeDefined();
+      expect(await webhookRow(sub.id)).toEqual({ status: 'disabled', disabled_reason: 'failing for days' });
+    });
+
+    it('keeps a revoked key\'s subscription ended: no re-enable, and a redelivery does not revive it', async () => {
+      const sub = await subscription();
+      await clinic.api.post('/api/v1/leads', { email: 'before-revoke@example.com' });
+      const delivery = await db().selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', sub.id).executeTakeFirstOrThrow();
+      const s = await session();
+      const revoke = await http(srv.url, 'POST', `/dashboard/setup/api-keys/${sub.keyId}/revoke`, { cookie: s.cookie, form: { _csrf: s.token } });
+      expect(revoke.headers.get('location')).toBe('/dashboard/setup/api-keys?done=revoked');
+      expect((await webhookRow(sub.id))!.status).toBe('disabled');
+      const page = await http(srv.url, 'GET', '/dashboard/webhooks', { cookie: s.cookie });
+      expect(page.text).not.toContain(`action="/dashboard/webhooks/${sub.id}/enable"`);
+      const enable = await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/enable`, { cookie: s.cookie, form: { _csrf: s.token } });
+      expect(enable.status).toBe(400);
+      expect(enable.text).toContain('revoked');
+      await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/deliveries/${delivery.id}/redeliver`, { cookie: s.cookie, form: { _csrf: s.token } });
+      expect((await webhookRow(sub.id))!.status).toBe('disabled');
+      expect(await revokeApiKey(db(), clinic.clinic.id, sub.keyId)).toBe(false);
+    });
   });
 });

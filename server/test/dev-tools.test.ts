@@ -2,7 +2,7 @@
  * Dev tools: POST /dev/campaign-contacts/{id}/outcome (the AI agent's call outcome, which fires
  * the matching campaign.contact.* event) and POST /dev/clinics; both off in production.
  */
-import { Agent, CampaignContact, CONTACT_OUTCOMES, EventEnvelope } from '../../contract';
+import { Agent, CampaignContact, CONTACT_OUTCOMES, EventEnvelope, SCOPES } from '../../contract';
 import { backends } from './support/databases';
 import { tableCounts } from './support/db-counts';
 import { clientWithScopes } from './support/guards';
@@ -106,12 +106,52 @@ describe.each(backends())('dev tools on %s', (backend) => {
       expect(await eventsFor(contact.id)).toEqual([]);
     });
 
-    it('accepts any key of the clinic, as a stand-in for the agent (no API scope applies)', async () => {
+    it('refuses a key without campaigns:write with 403 insufficient_scope: nothing changes, no event, no delivery', async () => {
       const contact = await newContact();
+      await clinic.api.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['campaign.contact.not_interested'] });
+      const before = await tableCounts(srv.running.deps.database);
       const readOnly = await clientWithScopes(srv, clinic.clinic.id, ['leads:read']);
-      const res = await outcome(contact.id, { status: 'not_interested' }, readOnly);
+      const allButCampaignsWrite = await clientWithScopes(srv, clinic.clinic.id, SCOPES.filter((s) => s !== 'campaigns:write'));
+      const keysMade = 2;
+      for (const api of [readOnly, allButCampaignsWrite]) {
+        const res = await outcome(contact.id, { status: 'not_interested' }, api);
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ code: 'insufficient_scope', error: expect.stringContaining('campaigns:write') });
+      }
+      const after = await tableCounts(srv.running.deps.database);
+      expect(after).toEqual({ ...before, api_keys: before.api_keys! + keysMade });
+      expect(await eventsFor(contact.id)).toEqual([]);
+      expect((await clinic.api.get('/api/v1/campaigns/contacts')).body.data.find((c: CampaignContact) => c.id === contact.id)).toEqual(contact);
+    });
+
+    it('accepts a key with campaigns:write (and counts it against the key like any API call)', async () => {
+      const contact = await newContact();
+      const writer = await clientWithScopes(srv, clinic.clinic.id, ['campaigns:write']);
+      const res = await outcome(contact.id, { status: 'not_interested' }, writer);
       expect(res.status).toBe(200);
       expect(res.headers.get('ratelimit')).toMatch(/^"default";r=\d+;t=\d+$/);
+    });
+  });
+
+  describe('JSON bodies only', () => {
+    it.each([
+      ['text/plain', '{"name":"Cross Site","timezone":"UTC"}'],
+      ['application/x-www-form-urlencoded', 'name=Cross+Site&timezone=UTC'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nX\r\n--x--\r\n'],
+      ['', '{"name":"Cross Site","timezone":"UTC"}'],
+    ])('refuses POST /dev/clinics sent as %p (what a cross-site form can send) with 415, creating nothing', async (type, body) => {
+      const before = await tableCounts(srv.running.deps.database);
+      const res = await fetch(`${srv.url}/dev/clinics`, { method: 'POST', headers: type ? { 'content-type': type } : {}, body });
+      expect(res.status).toBe(415);
+      expect(await res.json()).toMatchObject({ code: 'invalid_input', error: expect.stringContaining('application/json') });
+      expect(await tableCounts(srv.running.deps.database)).toEqual(before);
+    });
+
+    it('refuses a text/plain outcome with 415 and changes nothing', async () => {
+      const contact = await newContact();
+      const res = await clinic.api.request('POST', `/dev/campaign-contacts/${contact.id}/outcome`, '{"status":"qualified"}', { 'content-type': 'text/plain' });
+      expect(res.status).toBe(415);
+      expect(await eventsFor(contact.id)).toEqual([]);
     });
   });
 
@@ -139,8 +179,8 @@ describe.each(backends())('dev tools on %s', (backend) => {
     });
   });
 
-  it('dev tools are off in production, and never in the OpenAPI document', async () => {
-    const prod = await startTestServer(backend, { devTools: false, runWorker: false });
+  it('dev tools are off when QB_DEV_TOOLS is not 1, and never in the OpenAPI document', async () => {
+    const prod = await startTestServer(backend, { devTools: false, allowPrivateWebhooks: false, runWorker: false });
     try {
       expect((await rawRequest(prod.url, 'POST', '/dev/clinics', { name: 'X', timezone: 'UTC' })).status).toBe(404);
       const contact = await newContact();

@@ -158,7 +158,7 @@ describe.each(backends())('webhook subscriptions on %s', (backend) => {
 
     beforeAll(async () => {
       dns = fakeDns(DNS);
-      prod = await startTestServer(backend, { devTools: false, runWorker: false });
+      prod = await startTestServer(backend, { devTools: false, allowPrivateWebhooks: false, runWorker: false });
       const db = prod.running.deps.database.db;
       const clinicRow = await db.insertInto('clinics').values({ name: 'Prod', timezone: 'UTC' }).returning('id').executeTakeFirstOrThrow();
       api = prod.client((await createApiKey(db, clinicRow.id, 'prod')).key);
@@ -240,6 +240,27 @@ describe('URL policy', () => {
     '::', '::1', '::7f00:1', 'fe80::1', 'fc00::1', 'fd00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:1',
     'not-an-ip',
   ])('blocks %s', (ip) => expect(isBlockedAddress(ip)).toBe(true));
+
+  // Issue 11: what a list of exceptions missed; only global unicast is allowed now.
+  it.each([
+    ['::ffff:0:7f00:1', 'SIIT ::ffff:0:0:0/96 of 127.0.0.1'],
+    ['::ffff:0:a00:1', 'SIIT ::ffff:0:0:0/96 of 10.0.0.1'],
+    ['2002:7f00:1::1', '6to4 of 127.0.0.1'],
+    ['2002:a9fe:a9fe::1', '6to4 of 169.254.169.254'],
+    ['2002:808:808::1', '6to4 of a public address (6to4 is not a public host)'],
+    ['64:ff9b:1::a00:1', 'local-use NAT64 64:ff9b:1::/48'],
+    ['64:ff9b::808:808', 'NAT64 64:ff9b::/96'],
+    ['100::1', 'discard-only 100::/64'],
+    ['2001::1', 'Teredo 2001::/32'],
+    ['2001:db8::1', 'documentation'],
+    ['3fff::1', 'documentation 3fff::/20'],
+    ['fec0::1', 'site-local'],
+    ['192.88.99.1', '6to4 relay anycast'],
+    ['198.18.0.1', 'benchmarking'],
+    ['::ffff:169.254.169.254', 'v4-mapped metadata address'],
+  ])('blocks %s (%s)', (ip) => expect(isBlockedAddress(ip)).toBe(true));
+
+  it.each(['::ffff:8.8.8.8', '2a01:4f8::1', '2001:4860:4860::8888'])('allows the global unicast %s', (ip) => expect(isBlockedAddress(ip)).toBe(false));
 
   it.each(['8.8.8.8', '1.1.1.1', '93.184.216.34', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '2a00:1450:4001::1'])('allows %s', (ip) =>
     expect(isBlockedAddress(ip)).toBe(false),

@@ -30,7 +30,8 @@ import type { ServerDeps } from '../context';
 import type { Database } from '../db/schema';
 import { DISABLE_AFTER_MS, nextDelayMs, parseRetryAfter } from './retry-schedule';
 import { buildDeliveryHeaders } from './signature';
-import { assertDeliverableUrl, UrlPolicyError } from './url-policy';
+import { describeRedirect, describeTransportError, webhookFetch } from './pinned-transport';
+import { assertDeliverableUrl } from './url-policy';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
 
@@ -79,20 +80,14 @@ async function post(url: string, headers: Record<string, string>, body: string, 
   const latency = () => Math.round(performance.now() - started);
   try {
     await assertDeliverableUrl(url, { allowPrivate });
-    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await webhookFetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) }, { allowPrivate });
     await res.body?.cancel().catch(() => undefined);
     const ok = res.status >= 200 && res.status < 300;
-    const error = ok ? null : res.status >= 300 && res.status < 400 ? `redirect to ${res.headers.get('location') ?? '?'} not followed` : `HTTP ${res.status}`;
+    const error = ok ? null : res.status >= 300 && res.status < 400 ? describeRedirect(res.status) : `HTTP ${res.status}`;
     const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined;
     return { status: res.status, error, latencyMs: latency(), retryAfterMs };
   } catch (error) {
-    const message =
-      error instanceof UrlPolicyError
-        ? `refused: ${error.message}`
-        : (error as Error).name === 'TimeoutError'
-          ? `timed out after ${timeoutMs} ms`
-          : `${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`;
-    return { status: null, error: message, latencyMs: latency() };
+    return { status: null, error: describeTransportError(error, timeoutMs), latencyMs: latency() };
   }
 }
 
@@ -102,7 +97,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const scale = options.scheduleScale ?? deps.config.webhookScheduleScale;
   const expireSeconds = Math.max(1, Math.round(deps.config.webhookJobExpireSeconds));
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const allowPrivate = deps.config.devTools;
+  const allowPrivate = deps.config.allowPrivateWebhooks;
   const staleAfterMs = options.staleAfterMs ?? 5 * expireSeconds * 1000;
 
   const boss = new PgBoss({

@@ -1,14 +1,25 @@
 /**
- * Where webhooks may be sent. In production only public https endpoints: no private, loopback,
- * link-local, CGNAT, multicast or unspecified addresses, checked on the URL and on what its host
- * resolves to (again at delivery time, against DNS rebinding). Dev mode allows local receivers.
+ * Where webhooks may be sent. By default only public https endpoints: every address must be global
+ * unicast (an allowlist, not a list of exceptions), checked on the URL and on what its host
+ * resolves to; at delivery time the transport (pinned-transport.ts) resolves once more and
+ * connects only to the address it checked, against DNS rebinding.
+ * QB_ALLOW_PRIVATE_WEBHOOKS=1 (loopback listeners only, never in production) allows local receivers.
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 
 export class UrlPolicyError extends Error {}
 
-const BLOCKED_V4: Array<[string, number]> = [
+/** Every refusal names the switch that lifts it, for the developer running a local receiver. */
+export const PRIVATE_HINT =
+  ' (local receivers need QB_ALLOW_PRIVATE_WEBHOOKS=1 on a server listening on a loopback address)';
+
+/**
+ * IPv4 ranges that are not globally reachable (IANA special-purpose registry): "this network",
+ * private, CGNAT, loopback, link-local, IETF protocol assignments, documentation, 6to4 relay
+ * anycast, benchmarking, multicast, reserved and broadcast.
+ */
+const SPECIAL_V4: Array<[string, number]> = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -17,6 +28,7 @@ const BLOCKED_V4: Array<[string, number]> = [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -29,35 +41,77 @@ function v4ToInt(ip: string): number {
   return ip.split('.').reduce((n, part) => (n << 8) + Number(part), 0) >>> 0;
 }
 
-function isBlockedV4(ip: string): boolean {
+function inV4Range(n: number, [base, bits]: [string, number]): boolean {
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return (n & mask) === (v4ToInt(base) & mask);
+}
+
+function isGlobalV4(ip: string): boolean {
   const n = v4ToInt(ip);
-  return BLOCKED_V4.some(([base, bits]) => {
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return (n & mask) === (v4ToInt(base) & mask);
-  });
+  return !SPECIAL_V4.some((range) => inV4Range(n, range));
 }
 
-function isBlockedV6(ip: string): boolean {
-  const lower = ip.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) return isBlockedV4(mapped[1]!);
-  const blockList = new net.BlockList();
-  blockList.addSubnet('::', 96, 'ipv6'); // unspecified, loopback and IPv4-compatible (::a.b.c.d)
-  blockList.addSubnet('fc00::', 7, 'ipv6'); // unique local
-  blockList.addSubnet('fe80::', 10, 'ipv6'); // link-local
-  blockList.addSubnet('fec0::', 10, 'ipv6'); // deprecated site-local
-  blockList.addSubnet('ff00::', 8, 'ipv6'); // multicast
-  blockList.addSubnet('::ffff:0:0', 96, 'ipv6'); // other mapped forms
-  blockList.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 can reach private v4
-  blockList.addSubnet('2001:db8::', 32, 'ipv6'); // documentation
-  return blockList.check(lower, 'ipv6');
+/** The eight 16-bit groups of an IPv6 address (dotted IPv4 tails included). */
+function v6Groups(ip: string): number[] {
+  let text = ip.toLowerCase().replace(/%.*$/, '');
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const n = v4ToInt(dotted[1]!);
+    text = `${text.slice(0, dotted.index)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : new Array(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
 }
 
-export function isBlockedAddress(ip: string): boolean {
-  const family = net.isIP(ip);
-  if (family === 4) return isBlockedV4(ip);
-  if (family === 6) return isBlockedV6(ip);
+/**
+ * Inside global unicast 2000::/3, still not a public host: IETF protocol assignments (Teredo,
+ * benchmarking, ORCHID), documentation (2001:db8::/32, 3fff::/20) and 6to4 (2002::/16, which
+ * wraps any IPv4 address, private ones included).
+ */
+const SPECIAL_V6: Array<[number[], number]> = [
+  [[0x2001, 0x0000], 23],
+  [[0x2001, 0x0db8], 32],
+  [[0x2002], 16],
+  [[0x3fff], 20],
+];
+
+function inV6Range(groups: number[], [prefix, bits]: [number[], number]): boolean {
+  for (let i = 0; i * 16 < bits; i++) {
+    const take = Math.min(16, bits - i * 16);
+    const mask = (0xffff << (16 - take)) & 0xffff;
+    if ((groups[i]! & mask) !== ((prefix[i] ?? 0) & mask)) return false;
+  }
   return true;
+}
+
+function isGlobalV6(ip: string): boolean {
+  const g = v6Groups(ip);
+  if (g.length !== 8 || g.some((x) => !(x >= 0 && x <= 0xffff))) return false;
+  // IPv4-mapped (::ffff:a.b.c.d): the socket reaches the IPv4 address, so judge that one.
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    return isGlobalV4(`${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`);
+  }
+  // Only 2000::/3 is global unicast: this leaves out ::/8 (unspecified, loopback, IPv4-compatible,
+  // SIIT ::ffff:0:0:0/96), NAT64 64:ff9b::/96 and 64:ff9b:1::/48, discard-only 100::/64,
+  // unique local fc00::/7, link-local fe80::/10, site-local and multicast ff00::/8.
+  if ((g[0]! & 0xe000) !== 0x2000) return false;
+  return !SPECIAL_V6.some((range) => inV6Range(g, range));
+}
+
+/** True only for a global unicast address: one that a public host on the internet can have. */
+export function isGlobalUnicast(ip: string): boolean {
+  const family = net.isIP(ip);
+  if (family === 4) return isGlobalV4(ip);
+  if (family === 6) return isGlobalV6(ip);
+  return false;
+}
+
+/** Anything that is not global unicast (kept for callers that ask the question the other way). */
+export function isBlockedAddress(ip: string): boolean {
+  return !isGlobalUnicast(ip);
 }
 
 /** Throws UrlPolicyError with a message fit for the API user. */
@@ -73,16 +127,16 @@ export async function assertDeliverableUrl(raw: string, { allowPrivate }: { allo
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UrlPolicyError('url must be http or https');
     return;
   }
-  if (url.protocol !== 'https:') throw new UrlPolicyError('url must use https');
+  if (url.protocol !== 'https:') throw new UrlPolicyError(`url must use https${PRIVATE_HINT}`);
   // WHATWG URL parsing already normalises numeric hosts such as 2130706433 to 127.0.0.1.
   // A trailing dot (fully qualified form) names the same host: `localhost.` is localhost.
   const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (net.isIP(host)) {
-    if (isBlockedAddress(host)) throw new UrlPolicyError('url points at a private, loopback or reserved address');
+    if (isBlockedAddress(host)) throw new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`);
     return;
   }
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
-    throw new UrlPolicyError('url points at a local host name');
+    throw new UrlPolicyError(`url points at a local host name${PRIVATE_HINT}`);
   }
   let addresses: Array<{ address: string }>;
   try {
@@ -91,6 +145,6 @@ export async function assertDeliverableUrl(raw: string, { allowPrivate }: { allo
     throw new UrlPolicyError(`url host ${host} does not resolve`);
   }
   if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
-    throw new UrlPolicyError(`url host ${host} resolves to a private, loopback or reserved address`);
+    throw new UrlPolicyError(`url host ${host} resolves to a private, loopback or reserved address${PRIVATE_HINT}`);
   }
 }

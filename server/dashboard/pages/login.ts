@@ -1,9 +1,10 @@
 /** Sign in (GET/POST /login) and sign out (POST /logout). */
 import type { ServerDeps } from '../../context';
+import { clientAddress } from '../../http/client-address';
+import { rateLimitRefusals } from '../../metrics';
 import {
   clearLoginCsrf,
   clearSessionCookie,
-  clientAddress,
   field,
   issueLoginCsrf,
   loginCsrfCookie,
@@ -19,7 +20,7 @@ import { LOGIN_PATH, refuse, render, safeNext, type DashboardApp } from './commo
 
 const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 
-export function registerLoginPages(dash: DashboardApp, { database: { db } }: ServerDeps): void {
+export function registerLoginPages(dash: DashboardApp, { database: { db }, config }: ServerDeps): void {
   dash.get('/login', async (c) => {
     const token = readSessionCookie(c);
     if (token && (await loadSession(db, token))) return c.redirect('/dashboard', 302);
@@ -37,11 +38,13 @@ export function registerLoginPages(dash: DashboardApp, { database: { db } }: Ser
     const next = safeNext(field(form, 'next'));
     const again = (error: string, status: 401 | 429) =>
       render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
-    const result = await signIn(db, email, field(form, 'password'), clientAddress(c));
+    const result = await signIn(db, email, field(form, 'password'), clientAddress(c, config.trustProxy));
     if (!result.ok) {
       if (result.reason === 'rate_limited') {
+        rateLimitRefusals.inc({ limiter: 'dashboard_login' });
         c.header('Retry-After', String(result.retryAfterSeconds));
-        return again(`Too many failed sign-in attempts. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minutes.`, 429);
+        const wait = result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
+        return again(`Too many failed sign-in attempts. Try again in ${wait}.`, 429);
       }
       return again(GENERIC_LOGIN_ERROR, 401);
     }

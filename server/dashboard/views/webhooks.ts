@@ -45,7 +45,9 @@ ${subscriptions.length === 0 ? html`<div class="card muted">No webhook subscript
 ${subscriptions.map(
   (s) => html`<section class="card" data-webhook-id="${s.webhook.id}">
 <div class="toolbar"><strong class="mono">${s.webhook.url}</strong> ${statusBadge(s.webhook.status)}<span class="spacer"></span>
-<span class="muted">key ${s.keyName} (<span class="mono">${s.keyPrefix}…</span>)${s.keyRevoked ? ' · revoked' : ''} · created ${formatDateTime(s.webhook.created_at, session.timeZone)}</span></div>
+<span class="muted">key ${s.keyName} (<span class="mono">${s.keyPrefix}…</span>)${s.keyRevoked ? ' · revoked' : ''} · created ${formatDateTime(s.webhook.created_at, session.timeZone)}</span>
+${s.webhook.status === 'disabled' && !s.keyRevoked ? html`<form class="inline" method="post" action="/dashboard/webhooks/${s.webhook.id}/enable">${csrfField(session)}<button class="secondary small" type="submit">Re-enable</button></form>` : ''}
+<form class="inline" method="post" action="/dashboard/webhooks/${s.webhook.id}/delete">${csrfField(session)}<button class="secondary small" type="submit">Delete</button></form></div>
 ${s.webhook.disabled_reason ? html`<div class="flash bad">${s.webhook.disabled_reason}</div>` : ''}
 <p class="muted">Events: <span class="mono">${s.webhook.events.join(', ')}</span></p>
 <div class="table"><table>

@@ -66,8 +66,37 @@ const nastyString = fc.oneof(
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 
+/** JSON text nested `depth` levels deep, as objects, arrays or both (too deep for JSON.stringify). */
+const deepJson = fc
+  .record({ depth: fc.integer({ min: 12, max: 6000 }), shape: fc.constantFrom('object', 'array', 'mixed') })
+  .map(({ depth, shape }) => {
+    const open = (i: number) => (shape === 'array' || (shape === 'mixed' && i % 2 === 1) ? '[' : '{"a":');
+    const close = (i: number) => (shape === 'array' || (shape === 'mixed' && i % 2 === 1) ? ']' : '}');
+    let text = '';
+    for (let i = 0; i < depth; i++) text += open(i);
+    text += '1';
+    for (let i = depth - 1; i >= 0; i--) text += close(i);
+    return text;
+  });
+
+/** A deep value where a field is expected, or as the whole body. */
+const deepBodyArb = fc.oneof(
+  deepJson,
+  fc
+    .tuple(fc.constantFrom('external_metadata', 'name', 'full_name', 'email', 'events', 'url', 'status', 'scheduled_at', 'notes'), deepJson)
+    .map(([key, deep]) => `{"email":"deep@example.com","phone":"+14155550100","${key}":${deep}}`),
+);
+
+/** Header values far over the limits: the request id, the key, and arbitrary headers. */
+const oversizeHeadersArb = fc.record({
+  name: fc.constantFrom('x-request-id', 'authorization', 'x-extra', 'content-type', 'idempotency-key'),
+  size: fc.constantFrom(129, 1_000, 7_000, 15_000, 17_000, 40_000, 100_000),
+  char: fc.constantFrom('a', '<', '%', ' ', '9'),
+});
+
 /** A body: random JSON, JSON with the right keys and wrong values, or not JSON at all. */
 const bodyArb = fc.oneof(
+  deepBodyArb,
   jsonValue.map((v) => JSON.stringify(v)),
   fc
     .dictionary(
@@ -143,6 +172,25 @@ describe.each(backends())('fuzzing every endpoint on %s', (backend) => {
       },
     );
     await fc.assert(property, { numRuns: operations.length * RUNS_PER_OPERATION });
+  });
+
+  it('answers deeply nested bodies and oversize headers with a 4xx, never a 5xx, and writes nothing', async () => {
+    const property = fc.asyncProperty(fc.nat(), deepBodyArb, oversizeHeadersArb, fc.boolean(), async (opIndex, body, oversize, withHeader) => {
+      const op = operations.filter((o) => o.hasBody)[opIndex % operations.filter((o) => o.hasBody).length]!;
+      const path = op.path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000');
+      const value = oversize.char.repeat(oversize.size);
+      const headers: Record<string, string> = { authorization: `Bearer ${nextKey()}`, 'content-type': 'application/json' };
+      if (withHeader) headers[oversize.name] = oversize.name === 'authorization' ? `Bearer ${value}` : value;
+      const before = await tableCounts(srv.running.deps.database);
+      const res = await rawRequest(srv.url, op.method, path, body, headers);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      // Node itself refuses headers over 16 KB (431, no body); everything else is our JSON error.
+      if (res.status !== 431) expect(res.body).toEqual(expect.objectContaining({ error: expect.any(String), code: expect.any(String) }));
+      if (withHeader && oversize.name === 'x-request-id' && res.status !== 431) expect(res.headers.get('x-request-id')).not.toBe(value);
+      expect(await tableCounts(srv.running.deps.database)).toEqual(before);
+    });
+    await fc.assert(property, { numRuns: Math.max(60, Math.round(RUNS_PER_OPERATION / 2)) });
   });
 
   it('answers oversized bodies with 413 payload_too_large', async () => {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { TEST_SWITCHES } from '../support/processes';
 import { apiClient, rawRequest, type ApiClient } from '../support/server';
 
 const ROOT = path.join(__dirname, '../../..'); // the repository root (npm start runs there)
@@ -25,7 +26,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development', ...TEST_SWITCHES, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

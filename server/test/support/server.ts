@@ -78,7 +78,9 @@ export async function startTestServer(backend: Backend, config: Partial<ServerCo
   const database = await openTestDatabase(backend);
   const running = await startServer({
     database,
-    config: { port: 0, host: '127.0.0.1', devTools: true, ...config },
+    // The switches the tests need: dev tools (POST /dev/clinics), local webhook receivers, and a
+    // failed-auth budget that tests of 401s never exhaust (the throttle's own test sets it low).
+    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000, ...config },
     logger: pino({ level: process.env.QB_TEST_LOG ?? 'silent' }),
     seedDemo: false,
   });

@@ -1,0 +1,91 @@
+/**
+ * Failed API authentications per client address: after `failedAuthPerMinute` (default 20)
+ * invalid keys (or malformed Authorization headers) within a minute, that address gets 429 with Retry-After until the
+ * window ends, without its keys being looked up. Keys used from other addresses are unaffected.
+ *
+ * In-process memory: a key guesser needs ~2^190 tries, so this guards the database and the logs
+ * rather than the keys, and a per-instance budget (N instances: N x the budget) is enough.
+ */
+import type { Context } from 'hono';
+import type { AppEnv, ServerDeps } from '../context';
+import { rateLimitRefusals } from '../metrics';
+import { clientAddress } from './client-address';
+import { ApiError } from '../errors';
+
+export const WINDOW_MS = 60_000;
+/** Above this many tracked addresses, expired windows are swept out. */
+const SWEEP_AT = 10_000;
+
+interface Window {
+  startedAt: number;
+  failures: number;
+}
+
+export class FailedAuthThrottle {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    private readonly maxFailures: number,
+    private readonly windowMs = WINDOW_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds until the address may try again, or 0 when it may now. */
+  retryAfterSeconds(address: string): number {
+    const w = this.current(address);
+    if (!w || w.failures < this.maxFailures) return 0;
+    return Math.max(1, Math.ceil((w.startedAt + this.windowMs - this.now()) / 1000));
+  }
+
+  recordFailure(address: string): void {
+    const w = this.current(address);
+    if (w) w.failures++;
+    else {
+      if (this.windows.size >= SWEEP_AT) this.sweep();
+      this.windows.set(address, { startedAt: this.now(), failures: 1 });
+    }
+  }
+
+  private current(address: string): Window | undefined {
+    const w = this.windows.get(address);
+    if (w && this.now() - w.startedAt >= this.windowMs) {
+      this.windows.delete(address);
+      return undefined;
+    }
+    return w;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [address, w] of this.windows) if (now - w.startedAt >= this.windowMs) this.windows.delete(address);
+  }
+}
+
+const throttles = new WeakMap<ServerDeps, FailedAuthThrottle>();
+
+/** One throttle per server (the API and the dev tools share it). */
+export function failedAuthThrottle(deps: ServerDeps): FailedAuthThrottle {
+  let throttle = throttles.get(deps);
+  if (!throttle) throttles.set(deps, (throttle = new FailedAuthThrottle(deps.config.failedAuthPerMinute)));
+  return throttle;
+}
+
+/** Refuses the request with 429 when its address has used up its failed authentications. */
+export function refuseThrottledAddress(c: Context<AppEnv>, deps: ServerDeps): void {
+  const retryAfter = failedAuthThrottle(deps).retryAfterSeconds(clientAddress(c, deps.config.trustProxy));
+  if (retryAfter === 0) return;
+  rateLimitRefusals.inc({ limiter: 'failed_auth' });
+  markRefusal(c);
+  throw new ApiError(429, 'rate_limited', `Too many requests with an invalid API key from this address; retry in ${retryAfter} s`, undefined, {
+    'Retry-After': String(retryAfter),
+  });
+}
+
+export function recordFailedAuth(c: Context<AppEnv>, deps: ServerDeps): void {
+  failedAuthThrottle(deps).recordFailure(clientAddress(c, deps.config.trustProxy));
+}
+
+/** Requests this module refused, so the metrics middleware does not count them twice. */
+const refused = new WeakSet<Request>();
+const markRefusal = (c: Context) => refused.add(c.req.raw);
+export const refusedByAuthThrottle = (c: Context) => refused.has(c.req.raw);

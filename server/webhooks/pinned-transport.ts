@@ -1,0 +1,139 @@
+/**
+ * The webhook transport: an undici dispatcher whose connections go only to addresses the URL
+ * policy accepts. The host name is resolved once per connection, by `checkedLookup`, and the
+ * socket connects to exactly the address that was checked; a DNS answer that changes between the
+ * policy check and the connection (rebinding) cannot redirect the request. TLS keeps the host
+ * name for SNI and certificate checks, and the Host header is the URL's.
+ *
+ * `webhookDispatcher(allowPrivate)` is a shared keep-alive Agent; `createWebhookDispatcher` makes
+ * another with its own pool options (a connection is checked when it is opened, so pooling is safe).
+ */
+import dnsPromises from 'node:dns/promises';
+import type { LookupAddress, LookupOneOptions } from 'node:dns';
+import net from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { webhookAttempts } from '../metrics';
+import { isGlobalUnicast, PRIVATE_HINT, UrlPolicyError } from './url-policy';
+
+/** Resolves a host name to every address it has (tests pass a fake one). */
+export type Resolver = (host: string) => Promise<LookupAddress[]>;
+
+const systemResolver: Resolver = (host) => dnsPromises.lookup(host, { all: true, verbatim: true });
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A `lookup` for net/tls.connect that refuses the connection unless every address of the host is
+ * global unicast (or allowPrivate), and hands the socket only those checked addresses.
+ */
+export function checkedLookup({ allowPrivate, resolve = systemResolver }: { allowPrivate: boolean; resolve?: Resolver }) {
+  return (hostname: string, options: LookupOneOptions & { all?: boolean }, callback: LookupCallback): void => {
+    resolve(hostname).then(
+      (addresses) => {
+        if (addresses.length === 0) {
+          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+          return;
+        }
+        if (!allowPrivate && addresses.some((a) => !isGlobalUnicast(a.address))) {
+          callback(new UrlPolicyError(`url host ${hostname} resolves to a private, loopback or reserved address${PRIVATE_HINT}`), '');
+          return;
+        }
+        const family = options.family === 4 || options.family === 6 ? options.family : 0;
+        const usable = family ? addresses.filter((a) => a.family === family) : addresses;
+        if (usable.length === 0) {
+          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+          return;
+        }
+        if (options.all) callback(null, usable);
+        else callback(null, usable[0]!.address, usable[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ''),
+    );
+  };
+}
+
+export interface WebhookDispatcherOptions extends Omit<Agent.Options, 'connect'> {
+  allowPrivate: boolean;
+  resolve?: Resolver;
+  /** TCP + TLS connect timeout. */
+  connectTimeoutMs?: number;
+}
+
+/** An undici Agent that connects only to policy-checked addresses (names and literals alike). */
+export function createWebhookDispatcher({ allowPrivate, resolve, connectTimeoutMs = 10_000, ...agentOptions }: WebhookDispatcherOptions): Agent {
+  const connector = buildConnector({ lookup: checkedLookup({ allowPrivate, resolve }) as never, timeout: connectTimeoutMs });
+  return new Agent({
+    ...agentOptions,
+    connect: (options, callback) => {
+      // An address literal never reaches lookup: check it here.
+      const literal = options.hostname.replace(/^\[|\]$/g, '');
+      if (!allowPrivate && net.isIP(literal) && !isGlobalUnicast(literal)) {
+        callback(new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`), null);
+        return;
+      }
+      connector(options, callback);
+    },
+  });
+}
+
+const shared = new Map<boolean, Agent>();
+
+/** The process-wide dispatcher for webhook deliveries (keep-alive, checked connections). */
+export function webhookDispatcher(allowPrivate: boolean): Agent {
+  let agent = shared.get(allowPrivate);
+  if (!agent) {
+    agent = createWebhookDispatcher({ allowPrivate, keepAliveTimeout: 4_000 });
+    shared.set(allowPrivate, agent);
+  }
+  return agent;
+}
+
+/** One webhook request through a checked dispatcher; counts the attempt's outcome for /metrics. */
+export async function webhookFetch(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+  options: { allowPrivate: boolean; dispatcher?: Dispatcher },
+) {
+  try {
+    const res = await undiciFetch(url, { ...init, redirect: 'manual', dispatcher: options.dispatcher ?? webhookDispatcher(options.allowPrivate) });
+    webhookAttempts.inc({ outcome: `${Math.floor(res.status / 100)}xx` });
+    return res;
+  } catch (error) {
+    webhookAttempts.inc({ outcome: policyRefusal(error) ? 'refused' : (error as Error).name === 'TimeoutError' ? 'timeout' : 'network_error' });
+    throw error;
+  }
+}
+
+function policyRefusal(error: unknown): UrlPolicyError | undefined {
+  for (let e = error as { cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e instanceof UrlPolicyError) return e;
+  }
+  return undefined;
+}
+
+const NETWORK_ERRORS: Array<[RegExp, string]> = [
+  [/^(ECONNREFUSED)$/, 'connection refused'],
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)$/, 'host name does not resolve'],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/, 'connection closed by the receiver'],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT)$/, 'connection timed out'],
+  [/^(EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN)$/, 'receiver unreachable'],
+  [/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_SSL/, 'TLS handshake failed'],
+];
+
+/**
+ * The delivery log's words for a failed request: a category, never the address, port or error
+ * text of whatever answered (the log must not map an internal network for its reader).
+ */
+export function describeTransportError(error: unknown, timeoutMs: number): string {
+  const refusal = policyRefusal(error);
+  if (refusal) return `refused: ${refusal.message}`;
+  if ((error as Error).name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
+  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? '';
+  const known = NETWORK_ERRORS.find(([pattern]) => pattern.test(code));
+  return known ? known[1] : 'request failed';
+}
+
+/** The delivery log's words for a redirect: the target is not followed, and not repeated. */
+export function describeRedirect(status: number): string {
+  return `redirect (HTTP ${status}) not followed`;
+}
