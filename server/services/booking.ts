@@ -1,10 +1,11 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
- * time = non-cancelled appointments + calendar blocks; only the searched window is loaded.
+ * time = non-cancelled appointments + calendar blocks; only the searched window is loaded, day
+ * by day, and the search stops once it has `limit` slots.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
-import { fromLocal } from '../booking/time';
+import { fromLocal, nextDay, toLocal } from '../booking/time';
 import { findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound, slotUnavailable } from '../http/errors';
@@ -29,15 +30,50 @@ export interface ClinicCalendar {
   hours: OpeningPeriod[];
 }
 
+interface CachedCalendar {
+  version: number;
+  calendar: ClinicCalendar;
+}
+
+/**
+ * Calendars in memory, per clinic, with the clinic's `calendar_version` they were read at. The
+ * version is bumped by database triggers on any change (migration 005) and returned by the key
+ * lookup of every API request, which calls `noteCalendarVersion`: a stale copy is dropped before
+ * the request's handler runs, on every instance, at no extra round trip.
+ */
+const calendars = new Map<string, CachedCalendar>();
+const MAX_CACHED_CALENDARS = 10_000;
+
+/** The clinic's calendar is at `version` in the database: forget an older copy. */
+export function noteCalendarVersion(clinicId: string, version: number): void {
+  const cached = calendars.get(clinicId);
+  if (cached && cached.version < version) calendars.delete(clinicId);
+}
+
+/** Reads the calendar from the database (one query, one snapshot) and keeps it in memory. */
 export async function loadCalendar(db: Db, clinicId: string): Promise<ClinicCalendar> {
-  const clinic = await db.selectFrom('clinics').select(['timezone', 'slot_minutes']).where('id', '=', clinicId).executeTakeFirst();
-  if (!clinic) throw notFound('Clinic');
-  const hours = await db
-    .selectFrom('opening_hours')
-    .select(['weekday', 'opens_at', 'closes_at'])
-    .where('clinic_id', '=', clinicId)
+  const rows = await db
+    .selectFrom('clinics as c')
+    .leftJoin('opening_hours as h', 'h.clinic_id', 'c.id')
+    .select(['c.timezone', 'c.slot_minutes', 'c.calendar_version', 'h.weekday', 'h.opens_at', 'h.closes_at'])
+    .where('c.id', '=', clinicId)
     .execute();
-  return { timeZone: clinic.timezone, slotMinutes: clinic.slot_minutes, hours };
+  const clinic = rows[0];
+  if (!clinic) throw notFound('Clinic');
+  const hours = rows.flatMap((h) => (h.weekday === null ? [] : [{ weekday: h.weekday, opens_at: h.opens_at!, closes_at: h.closes_at! }]));
+  const calendar = { timeZone: clinic.timezone, slotMinutes: clinic.slot_minutes, hours };
+  const version = Number(clinic.calendar_version);
+  const cached = calendars.get(clinicId);
+  if (!cached || cached.version <= version) {
+    if (calendars.size >= MAX_CACHED_CALENDARS && !cached) calendars.delete(calendars.keys().next().value!);
+    calendars.set(clinicId, { version, calendar });
+  }
+  return calendar;
+}
+
+/** The calendar from memory when a copy is there, else from the database. */
+export async function clinicCalendar(db: Db, clinicId: string): Promise<ClinicCalendar> {
+  return calendars.get(clinicId)?.calendar ?? loadCalendar(db, clinicId);
 }
 
 /**
@@ -78,7 +114,7 @@ export async function findAvailability(
   query: AvailabilityQuery,
   now = Date.now(),
 ): Promise<Slot[]> {
-  const calendar = await loadCalendar(db, clinicId);
+  const calendar = await clinicCalendar(db, clinicId);
   const requestedFrom = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
   // `from` is a lower bound: a past day means "from now on", and the default window follows it.
   const to = query.to ? parseBoundary(query.to, calendar.timeZone) : Math.max(requestedFrom, now) + DEFAULT_RANGE_DAYS * DAY_MS;
@@ -91,11 +127,26 @@ export async function findAvailability(
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return [];
-  const busy = await loadBusy(db, clinicId, from, end);
-  return findOpenSlots({ ...calendar, busy, from, to: end, now, preference: query.preference, limit: query.limit }).map((s) => ({
-    scheduled_at: iso(new Date(s.start)),
-    ends_at: iso(new Date(s.end)),
-  }));
+  // Busy time is loaded window by window (1 day, then 2, 4, ...), cut at clinic-local midnights so
+  // that no slot straddles two windows; the search stops as soon as it has `limit` slots.
+  const slots: Interval[] = [];
+  let windowDays = 1;
+  for (let windowStart = from; windowStart < end && slots.length < query.limit; windowDays *= 2) {
+    const windowEnd = Math.min(end, localMidnightAfter(windowStart, windowDays, calendar.timeZone));
+    const busy = await loadBusy(db, clinicId, windowStart, windowEnd);
+    const limit = query.limit - slots.length;
+    slots.push(...findOpenSlots({ ...calendar, busy, from: windowStart, to: windowEnd, now, preference: query.preference, limit }));
+    windowStart = windowEnd;
+  }
+  return slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) }));
+}
+
+/** The clinic-local midnight `days` days after the local day of `instant`. */
+function localMidnightAfter(instant: number, days: number, timeZone: string): number {
+  const local = toLocal(instant, timeZone);
+  let day: [number, number, number] = [local.year, local.month, local.day];
+  for (let i = 0; i < days; i++) day = nextDay(...day);
+  return fromLocal(day[0], day[1], day[2], 0, 0, timeZone);
 }
 
 /**
@@ -114,7 +165,7 @@ export async function assertBookable(
   if (end - start > DAY_MS) throw invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
   if (start < now) throw invalidInput('scheduled_at is in the past', [{ path: 'scheduled_at', message: 'must be in the future' }]);
   if (end > MAX_INSTANT) throw invalidInput('ends_at is out of range', [{ path: 'ends_at', message: 'must be before the year 10000' }]);
-  const calendar = await loadCalendar(trx, clinicId);
+  const calendar = await clinicCalendar(trx, clinicId);
   if (!withinOpeningHours(calendar.timeZone, calendar.hours, start, end)) {
     throw slotUnavailable('That time is outside the clinic\'s opening hours: pick a slot from GET /api/v1/availability');
   }
