@@ -1,12 +1,12 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
- * time = non-cancelled appointments + calendar blocks; only the searched window is loaded, day
- * by day, and the search stops once it has `limit` slots.
+ * time = non-cancelled appointments + calendar blocks; availability loads it earliest first, a
+ * page at a time, and stops once it has `limit` slots.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
-import { fromLocal, nextDay, toLocal } from '../booking/time';
-import { findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
+import { fromLocal } from '../booking/time';
+import { findOpenSlotsBefore, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound, slotUnavailable } from '../http/errors';
 import { iso } from './serialize';
@@ -15,6 +15,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
+/** Busy intervals loaded per query of an availability search. */
+const BUSY_PAGE = 64;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The last instant the contract can write (ISO 8601 has four-digit years); nothing is searched past it. */
 export const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -79,9 +81,10 @@ export async function clinicCalendar(db: Db, clinicId: string): Promise<ClinicCa
 /**
  * Busy intervals overlapping [from, to): appointments not cancelled, and blocks. The appointment
  * half is a range-overlap query that the exclusion constraint's GiST index answers, so a clinic's
- * past appointments are never scanned.
+ * past appointments are never scanned. With `first`, only the `first` intervals that start
+ * earliest (a page: every interval not in it starts at or after the last one's start).
  */
-export async function loadBusy(db: Db, clinicId: string, from: number, to: number, exceptAppointmentId?: string): Promise<Interval[]> {
+export async function loadBusy(db: Db, clinicId: string, from: number, to: number, exceptAppointmentId?: string, first?: number): Promise<Interval[]> {
   const fromDate = new Date(from);
   const toDate = new Date(to);
   let appointments = db
@@ -97,7 +100,8 @@ export async function loadBusy(db: Db, clinicId: string, from: number, to: numbe
     .where('clinic_id', '=', clinicId)
     .where('starts_at', '<', toDate)
     .where('ends_at', '>', fromDate);
-  const rows = await appointments.unionAll(blocks).execute();
+  const union = appointments.unionAll(blocks);
+  const rows = await (first === undefined ? union : union.orderBy('start').limit(first)).execute();
   return rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
 }
 
@@ -127,26 +131,25 @@ export async function findAvailability(
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return [];
-  // Busy time is loaded window by window (1 day, then 2, 4, ...), cut at clinic-local midnights so
-  // that no slot straddles two windows; the search stops as soon as it has `limit` slots.
+  // Busy time is loaded a page at a time, earliest first: a search that finds its slots before
+  // the page runs out (nearly every one) is one query, however full the calendar further on.
   const slots: Interval[] = [];
-  let windowDays = 1;
-  for (let windowStart = from; windowStart < end && slots.length < query.limit; windowDays *= 2) {
-    const windowEnd = Math.min(end, localMidnightAfter(windowStart, windowDays, calendar.timeZone));
-    const busy = await loadBusy(db, clinicId, windowStart, windowEnd);
-    const limit = query.limit - slots.length;
-    slots.push(...findOpenSlots({ ...calendar, busy, from: windowStart, to: windowEnd, now, preference: query.preference, limit }));
-    windowStart = windowEnd;
+  let busy: Interval[] = [];
+  let searchFrom: number | null = from;
+  while (searchFrom !== null && slots.length < query.limit) {
+    const page = await loadBusy(db, clinicId, searchFrom, end, undefined, BUSY_PAGE);
+    // Every interval not loaded yet starts at or after the last one of a full page.
+    let knownUntil = page.length < BUSY_PAGE ? Infinity : page[page.length - 1]!.start;
+    if (knownUntil <= searchFrom) {
+      page.push(...(await loadBusy(db, clinicId, searchFrom, end))); // a page of intervals all starting at once
+      knownUntil = Infinity;
+    }
+    busy = [...busy.filter((i) => i.end > searchFrom!), ...page];
+    const found = findOpenSlotsBefore({ ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length }, knownUntil);
+    slots.push(...found.slots);
+    searchFrom = found.resumeAt;
   }
   return slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) }));
-}
-
-/** The clinic-local midnight `days` days after the local day of `instant`. */
-function localMidnightAfter(instant: number, days: number, timeZone: string): number {
-  const local = toLocal(instant, timeZone);
-  let day: [number, number, number] = [local.year, local.month, local.day];
-  for (let i = 0; i < days; i++) day = nextDay(...day);
-  return fromLocal(day[0], day[1], day[2], 0, 0, timeZone);
 }
 
 /**

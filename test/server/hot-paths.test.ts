@@ -78,6 +78,29 @@ describe.each(backends())('hot paths on %s', (backend) => {
     expect(await roundTrips(() => client.get('/api/v1/availability?limit=5'))).toBe(2);
   });
 
+  test('a search past more than a page of busy time finds exactly the first free slots', async () => {
+    await setOpeningHours(srv, clinicId, ALL_WEEK_ALL_DAY, 30);
+    const client = await freshKey();
+    const open = (await client.get('/api/v1/availability?limit=80')).body.data as { scheduled_at: string; ends_at: string }[];
+    expect(open).toHaveLength(80);
+    // 70 consecutive slots taken (more than the 64 intervals of one page): 60 booked, 10 blocked.
+    const lead = await database.db.insertInto('leads').values({ clinic_id: clinicId, email: 'busy@example.com' }).returning('id').executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('appointments')
+      .values(open.slice(0, 60).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
+      .execute();
+    await database.db
+      .insertInto('calendar_blocks')
+      .values(open.slice(60, 70).map((s, i) => ({ clinic_id: clinicId, external_source: 'test', external_id: `page-${i}`, starts_at: s.scheduled_at, ends_at: s.ends_at })))
+      .execute();
+    let res!: Awaited<ReturnType<ApiClient['get']>>;
+    // Key and rate limit, then two pages of busy time.
+    expect(await roundTrips(async () => (res = await client.get('/api/v1/availability?limit=5')))).toBe(3);
+    expect(res.body.data).toEqual(open.slice(70, 75));
+    await database.db.deleteFrom('appointments').where('lead_id', '=', lead.id).execute();
+    await database.db.deleteFrom('calendar_blocks').where('clinic_id', '=', clinicId).execute();
+  });
+
   test('a calendar change made with plain SQL is seen by the very next request', async () => {
     const day = futureMonday(2);
     await setOpeningHours(srv, clinicId, [{ weekday: 1, opens_at: '09:00:00', closes_at: '12:00:00' }], 30);
