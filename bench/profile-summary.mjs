@@ -20,7 +20,7 @@ function category(frame) {
   if (pkg) return pkg[1];
   const own = /\/(server|bench|contract|lib)\/([^/]+)/.exec(url);
   if (own) return `${own[1]}/${own[2]}`;
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, 2).join('/')}`;
   return url;
 }
 

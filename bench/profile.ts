@@ -1,13 +1,17 @@
 /**
  * `npm run bench:profile`: where the time of one request goes. Starts the server in this process
  * on PostgreSQL (embedded) or PGlite, loads one endpoint with bench/load.mjs for a few seconds,
- * and prints: database round trips per request and their time (measured in the server, from the
- * query's start to its result), and, when run under `node --cpu-prof`, write the profile to
- * `--cpu-prof-dir` and summarise it with `node bench/profile-summary.mjs <file>.cpuprofile`.
+ * and prints database round trips per request and their time (measured in the server, from the
+ * query's start to its result, so waiting for a pooled connection counts). With QB_PROFILE_CPU
+ * set to a file name, it also records a V8 CPU profile of this process during the load only (not
+ * the start-up or the fixtures) and writes it there; `node bench/profile-summary.mjs <file>`
+ * sums it by package.
  *
  * Environment: QB_PROFILE_BACKEND (postgres | pglite, default postgres), QB_PROFILE_PATH (default
- * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5).
+ * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5), QB_PROFILE_CPU.
  */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { KyselyPlugin, QueryId } from 'kysely';
 import pino from 'pino';
 import { connectDatabase, type DatabaseHandle } from '../server/db/connect';
@@ -72,7 +76,19 @@ async function main(): Promise<void> {
     }
     const keys = await makeKeys(database.db, clinic.clinic.id, Math.ceil((3000 * seconds) / PER_KEY));
     timer.stats.clear();
+    const cpuFile = process.env.QB_PROFILE_CPU;
+    const session = cpuFile ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const result = await runChild<LoadResult>('load.mjs', { url: server.url, method: 'GET', path: urlPath, keys, connections: 20, duration: seconds, perKey: PER_KEY });
+    if (session && cpuFile) {
+      const { profile } = await session.post('Profiler.stop');
+      fs.writeFileSync(cpuFile, JSON.stringify(profile));
+      session.disconnect();
+    }
     const requests = result.requests;
     process.stdout.write(`${backend} GET ${urlPath}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`);
     let total = 0;

@@ -93,7 +93,7 @@ describe.each(backends())('hot paths on %s', (backend) => {
       .insertInto('calendar_blocks')
       .values(open.slice(60, 70).map((s, i) => ({ clinic_id: clinicId, external_source: 'test', external_id: `page-${i}`, starts_at: s.scheduled_at, ends_at: s.ends_at })))
       .execute();
-    let res!: Awaited<ReturnType<ApiClient['get']>>;
+    let res!: { body: any };
     // Key and rate limit, then two pages of busy time.
     expect(await roundTrips(async () => (res = await client.get('/api/v1/availability?limit=5')))).toBe(3);
     expect(res.body.data).toEqual(open.slice(70, 75));
