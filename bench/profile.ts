@@ -62,7 +62,21 @@ async function main(): Promise<void> {
   const database: DatabaseHandle = await connectDatabase(connect);
   const timer = queryTimer();
   const server = await startServer({
-    database: { ...database, db: database.db.withPlugin(timer) },
+    database: {
+      ...database,
+      db: database.db.withPlugin(timer),
+      executePrepared: async (name, text, values) => {
+        const at = performance.now();
+        try {
+          return await database.executePrepared(name, text, values);
+        } finally {
+          const entry = timer.stats.get(`prepared: ${name}`) ?? { count: 0, ms: 0 };
+          entry.count++;
+          entry.ms += performance.now() - at;
+          timer.stats.set(`prepared: ${name}`, entry);
+        }
+      },
+    },
     config: { port: 0, host: '127.0.0.1', devTools: true },
     logger: pino({ level: 'error' }),
     seedDemo: false,

@@ -18,7 +18,6 @@ function keyInQueryString(url: URL): boolean {
 
 /** Authenticates `Authorization: Bearer qbk_live_...`, then counts the request against the key. */
 export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
-  const { db } = deps.database;
   const limit = deps.config.rateLimitPerMinute;
   return async (c, next) => {
     c.header('RateLimit-Policy', policyHeader(limit));
@@ -43,7 +42,7 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       );
     }
     // One round trip: key lookup, rate-limit count, last_used_at (see countKeyRequest).
-    const key = await countKeyRequest(db, hashApiKey(match[1]!), limit);
+    const key = await countKeyRequest(deps.database, hashApiKey(match[1]!), limit);
     if (!key) {
       throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {
         'WWW-Authenticate': 'Bearer realm="qualifybase", error="invalid_token"',

@@ -45,7 +45,15 @@ describe.each(backends())('hot paths on %s', (backend) => {
     database = await openTestDatabase(backend);
     // No webhook worker: its sweep would add queries of its own to the count.
     running = await startServer({
-      database: { ...database, db: database.db.withPlugin(counter) },
+      database: {
+        ...database,
+        db: database.db.withPlugin(counter),
+        // The key lookup runs as a named statement, outside Kysely: count it too.
+        executePrepared: (...args) => {
+          counter.count++;
+          return database.executePrepared(...args);
+        },
+      },
       config: { port: 0, host: '127.0.0.1', devTools: true, runWorker: false },
       logger: pino({ level: 'silent' }),
       seedDemo: false,

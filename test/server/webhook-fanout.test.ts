@@ -51,7 +51,15 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     running = await startServer({
-      database: { ...database, db: database.db.withPlugin(counter) },
+      database: {
+        ...database,
+        db: database.db.withPlugin(counter),
+        // The key lookup runs as a named statement, outside Kysely: count it too.
+        executePrepared: (...args) => {
+          counter.count++;
+          return database.executePrepared(...args);
+        },
+      },
       config: { port: 0, host: '127.0.0.1', devTools: true },
       logger: pino({ level: 'silent' }),
       seedDemo: false,
