@@ -39,8 +39,8 @@ import { failPending, recordOutcomes, type Attempted, type OutcomeSettings } fro
 import { createTransport } from './transport';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
-/** Jobs a worker claims at once, and batches in flight per process: up to 100 POSTs side by side. */
-const BATCH_SIZE = 50;
+/** Jobs a worker claims at once, and batches in flight per process: up to 200 POSTs side by side. */
+const BATCH_SIZE = 100;
 const BATCHES_IN_FLIGHT = 2;
 
 export interface WebhookDelivery {

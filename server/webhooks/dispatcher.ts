@@ -8,7 +8,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 
 /** Rows moved per transaction; a full batch means more may be waiting. */
-export const DISPATCH_BATCH = 200;
+export const DISPATCH_BATCH = 500;
 
 export interface QueuedDelivery {
   id: string;
