@@ -81,10 +81,9 @@ export async function clinicCalendar(db: Db, clinicId: string): Promise<ClinicCa
 /**
  * Busy intervals overlapping [from, to): appointments not cancelled, and blocks. The appointment
  * half is a range-overlap query that the exclusion constraint's GiST index answers, so a clinic's
- * past appointments are never scanned. With `first`, only the `first` intervals that start
- * earliest (a page: every interval not in it starts at or after the last one's start).
+ * past appointments are never scanned.
  */
-export async function loadBusy(db: Db, clinicId: string, from: number, to: number, exceptAppointmentId?: string, first?: number): Promise<Interval[]> {
+export async function loadBusy(db: Db, clinicId: string, from: number, to: number, exceptAppointmentId?: string): Promise<Interval[]> {
   const fromDate = new Date(from);
   const toDate = new Date(to);
   let appointments = db
@@ -100,9 +99,46 @@ export async function loadBusy(db: Db, clinicId: string, from: number, to: numbe
     .where('clinic_id', '=', clinicId)
     .where('starts_at', '<', toDate)
     .where('ends_at', '>', fromDate);
-  const union = appointments.unionAll(blocks);
-  const rows = await (first === undefined ? union : union.orderBy('start').limit(first)).execute();
+  const rows = await appointments.unionAll(blocks).execute();
   return rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
+}
+
+/** Busy intervals loaded so far, and the instant up to which busy time is completely known. */
+export interface BusyPage {
+  busy: Interval[];
+  /** Every busy interval not in `busy` starts at or after this instant. */
+  knownUntil: number;
+}
+
+/**
+ * A page of the busy time overlapping [from, to), earliest first, in one statement whose cost
+ * does not grow with the window: the first `size` appointments starting in the window (a b-tree
+ * range scan that stops there), the appointment under way at `from` (at most one: the exclusion
+ * constraint forbids overlaps), and the first `size` blocks overlapping the window.
+ */
+export async function loadBusyPage(db: Db, clinicId: string, from: number, to: number, size: number): Promise<BusyPage> {
+  const [fromDate, toDate] = [new Date(from), new Date(to)];
+  const { rows } = await sql<{ start: Date | string; end: Date | string; part: number }>`
+    (select scheduled_at as start, ends_at as "end", 1 as part from appointments
+      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
+      order by scheduled_at limit ${size})
+    union all
+    (select scheduled_at, ends_at, 0 from appointments
+      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
+        and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
+    union all
+    (select starts_at, ends_at, 2 from calendar_blocks
+      where clinic_id = ${clinicId} and starts_at < ${toDate} and ends_at > ${fromDate}
+      order by starts_at limit ${size})
+  `.execute(db);
+  const busy = rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
+  // A part that filled its page may have more, all starting at or after its last row's start.
+  let knownUntil = Infinity;
+  for (const part of [1, 2]) {
+    const starts = busy.filter((_, i) => Number(rows[i]!.part) === part).map((b) => b.start);
+    if (starts.length >= size) knownUntil = Math.min(knownUntil, Math.max(...starts));
+  }
+  return { busy, knownUntil };
 }
 
 /** `2026-04-26` is that day's midnight in clinic time; a full date-time is an instant. */
@@ -137,14 +173,14 @@ export async function findAvailability(
   let busy: Interval[] = [];
   let searchFrom: number | null = from;
   while (searchFrom !== null && slots.length < query.limit) {
-    const page = await loadBusy(db, clinicId, searchFrom, end, undefined, BUSY_PAGE);
-    // Every interval not loaded yet starts at or after the last one of a full page.
-    let knownUntil = page.length < BUSY_PAGE ? Infinity : page[page.length - 1]!.start;
+    const page = await loadBusyPage(db, clinicId, searchFrom, end, BUSY_PAGE);
+    let { knownUntil } = page;
     if (knownUntil <= searchFrom) {
-      page.push(...(await loadBusy(db, clinicId, searchFrom, end))); // a page of intervals all starting at once
+      // A page of intervals all starting at one instant: load the rest of the window at once.
+      page.busy.push(...(await loadBusy(db, clinicId, searchFrom, end)));
       knownUntil = Infinity;
     }
-    busy = [...busy.filter((i) => i.end > searchFrom!), ...page];
+    busy = [...busy.filter((i) => i.end > searchFrom!), ...page.busy];
     const found = findOpenSlotsBefore({ ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length }, knownUntil);
     slots.push(...found.slots);
     searchFrom = found.resumeAt;

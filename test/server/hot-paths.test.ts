@@ -91,15 +91,15 @@ describe.each(backends())('hot paths on %s', (backend) => {
     const client = await freshKey();
     const open = (await client.get('/api/v1/availability?limit=80')).body.data as { scheduled_at: string; ends_at: string }[];
     expect(open).toHaveLength(80);
-    // 70 consecutive slots taken (more than the 64 intervals of one page): 60 booked, 10 blocked.
+    // 70 consecutive slots taken: 66 booked (more than the 64 appointments of one page), 4 blocked.
     const lead = await database.db.insertInto('leads').values({ clinic_id: clinicId, email: 'busy@example.com' }).returning('id').executeTakeFirstOrThrow();
     await database.db
       .insertInto('appointments')
-      .values(open.slice(0, 60).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
+      .values(open.slice(0, 66).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
       .execute();
     await database.db
       .insertInto('calendar_blocks')
-      .values(open.slice(60, 70).map((s, i) => ({ clinic_id: clinicId, external_source: 'test', external_id: `page-${i}`, starts_at: s.scheduled_at, ends_at: s.ends_at })))
+      .values(open.slice(66, 70).map((s, i) => ({ clinic_id: clinicId, external_source: 'test', external_id: `page-${i}`, starts_at: s.scheduled_at, ends_at: s.ends_at })))
       .execute();
     let res!: { body: any };
     // Key and rate limit, then two pages of busy time.
@@ -107,6 +107,19 @@ describe.each(backends())('hot paths on %s', (backend) => {
     expect(res.body.data).toEqual(open.slice(70, 75));
     await database.db.deleteFrom('appointments').where('lead_id', '=', lead.id).execute();
     await database.db.deleteFrom('calendar_blocks').where('clinic_id', '=', clinicId).execute();
+  });
+
+  test('an appointment under way at `from` keeps its remaining time busy', async () => {
+    const day = futureMonday(3);
+    const lead = await database.db.insertInto('leads').values({ clinic_id: clinicId, email: 'long@example.com' }).returning('id').executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('appointments')
+      .values({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: `${day}T15:00:00Z`, ends_at: `${day}T18:00:00Z` })
+      .execute();
+    const res = await api.get(`/api/v1/availability?from=${day}T16:00:00Z&to=${nextDay(day)}&limit=1`);
+    expect(res.status).toBe(200);
+    expect(Date.parse(res.body.data[0].scheduled_at)).toBe(Date.parse(`${day}T18:00:00Z`));
+    await database.db.deleteFrom('appointments').where('lead_id', '=', lead.id).execute();
   });
 
   test('a calendar change made with plain SQL is seen by the very next request', async () => {
