@@ -126,17 +126,29 @@ export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preferen
 
 /** Open slots, earliest first, at most `limit`. */
 export function findOpenSlots(s: SlotSearch): Interval[] {
+  return findOpenSlotsBefore(s, Infinity).slots;
+}
+
+/**
+ * Open slots when busy time is known only up to `knownUntil` (busy intervals not in `s.busy` all
+ * start at or after it): stops at the first candidate that ends after `knownUntil`, and answers
+ * its start as `resumeAt`, to search again from there once more busy time is loaded. `resumeAt`
+ * is null when the search is complete (the range is exhausted or `limit` slots were found).
+ */
+export function findOpenSlotsBefore(s: SlotSearch, knownUntil: number): { slots: Interval[]; resumeAt: number | null } {
   const busy = mergeIntervals(s.busy);
   const [windowFrom, windowTo] = PREFERENCE_WINDOWS[s.preference];
-  const out: Interval[] = [];
+  const slots: Interval[] = [];
+  if (s.limit <= 0) return { slots, resumeAt: null };
   for (const slot of candidateSlots(s)) {
+    if (slot.end > knownUntil) return { slots, resumeAt: slot.start };
     if (slot.start < s.now) continue;
     if (slot.minute < windowFrom || slot.minute >= windowTo) continue;
     if (overlapsAny(busy, slot.start, slot.end)) continue;
-    out.push({ start: slot.start, end: slot.end });
-    if (out.length >= s.limit) break;
+    slots.push({ start: slot.start, end: slot.end });
+    if (slots.length >= s.limit) break;
   }
-  return out;
+  return { slots, resumeAt: null };
 }
 
 /**

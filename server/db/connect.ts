@@ -23,6 +23,11 @@ export interface DatabaseHandle {
    * multi-statement script without parameters answers an array of results.
    */
   executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+  /**
+   * A hot statement by name: on PostgreSQL a named prepared statement (parsed and planned once
+   * per connection, then only bound and run); on PGlite the same as executeSql.
+   */
+  executePrepared(name: string, text: string, values: unknown[]): Promise<SqlResult>;
   /** For PostgreSQL only: the pool, so a library can hold a connection of its own. */
   pool?: Pool;
   close(): Promise<void>;
@@ -63,6 +68,7 @@ async function connectPostgres(url: string, max: number): Promise<DatabaseHandle
     kind: 'postgres',
     pool,
     executeSql: async (text, values) => pool.query(text, values as any[]),
+    executePrepared: async (name, text, values) => pool.query({ name, text, values: values as any[] }),
     close: () => db.destroy(),
   };
 }
@@ -113,20 +119,22 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   })) as unknown as PGlite;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   let closed = false;
+  // Through Kysely's connection queue, so raw SQL never lands inside another caller's transaction.
+  const executeSql: DatabaseHandle['executeSql'] = (text, values) =>
+    db.connection().execute(async () => {
+      if (values && values.length > 0) {
+        const r = await pglite.query(text, values);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      }
+      // No parameters: may be a multi-statement script; like pg, one result per statement.
+      const results = (await pglite.exec(text)).map((r) => ({ rows: r.rows, rowCount: r.affectedRows ?? 0 }));
+      return results.length === 1 ? results[0]! : (results as unknown as SqlResult);
+    });
   return {
     db,
     kind: 'pglite',
-    // Through Kysely's connection queue, so raw SQL never lands inside another caller's transaction.
-    executeSql: (text, values) =>
-      db.connection().execute(async () => {
-        if (values && values.length > 0) {
-          const r = await pglite.query(text, values);
-          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-        }
-        // No parameters: may be a multi-statement script; like pg, one result per statement.
-        const results = (await pglite.exec(text)).map((r) => ({ rows: r.rows, rowCount: r.affectedRows ?? 0 }));
-        return results.length === 1 ? results[0]! : (results as unknown as SqlResult);
-      }),
+    executeSql,
+    executePrepared: (_name, text, values) => executeSql(text, values),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -12,6 +12,8 @@ export interface ClinicsTable {
   timezone: string;
   slot_minutes: Generated<number>;
   created_at: DefaultedTimestamp;
+  /** Bumped by triggers when time zone, slot length or opening hours change (migration 005). */
+  calendar_version: Generated<number>;
 }
 
 /** One row per open period of a weekday (ISO: 1 = Monday ... 7 = Sunday), in clinic time. */

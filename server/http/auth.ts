@@ -1,12 +1,12 @@
 /** API-key authentication, scope checks and the per-key rate limit, as Hono middleware. */
 import type { MiddlewareHandler } from 'hono';
-import { sql } from 'kysely';
 import type { Scope } from '../../contract';
 import type { AppEnv, ServerDeps } from '../context';
 import { ApiError } from '../errors';
-import { findApiKey } from '../services/api-keys';
+import { hashApiKey } from '../services/api-keys';
+import { noteCalendarVersion } from '../services/booking';
 import { recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
-import { consumeRateLimit, policyHeader, rateLimitHeader } from './rate-limit';
+import { countKeyRequest, policyHeader, rateLimitHeader } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
 
@@ -19,7 +19,6 @@ function keyInQueryString(url: URL): boolean {
 
 /** Authenticates `Authorization: Bearer qbk_live_...`, then counts the request against the key. */
 export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
-  const { db } = deps.database;
   const limit = deps.config.rateLimitPerMinute;
   return async (c, next) => {
     c.header('RateLimit-Policy', policyHeader(limit));
@@ -45,14 +44,15 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
         { 'WWW-Authenticate': 'Bearer realm="qualifybase"' },
       );
     }
-    const key = await findApiKey(db, match[1]!);
+    // One round trip: key lookup, rate-limit count, last_used_at (see countKeyRequest).
+    const key = await countKeyRequest(deps.database, hashApiKey(match[1]!), limit);
     if (!key) {
       recordFailedAuth(c, deps);
       throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {
         'WWW-Authenticate': 'Bearer realm="qualifybase", error="invalid_token"',
       });
     }
-    const rate = await consumeRateLimit(db, key.id, limit);
+    const { rate } = key;
     c.header('RateLimit', rateLimitHeader(rate));
     if (!rate.allowed) {
       throw new ApiError(
@@ -63,14 +63,7 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
         { 'Retry-After': String(rate.resetSeconds) },
       );
     }
-    // last_used_at is advisory: refresh it at most once a minute to keep writes off the hot path.
-    if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {
-      await db
-        .updateTable('api_keys')
-        .set({ last_used_at: sql<Date>`now()` })
-        .where('id', '=', key.id)
-        .execute();
-    }
+    noteCalendarVersion(key.clinic_id, key.calendar_version);
     c.set('auth', { clinicId: key.clinic_id, keyId: key.id, scopes: key.scopes as Scope[] });
     await next();
   };

@@ -6,7 +6,7 @@ import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentU
 import type { AppointmentRow, Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
-import { assertBookable, clampInstant, loadCalendar, parseBoundary } from './booking';
+import { assertBookable, clampInstant, clinicCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';
 import { toAppointment, toLead, type LeadContact } from './serialize';
 
@@ -38,7 +38,7 @@ export async function bookAppointment(db: Kysely<Database>, clinicId: string, in
     if (!lead) throw notFound('Lead');
     await assertAgent(trx, clinicId, input.assigned_to);
     const start = Date.parse(input.scheduled_at);
-    const end = input.ends_at ? Date.parse(input.ends_at) : start + (await loadCalendar(trx, clinicId)).slotMinutes * 60_000;
+    const end = input.ends_at ? Date.parse(input.ends_at) : start + (await clinicCalendar(trx, clinicId)).slotMinutes * 60_000;
     await assertBookable(trx, clinicId, start, end);
     const row = await trx
       .insertInto('appointments')
@@ -71,7 +71,7 @@ export async function bookAppointment(db: Kysely<Database>, clinicId: string, in
 }
 
 export async function listAppointments(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
-  const timeZone = q.from || q.to ? (await loadCalendar(db, clinicId)).timeZone : 'UTC';
+  const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
   let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);

@@ -1,11 +1,12 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
- * time = non-cancelled appointments + calendar blocks; only the searched window is loaded.
+ * time = non-cancelled appointments + calendar blocks; availability loads it earliest first, a
+ * page at a time, and stops once it has `limit` slots.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
 import { fromLocal } from '../booking/time';
-import { findOpenSlots, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
+import { findOpenSlotsBefore, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { iso } from './serialize';
@@ -14,6 +15,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
+/** Busy intervals loaded per query of an availability search. */
+const BUSY_PAGE = 64;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The last instant the contract can write (ISO 8601 has four-digit years); nothing is searched past it. */
 export const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -29,15 +32,50 @@ export interface ClinicCalendar {
   hours: OpeningPeriod[];
 }
 
+interface CachedCalendar {
+  version: number;
+  calendar: ClinicCalendar;
+}
+
+/**
+ * Calendars in memory, per clinic, with the clinic's `calendar_version` they were read at. The
+ * version is bumped by database triggers on any change (migration 005) and returned by the key
+ * lookup of every API request, which calls `noteCalendarVersion`: a stale copy is dropped before
+ * the request's handler runs, on every instance, at no extra round trip.
+ */
+const calendars = new Map<string, CachedCalendar>();
+const MAX_CACHED_CALENDARS = 10_000;
+
+/** The clinic's calendar is at `version` in the database: forget an older copy. */
+export function noteCalendarVersion(clinicId: string, version: number): void {
+  const cached = calendars.get(clinicId);
+  if (cached && cached.version < version) calendars.delete(clinicId);
+}
+
+/** Reads the calendar from the database (one query, one snapshot) and keeps it in memory. */
 export async function loadCalendar(db: Db, clinicId: string): Promise<ClinicCalendar> {
-  const clinic = await db.selectFrom('clinics').select(['timezone', 'slot_minutes']).where('id', '=', clinicId).executeTakeFirst();
-  if (!clinic) throw notFound('Clinic');
-  const hours = await db
-    .selectFrom('opening_hours')
-    .select(['weekday', 'opens_at', 'closes_at'])
-    .where('clinic_id', '=', clinicId)
+  const rows = await db
+    .selectFrom('clinics as c')
+    .leftJoin('opening_hours as h', 'h.clinic_id', 'c.id')
+    .select(['c.timezone', 'c.slot_minutes', 'c.calendar_version', 'h.weekday', 'h.opens_at', 'h.closes_at'])
+    .where('c.id', '=', clinicId)
     .execute();
-  return { timeZone: clinic.timezone, slotMinutes: clinic.slot_minutes, hours };
+  const clinic = rows[0];
+  if (!clinic) throw notFound('Clinic');
+  const hours = rows.flatMap((h) => (h.weekday === null ? [] : [{ weekday: h.weekday, opens_at: h.opens_at!, closes_at: h.closes_at! }]));
+  const calendar = { timeZone: clinic.timezone, slotMinutes: clinic.slot_minutes, hours };
+  const version = Number(clinic.calendar_version);
+  const cached = calendars.get(clinicId);
+  if (!cached || cached.version <= version) {
+    if (calendars.size >= MAX_CACHED_CALENDARS && !cached) calendars.delete(calendars.keys().next().value!);
+    calendars.set(clinicId, { version, calendar });
+  }
+  return calendar;
+}
+
+/** The calendar from memory when a copy is there, else from the database. */
+export async function clinicCalendar(db: Db, clinicId: string): Promise<ClinicCalendar> {
+  return calendars.get(clinicId)?.calendar ?? loadCalendar(db, clinicId);
 }
 
 /**
@@ -65,6 +103,44 @@ export async function loadBusy(db: Db, clinicId: string, from: number, to: numbe
   return rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
 }
 
+/** Busy intervals loaded so far, and the instant up to which busy time is completely known. */
+export interface BusyPage {
+  busy: Interval[];
+  /** Every busy interval not in `busy` starts at or after this instant. */
+  knownUntil: number;
+}
+
+/**
+ * A page of the busy time overlapping [from, to), earliest first, in one statement whose cost
+ * does not grow with the window: the first `size` appointments starting in the window (a b-tree
+ * range scan that stops there), the appointment under way at `from` (at most one: the exclusion
+ * constraint forbids overlaps), and the first `size` blocks overlapping the window.
+ */
+export async function loadBusyPage(db: Db, clinicId: string, from: number, to: number, size: number): Promise<BusyPage> {
+  const [fromDate, toDate] = [new Date(from), new Date(to)];
+  const { rows } = await sql<{ start: Date | string; end: Date | string; part: number }>`
+    (select scheduled_at as start, ends_at as "end", 1 as part from appointments
+      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
+      order by scheduled_at limit ${size})
+    union all
+    (select scheduled_at, ends_at, 0 from appointments
+      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
+        and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
+    union all
+    (select starts_at, ends_at, 2 from calendar_blocks
+      where clinic_id = ${clinicId} and starts_at < ${toDate} and ends_at > ${fromDate}
+      order by starts_at limit ${size})
+  `.execute(db);
+  const busy = rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
+  // A part that filled its page may have more, all starting at or after its last row's start.
+  let knownUntil = Infinity;
+  for (const part of [1, 2]) {
+    const starts = busy.filter((_, i) => Number(rows[i]!.part) === part).map((b) => b.start);
+    if (starts.length >= size) knownUntil = Math.min(knownUntil, Math.max(...starts));
+  }
+  return { busy, knownUntil };
+}
+
 /** `2026-04-26` is that day's midnight in clinic time; a full date-time is an instant. */
 export function parseBoundary(value: string, timeZone: string): number {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
@@ -78,7 +154,7 @@ export async function findAvailability(
   query: AvailabilityQuery,
   now = Date.now(),
 ): Promise<Slot[]> {
-  const calendar = await loadCalendar(db, clinicId);
+  const calendar = await clinicCalendar(db, clinicId);
   const requestedFrom = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
   // `from` is a lower bound: a past day means "from now on", and the default window follows it.
   const to = query.to ? parseBoundary(query.to, calendar.timeZone) : Math.max(requestedFrom, now) + DEFAULT_RANGE_DAYS * DAY_MS;
@@ -91,11 +167,25 @@ export async function findAvailability(
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return [];
-  const busy = await loadBusy(db, clinicId, from, end);
-  return findOpenSlots({ ...calendar, busy, from, to: end, now, preference: query.preference, limit: query.limit }).map((s) => ({
-    scheduled_at: iso(new Date(s.start)),
-    ends_at: iso(new Date(s.end)),
-  }));
+  // Busy time is loaded a page at a time, earliest first: a search that finds its slots before
+  // the page runs out (nearly every one) is one query, however full the calendar further on.
+  const slots: Interval[] = [];
+  let busy: Interval[] = [];
+  let searchFrom: number | null = from;
+  while (searchFrom !== null && slots.length < query.limit) {
+    const page = await loadBusyPage(db, clinicId, searchFrom, end, BUSY_PAGE);
+    let { knownUntil } = page;
+    if (knownUntil <= searchFrom) {
+      // A page of intervals all starting at one instant: load the rest of the window at once.
+      page.busy.push(...(await loadBusy(db, clinicId, searchFrom, end)));
+      knownUntil = Infinity;
+    }
+    busy = [...busy.filter((i) => i.end > searchFrom!), ...page.busy];
+    const found = findOpenSlotsBefore({ ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length }, knownUntil);
+    slots.push(...found.slots);
+    searchFrom = found.resumeAt;
+  }
+  return slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) }));
 }
 
 /**
@@ -114,7 +204,7 @@ export async function assertBookable(
   if (end - start > DAY_MS) throw invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
   if (start < now) throw invalidInput('scheduled_at is in the past', [{ path: 'scheduled_at', message: 'must be in the future' }]);
   if (end > MAX_INSTANT) throw invalidInput('ends_at is out of range', [{ path: 'ends_at', message: 'must be before the year 10000' }]);
-  const calendar = await loadCalendar(trx, clinicId);
+  const calendar = await clinicCalendar(trx, clinicId);
   if (!withinOpeningHours(calendar.timeZone, calendar.hours, start, end)) {
     throw slotUnavailable('That time is outside the clinic\'s opening hours: pick a slot from GET /api/v1/availability');
   }

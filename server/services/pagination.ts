@@ -1,5 +1,5 @@
 /** Page/per_page -> limit/offset, and the `meta` object of every list. */
-import type { SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 
 export interface PageParams {
   page: number;
@@ -12,8 +12,10 @@ export interface Page<T> {
 }
 
 /**
- * Runs a filtered query twice: once for the total, once for the page. `query` must carry the
- * filters only; ordering is applied here by the caller's `order` callback.
+ * One round trip: the page, each row carrying the total as a scalar subquery over the same
+ * filters (evaluated once, from the index, before the page is read). Only a page past the end,
+ * which has no row to carry it, asks for the total on its own. `query` must carry the filters
+ * only; ordering is applied by the caller's `select` callback.
  */
 export async function paginate<DB, TB extends keyof DB, Row, Out>(
   query: SelectQueryBuilder<DB, TB, object>,
@@ -21,12 +23,15 @@ export async function paginate<DB, TB extends keyof DB, Row, Out>(
   select: (q: SelectQueryBuilder<DB, TB, object>) => SelectQueryBuilder<DB, TB, Row>,
   map: (row: Row) => Out,
 ): Promise<Page<Out>> {
-  const [{ total }] = (await query
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .execute()) as unknown as [{ total: number | string }];
-  const rows = await select(query)
+  const countOf = (q: SelectQueryBuilder<DB, TB, object>) => q.select(sql<number>`count(*)`.as('total'));
+  const rows = (await select(query)
+    .select(countOf(query).as('__total') as never)
     .limit(params.per_page)
     .offset((params.page - 1) * params.per_page)
-    .execute();
-  return { data: rows.map(map), meta: { page: params.page, per_page: params.per_page, total: Number(total) } };
+    .execute()) as (Row & { __total: number | string })[];
+  let total: number;
+  if (rows.length > 0) total = Number(rows[0]!.__total);
+  else if (params.page === 1) total = 0;
+  else total = Number(((await countOf(query).executeTakeFirst()) as { total: number | string } | undefined)?.total ?? 0);
+  return { data: rows.map(({ __total, ...row }) => map(row as Row)), meta: { page: params.page, per_page: params.per_page, total } };
 }

@@ -27,29 +27,17 @@ export async function recordEvent(
   object: Appointment | CampaignContact | Lead,
 ): Promise<EventEnvelope> {
   const envelope = buildEnvelope(type, object);
-  await trx
-    .insertInto('webhook_events')
-    .values({ id: envelope.id, clinic_id: clinicId, type, payload: JSON.stringify(envelope), created_at: envelope.created })
-    .execute();
-  // One delivery per active subscription of the clinic that wants this event type; the
-  // dispatcher hands them to the job queue once this transaction has committed.
-  await trx
-    .insertInto('webhook_deliveries')
-    .columns(['id', 'clinic_id', 'webhook_id', 'event_id', 'next_attempt_at'])
-    .expression((eb) =>
-      eb
-        .selectFrom('webhooks')
-        .select([
-          sql<string>`'msg_' || replace(gen_random_uuid()::text, '-', '')`.as('id'),
-          'clinic_id',
-          'id as webhook_id',
-          sql<string>`${envelope.id}`.as('event_id'),
-          sql<Date>`now()`.as('next_attempt_at'),
-        ])
-        .where('clinic_id', '=', clinicId)
-        .where('status', '=', 'active')
-        .where(sql<boolean>`${type} = any(events)`),
+  // One statement: the event, and one delivery per active subscription of the clinic that wants
+  // this event type; the dispatcher hands them to the job queue once this transaction commits.
+  await sql`
+    with event as (
+      insert into webhook_events (id, clinic_id, type, payload, created_at)
+      values (${envelope.id}, ${clinicId}, ${type}, ${JSON.stringify(envelope)}, ${envelope.created})
     )
-    .execute();
+    insert into webhook_deliveries (id, clinic_id, webhook_id, event_id, next_attempt_at)
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), clinic_id, id, ${envelope.id}, now()
+    from webhooks
+    where clinic_id = ${clinicId} and status = 'active' and ${type} = any(events)
+  `.execute(trx);
   return envelope;
 }

@@ -5,8 +5,8 @@
  * policy check and the connection (rebinding) cannot redirect the request. TLS keeps the host
  * name for SNI and certificate checks, and the Host header is the URL's.
  *
- * `webhookDispatcher(allowPrivate)` is a shared keep-alive Agent; `createWebhookDispatcher` makes
- * another with its own pool options (a connection is checked when it is opened, so pooling is safe).
+ * `createWebhookDispatcher` makes a keep-alive Agent (a connection is checked when it is opened,
+ * so pooling is safe); transport.ts sends every delivery through one.
  */
 import dnsPromises from 'node:dns/promises';
 import type { LookupAddress, LookupOneOptions } from 'node:dns';
@@ -76,26 +76,14 @@ export function createWebhookDispatcher({ allowPrivate, resolve, connectTimeoutM
   });
 }
 
-const shared = new Map<boolean, Agent>();
-
-/** The process-wide dispatcher for webhook deliveries (keep-alive, checked connections). */
-export function webhookDispatcher(allowPrivate: boolean): Agent {
-  let agent = shared.get(allowPrivate);
-  if (!agent) {
-    agent = createWebhookDispatcher({ allowPrivate, keepAliveTimeout: 4_000 });
-    shared.set(allowPrivate, agent);
-  }
-  return agent;
-}
-
 /** One webhook request through a checked dispatcher; counts the attempt's outcome for /metrics. */
 export async function webhookFetch(
   url: string,
   init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
-  options: { allowPrivate: boolean; dispatcher?: Dispatcher },
+  options: { dispatcher: Dispatcher },
 ) {
   try {
-    const res = await undiciFetch(url, { ...init, redirect: 'manual', dispatcher: options.dispatcher ?? webhookDispatcher(options.allowPrivate) });
+    const res = await undiciFetch(url, { ...init, redirect: 'manual', dispatcher: options.dispatcher });
     webhookAttempts.inc({ outcome: `${Math.floor(res.status / 100)}xx` });
     return res;
   } catch (error) {

@@ -7,10 +7,12 @@ import * as m001 from './001_initial';
 import * as m002 from './002_webhook_deliveries';
 import * as m003 from './003_dashboard';
 import * as m004 from './004_webhook_delivery_jobs';
+import * as m005 from './005_hot_paths';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_webhook_deliveries': m002,
   '003_dashboard': m003,
   '004_webhook_delivery_jobs': m004,
+  '005_hot_paths': m005,
 };

@@ -1,5 +1,5 @@
 // Starts one PostgreSQL server for the whole jest run; each test file makes its own database.
-import { startPostgres } from './postgres-server.mjs';
+import { startPostgres } from '../../scripts/postgres-server.mjs';
 
 export default async function globalSetup() {
   if (process.env.QB_TEST_BACKENDS === 'pglite' || process.env.QB_TEST_PG_URL) return;

@@ -1,0 +1,77 @@
+/** 2. Bookings: throughput on distinct slots, and 200 concurrent attempts at one slot. */
+import { sql } from 'kysely';
+import { createClinic } from '../../services/clinics';
+import { capture, createLead, fail, makeKeys, openSlots, PER_KEY, type Bench, type Running } from './fixtures';
+
+const CLINICS = 8;
+const SLOTS_PER_CLINIC = 600;
+
+interface Item {
+  key: string;
+  body: string;
+}
+
+/** Distinct free slots of `CLINICS` clinics, round-robin over the clinics, as bookings arrive. */
+async function bookingItems(r: Running): Promise<{ items: Item[]; sample: Item }> {
+  const perClinic: Item[][] = [];
+  let sample: Item | undefined;
+  for (let c = 0; c < CLINICS; c++) {
+    const clinic = await createClinic(r.db, `Bench Bookings ${c}`, 'America/New_York');
+    const leads: string[] = [];
+    for (let l = 0; l < 4; l++) leads.push(await createLead(r.url, clinic.api_key, `book-${c}-${l}`));
+    const slots = await openSlots(r.url, clinic.api_key, SLOTS_PER_CLINIC + 1);
+    const keys = await makeKeys(r.db, clinic.clinic.id, Math.ceil(slots.length / PER_KEY));
+    const items = slots.map((slot, j) => ({ key: keys[Math.floor(j / PER_KEY)]!, body: JSON.stringify({ lead_id: leads[j % leads.length], scheduled_at: slot }) }));
+    if (c === 0) sample = items.shift()!;
+    perClinic.push(items);
+  }
+  const items: Item[] = [];
+  for (let j = 0; j < SLOTS_PER_CLINIC; j++) for (const list of perClinic) if (list[j]) items.push(list[j]!);
+  return { items, sample: sample! };
+}
+
+async function distinctSlots(bench: Bench, r: Running): Promise<void> {
+  const { items, sample } = await bookingItems(r);
+  const captured = await capture(r.url, 'POST', '/api/v1/appointments', sample.key, sample.body);
+  if (captured.status !== 201) fail(`sample booking answered ${captured.status}`);
+  bench.ceiling.set('POST', '/api/v1/appointments', captured);
+  const real = await bench.load({ url: r.url, method: 'POST', path: '/api/v1/appointments', items }, 201);
+  const bare = await bench.load({ url: bench.ceiling.url, method: 'POST', path: '/api/v1/appointments', items }, 201);
+  bench.record(`${r.backend}: POST /api/v1/appointments throughput (distinct slots, ${CLINICS} clinics)`, real.rps, 'req/s', bare.rps);
+  bench.record(`${r.backend}: POST /api/v1/appointments p99 latency (${bench.settings.connections} connections)`, real.p99, 'ms', bare.p99);
+}
+
+interface RaceResult {
+  statuses: Record<string, number>;
+  settleMs: number;
+  bodies201: string[];
+}
+
+async function raceForOneSlot(bench: Bench, r: Running): Promise<void> {
+  const clinic = await createClinic(r.db, 'Bench Race', 'America/New_York');
+  const leads: string[] = [];
+  for (let l = 0; l < 5; l++) leads.push(await createLead(r.url, clinic.api_key, `race-${l}`));
+  const [slot] = await openSlots(r.url, clinic.api_key, 1);
+  const keys = await makeKeys(r.db, clinic.clinic.id, 4);
+  const items = Array.from({ length: 200 }, (_, i) => ({ key: keys[i % 4]!, body: JSON.stringify({ lead_id: leads[i % 5], scheduled_at: slot }) }));
+  const race = await bench.child<RaceResult>('race.mjs', { url: r.url, method: 'POST', path: '/api/v1/appointments', items });
+  if (race.statuses['201'] !== 1 || race.statuses['409'] !== 199) {
+    fail(`200 concurrent bookings of one slot on ${r.backend}: expected exactly one 201 and 199 × 409, got ${JSON.stringify(race.statuses)}`);
+  }
+  const stored = await r.db
+    .selectFrom('appointments')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('clinic_id', '=', clinic.clinic.id)
+    .where('scheduled_at', '=', new Date(slot!))
+    .executeTakeFirstOrThrow();
+  if (Number(stored.n) !== 1) fail(`the raced slot holds ${stored.n} appointments`);
+  const bare = await bench.child<RaceResult>('race.mjs', { url: bench.ceiling.url, method: 'POST', path: '/api/v1/appointments', items });
+  bench.log(`  race on ${r.backend}: ${JSON.stringify(race.statuses)}; one appointment stored`);
+  bench.record(`${r.backend}: 200 concurrent bookings of one slot, time to settle (exactly one 201, 199 × 409)`, race.settleMs, 'ms', bare.settleMs);
+}
+
+export async function bookings(bench: Bench, r: Running): Promise<void> {
+  bench.log(`2. ${r.backend}: POST /api/v1/appointments on distinct slots, and a 200-way race for one slot`);
+  await distinctSlots(bench, r);
+  await raceForOneSlot(bench, r);
+}

@@ -1,0 +1,22 @@
+/** 1. Authenticated reads against the ceiling: the appointment list and availability. */
+import { capture, createClinicWithAppointments, fail, makeKeys, type Bench, type Running } from './fixtures';
+
+export const READ_PATHS = [
+  ['GET /api/v1/appointments?per_page=25', '/api/v1/appointments?per_page=25'],
+  ['GET /api/v1/availability?limit=5', '/api/v1/availability?limit=5'],
+] as const;
+
+export async function reads(bench: Bench, r: Running): Promise<void> {
+  bench.log(`1. ${r.backend}: authenticated reads against a bare node:http server answering the same bytes`);
+  const clinic = await createClinicWithAppointments(r, 'Bench Reads', 30);
+  for (const [label, urlPath] of READ_PATHS) {
+    const keys = await makeKeys(r.db, clinic.clinic.id, bench.getKeys);
+    const captured = await capture(r.url, 'GET', urlPath, keys.pop()!);
+    if (captured.status !== 200) fail(`${label} answered ${captured.status}`);
+    bench.ceiling.set('GET', new URL(urlPath, 'http://x').pathname, captured);
+    const real = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys }, 200);
+    const bare = await bench.load({ url: bench.ceiling.url, method: 'GET', path: urlPath, keys }, 200);
+    bench.record(`${r.backend}: ${label} throughput`, real.rps, 'req/s', bare.rps);
+    bench.record(`${r.backend}: ${label} p99 latency (${bench.settings.connections} connections)`, real.p99, 'ms', bare.p99);
+  }
+}

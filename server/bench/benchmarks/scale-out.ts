@@ -1,0 +1,75 @@
+/**
+ * 7. Scale-out on PostgreSQL: GET /appointments?per_page=25 served by 1, 2 and 4 server
+ * processes (`server/main.ts`, webhook worker off) on one database, the same total number of
+ * connections spread evenly over them, each process with its own keys. Throughput is the sum;
+ * 2 and 4 processes are reported against 1 (no goal on a 2-core machine: the processes, the
+ * load generators and PostgreSQL share the two cores).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createClinicWithAppointments, fail, makeKeys, ROOT, type Bench, type LoadResult, type Running } from './fixtures';
+
+export const PROCESS_COUNTS = [1, 2, 4];
+
+interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+}
+
+function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', QB_WORKER: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server process did not start:\n${output}`)), 90_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]! });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server process exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function stopServerProcess(p: ServerProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill('SIGTERM');
+  });
+}
+
+export async function scaleOut(bench: Bench, r: Running, counts = PROCESS_COUNTS): Promise<void> {
+  if (r.backend !== 'postgres' || !r.databaseUrl) return;
+  const urlPath = '/api/v1/appointments?per_page=25';
+  bench.log(`7. ${r.backend}: GET ${urlPath} on 1, 2 and 4 server processes sharing one database`);
+  const clinic = await createClinicWithAppointments(r, 'Bench Scale-out', 30);
+  let single = 0;
+  for (const n of counts) {
+    const servers = await Promise.all(Array.from({ length: n }, () => startServerProcess(r.databaseUrl!)));
+    try {
+      const connections = Math.max(1, Math.round(bench.settings.connections / n));
+      const results = await Promise.all(
+        servers.map(async (s) => bench.load({ url: s.url, method: 'GET', path: urlPath, keys: await makeKeys(r.db, clinic.clinic.id, Math.ceil(bench.getKeys / n) + 1), connections }, 200)),
+      );
+      const rps = results.reduce((sum, x) => sum + x.rps, 0);
+      const p99 = Math.max(...results.map((x: LoadResult) => x.p99));
+      if (n === 1) single = rps;
+      if (!single) fail('scale-out: the 1-process run must come first');
+      bench.record(`postgres: GET ${urlPath} throughput, ${n} server process${n > 1 ? 'es' : ''} on one database (vs 1 process)`, rps, 'req/s', single);
+      bench.log(`  ${n} processes: p99 ${p99} ms`);
+    } finally {
+      await Promise.all(servers.map(stopServerProcess));
+    }
+  }
+}

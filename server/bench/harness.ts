@@ -1,0 +1,310 @@
+/**
+ * The bench harness: settings, the results table, child-process load generators, the ceiling
+ * server, backends, and fixture helpers. The benchmarks themselves live in bench/benchmarks/,
+ * one module each; bench/run.ts picks and runs them. Nothing here is module-level mutable state:
+ * a run's rows, notes and ceiling live on the `Bench` it creates.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import type { ConnectOptions } from '../db/connect';
+import type { Database } from '../db/schema';
+import { startServer, type RunningServer } from '../server';
+import { createApiKey } from '../services/api-keys';
+
+/** The repository root (npm start runs there; bench/results.json and BENCHMARKS.md live there). */
+export const ROOT = path.join(__dirname, '../..');
+/** The server package (its bench/ and scripts/). */
+export const SERVER_DIR = path.join(__dirname, '..');
+/** Requests per key, below the 120/min limit even if every use falls in one minute. */
+export const PER_KEY = 110;
+
+export type Backend = 'pglite' | 'postgres';
+export type Db = Kysely<Database>;
+
+export interface Settings {
+  /** Seconds per autocannon run. */
+  duration: number;
+  connections: number;
+}
+
+export interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  ratio: number;
+}
+
+export const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function fail(message: string): never {
+  throw new Error(`BENCH FAILED: ${message}`);
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  capacity: number | null;
+}
+
+export interface LoadConfig {
+  url: string;
+  method: string;
+  path: string;
+  keys?: string[];
+  items?: { key: string; body: string }[];
+  connections?: number;
+  duration?: number;
+}
+
+let configCounter = 0;
+
+/** Runs bench/<script> in a child Node process with its JSON config; resolves its JSON output. */
+export function runChild<T>(script: string, config: unknown, tmp = os.tmpdir()): Promise<T> {
+  const file = path.join(tmp, `qb-bench-config-${process.pid}-${configCounter++}.json`);
+  fs.writeFileSync(file, JSON.stringify(config));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(SERVER_DIR, 'bench', script), `@${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      fs.rmSync(file, { force: true });
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}:\n${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`${script} printed no JSON:\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ceiling: a bare node:http server answering the very bytes the real server answered.
+
+export interface Captured {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const HOP_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+export async function capture(url: string, method: string, urlPath: string, key: string, body?: string): Promise<Captured> {
+  const res = await fetch(url + urlPath, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body }),
+  });
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    if (!HOP_HEADERS.has(k)) headers[k] = v;
+  });
+  return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+export interface Ceiling {
+  url: string;
+  set(method: string, pathname: string, response: Captured): void;
+  close(): Promise<void>;
+}
+
+export async function startCeiling(): Promise<Ceiling> {
+  const answers = new Map<string, Captured>();
+  const server = http.createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      const answer = answers.get(`${req.method} ${new URL(req.url!, 'http://x').pathname}`);
+      if (!answer) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"no route","code":"not_found"}');
+        return;
+      }
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    set: (method, pathname, response) => void answers.set(`${method} ${pathname}`, response),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: its settings, rows, notes, ceiling and scratch directory.
+
+export class Bench {
+  readonly rows: Row[] = [];
+  readonly notes: string[] = [];
+  readonly started = Date.now();
+  readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qb-bench-'));
+
+  constructor(
+    readonly settings: Settings,
+    readonly ceiling: Ceiling,
+  ) {}
+
+  /** Keys for one GET run: enough for 6,000 req/s over the run, far above what 2 cores serve. */
+  get getKeys(): number {
+    return Math.ceil((6000 * this.settings.duration) / PER_KEY);
+  }
+
+  log(message: string): void {
+    process.stdout.write(`[bench ${((Date.now() - this.started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+  }
+
+  record(name: string, value: number, unit: string, baseline: number): void {
+    const row = { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline, 3) };
+    this.rows.push(row);
+    this.log(`  ${name}: ${row.value} ${unit} (baseline ${row.baseline}, ratio ${row.ratio})`);
+  }
+
+  child<T>(script: string, config: unknown): Promise<T> {
+    return runChild<T>(script, config, this.tmp);
+  }
+
+  /**
+   * bench/load.mjs against one URL. Fails the bench on any status but `expectStatus`, on errors
+   * and timeouts, and when the real server got more requests than keys or items were prepared
+   * for (the ceiling, which checks nothing, may wrap around).
+   */
+  async load(config: LoadConfig, expectStatus: number): Promise<LoadResult> {
+    const result = await this.child<LoadResult>('load.mjs', {
+      connections: this.settings.connections,
+      duration: this.settings.duration,
+      perKey: PER_KEY,
+      ...config,
+    });
+    if (!config.url.startsWith(this.ceiling.url) && result.capacity !== null && result.requests > result.capacity) {
+      fail(`${config.method} ${config.path}: ${result.requests} requests outran the ${result.capacity} prepared (keys or slots would repeat); prepare more`);
+    }
+    const unexpected = Object.entries(result.statuses).filter(([s]) => Number(s) !== expectStatus);
+    if (unexpected.length > 0 || result.errors > 0 || result.timeouts > 0) {
+      fail(`${config.method} ${config.url}${config.path}: expected only ${expectStatus}, got ${JSON.stringify(result.statuses)}, ${result.errors} errors, ${result.timeouts} timeouts`);
+    }
+    return result;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backends.
+
+/** A database for the backend: PGlite in a scratch directory, or a fresh embedded PostgreSQL. */
+export async function startBackendDatabase(backend: Backend, name: string, tmp = os.tmpdir()): Promise<{ connect: ConnectOptions; stop(): Promise<void> }> {
+  if (backend === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(tmp, 'pglite-'));
+    return { connect: { dataDir }, stop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const mod = (await import(pathToFileURL(path.join(SERVER_DIR, 'scripts/postgres-server.mjs')).href)) as {
+    startPostgres(): Promise<{ createDatabase(name: string): Promise<string>; stop(): Promise<void> }>;
+  };
+  const pg = await mod.startPostgres();
+  return { connect: { databaseUrl: await pg.createDatabase(name) }, stop: () => pg.stop() };
+}
+
+/** The server under test on one backend, running in this process. */
+export interface Running {
+  backend: Backend;
+  server: RunningServer;
+  db: Db;
+  url: string;
+  /** For PostgreSQL: the database URL, so more server processes can join it. */
+  databaseUrl?: string;
+}
+
+export async function withBackend(bench: Bench, backend: Backend, fn: (r: Running) => Promise<void>): Promise<void> {
+  const { connect, stop } = await startBackendDatabase(backend, 'qb_bench', bench.tmp);
+  try {
+    const server = await startServer({
+      config: { port: 0, host: '127.0.0.1', devTools: true, databaseUrl: connect.databaseUrl, ...(connect.dataDir ? { dataDir: connect.dataDir } : {}) },
+      logger: pino({ level: 'error' }),
+      seedDemo: false,
+    });
+    bench.log(`${backend}: server on ${server.url}`);
+    try {
+      await fn({ backend, server, db: server.deps.database.db, url: server.url, databaseUrl: connect.databaseUrl });
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures, through the server's own services and API.
+
+export async function makeKeys(db: Db, clinicId: string, n: number): Promise<string[]> {
+  const keys: string[] = [];
+  for (let i = 0; i < n; i += 25) {
+    const batch = await Promise.all(Array.from({ length: Math.min(25, n - i) }, (_, j) => createApiKey(db, clinicId, `bench ${i + j}`)));
+    keys.push(...batch.map((b) => b.key));
+  }
+  return keys;
+}
+
+export async function api(url: string, key: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + urlPath, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function createLead(url: string, key: string, tag: string): Promise<string> {
+  const res = await api(url, key, 'POST', '/api/v1/leads', { email: `${tag}@example.com`, full_name: tag });
+  if (res.status !== 201) fail(`POST /api/v1/leads answered ${res.status}`);
+  return res.body.id as string;
+}
+
+/** Open slots of a clinic, earliest first, paging through GET /availability. */
+export async function openSlots(url: string, key: string, count: number): Promise<string[]> {
+  const slots: string[] = [];
+  let from = Date.now() + 60 * 60_000;
+  while (slots.length < count) {
+    const q = new URLSearchParams({ from: new Date(from).toISOString(), to: new Date(from + 90 * 86_400_000).toISOString(), limit: '100' });
+    const res = await api(url, key, 'GET', `/api/v1/availability?${q}`);
+    if (res.status !== 200) fail(`GET /availability answered ${res.status}`);
+    const page = res.body.data as { scheduled_at: string; ends_at: string }[];
+    if (page.length === 0) break;
+    slots.push(...page.map((s) => s.scheduled_at));
+    from = Date.parse(page[page.length - 1]!.ends_at);
+  }
+  return slots.slice(0, count);
+}
+
+/** A deterministic shuffle (the same order every run). */
+export function shuffled<T>(items: T[], seed = 42): T[] {
+  const out = [...items];
+  let state = seed;
+  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

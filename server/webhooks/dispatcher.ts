@@ -1,0 +1,108 @@
+/**
+ * The dispatcher: moves undispatched outbox rows (new events, redeliveries) into the job queue,
+ * and queues again pending deliveries whose job was lost. It runs on start, whenever a write
+ * request notifies it, and on a sweep interval; runs never overlap, and a notification during a
+ * run makes it go round once more.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/schema';
+
+/** Rows moved per transaction; a full batch means more may be waiting. */
+export const DISPATCH_BATCH = 500;
+
+export interface QueuedDelivery {
+  id: string;
+  job_seq: number;
+  next_attempt_at: Date | null;
+}
+
+export interface DispatcherSettings {
+  /** A pending delivery this long overdue is queued again. */
+  staleAfterMs: number;
+  sweepIntervalMs: number;
+  /** Queues one job per delivery inside the transaction that marked them dispatched. */
+  enqueue(trx: Transaction<Database>, deliveries: QueuedDelivery[]): Promise<void>;
+  /** After a run that moved anything: wake the worker. */
+  moved(): void;
+  onError(error: unknown): void;
+}
+
+export interface Dispatcher {
+  /** Run now, or once more after the current run. */
+  dispatch(): void;
+  stop(): Promise<void>;
+}
+
+/** One transaction: takes up to DISPATCH_BATCH due rows (skipping rows other instances hold); returns how many. */
+async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const staleBefore = new Date(Date.now() - settings.staleAfterMs);
+    const due = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
+      .orderBy('created_at')
+      .limit(DISPATCH_BATCH)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (due.length === 0) return 0;
+    // A new job number supersedes any job already queued; due no earlier than now, so a requeued
+    // delivery is not found overdue again until another staleAfterMs has passed.
+    const queued = await trx
+      .updateTable('webhook_deliveries')
+      .set({ dispatched: true, job_seq: sql`job_seq + 1`, next_attempt_at: sql`greatest(coalesce(next_attempt_at, now()), now())` })
+      .where('id', 'in', due.map((d) => d.id))
+      .returning(['id', 'job_seq', 'next_attempt_at'])
+      .execute();
+    await settings.enqueue(trx, queued);
+    return queued.length;
+  });
+}
+
+export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettings): Dispatcher {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  async function run(): Promise<void> {
+    try {
+      let moved = 0;
+      do {
+        again = false;
+        let n: number;
+        do {
+          n = await dispatchOnce(db, settings);
+          moved += n;
+        } while (n === DISPATCH_BATCH);
+      } while (again && !stopped);
+      if (moved > 0) settings.moved();
+    } catch (error) {
+      if (!stopped) settings.onError(error);
+    } finally {
+      running = undefined;
+    }
+  }
+
+  const dispatch = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run();
+  };
+
+  dispatch();
+  const sweep = setInterval(dispatch, settings.sweepIntervalMs);
+  sweep.unref();
+  return {
+    dispatch,
+    async stop() {
+      stopped = true;
+      clearInterval(sweep);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The HTTP transport of webhook deliveries: one POST over pooled keep-alive connections, no
+ * redirect followed, the response body discarded. This is the only place a delivery touches the
+ * network, and every connection it opens goes through the pinned dispatcher
+ * (pinned-transport.ts): the host is resolved once, every address checked against the URL policy,
+ * and the socket connects to the address that was checked (no DNS rebinding).
+ */
+import { createWebhookDispatcher, webhookFetch } from './pinned-transport';
+
+export interface TransportOptions {
+  /** Private and loopback receivers allowed (QB_ALLOW_PRIVATE_WEBHOOKS=1). */
+  allowPrivate: boolean;
+  /** Concurrent connections per receiver origin. */
+  maxSockets?: number;
+}
+
+export interface HttpAnswer {
+  status: number;
+  retryAfter: string | null;
+}
+
+export interface WebhookTransport {
+  /** Rejects on a network failure, a policy refusal or the timeout (a `TimeoutError`). */
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+export function createTransport({ allowPrivate, maxSockets = 64 }: TransportOptions): WebhookTransport {
+  // Idle sockets are closed after 4 s, before a receiver's own idle timeout would close them
+  // under a request (Node's default server keep-alive timeout is 5 s).
+  const dispatcher = createWebhookDispatcher({ allowPrivate, connections: maxSockets, keepAliveTimeout: 4_000 });
+  return {
+    async post(url, headers, body, timeoutMs) {
+      const signal = AbortSignal.timeout(timeoutMs);
+      const res = await webhookFetch(url, { method: 'POST', headers, body, signal }, { dispatcher });
+      await res.body?.cancel().catch(() => undefined);
+      return { status: res.status, retryAfter: res.headers.get('retry-after') };
+    },
+    close: () => dispatcher.close(),
+  };
+}
