@@ -56,7 +56,7 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
           return database.executePrepared(...args);
         },
       },
-      config: { port: 0, host: '127.0.0.1', devTools: true },
+      config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true },
       logger: pino({ level: 'silent' }),
       seedDemo: false,
     });
