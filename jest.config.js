@@ -14,10 +14,7 @@ module.exports = {
   // Compiled output (dist/ holds a copy of package.json that tsc emits for the app's version).
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/'],
   transform: {
-    '^.+\\.(ts|tsx|js|cjs)$': [
-      '@swc/jest',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.(ts|tsx|js|cjs)$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   // ESM-only packages (the e2e tests start the reference server in-process) that jest's CommonJS
   // runtime must see transpiled.

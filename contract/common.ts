@@ -11,9 +11,7 @@ export const Timestamp = z.iso.datetime({ offset: false }).meta({ example: '2026
 export const InstantInput = z.iso.datetime({ offset: true }).meta({ example: '2026-05-15T11:00:00Z' });
 
 /** A calendar day or a full date-time, for range filters such as `from=2026-04-26`. */
-export const DateOrInstant = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .meta({ example: '2026-04-26' });
+export const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]).meta({ example: '2026-04-26' });
 
 export const Uuid = z.uuid();
 
@@ -36,13 +34,7 @@ export const CountryCode = z
 
 export const PaginationQuery = z.object({
   page: z.coerce.number().int().min(1).default(1).meta({ description: 'Page number, from 1.' }),
-  per_page: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(25)
-    .meta({ description: 'Items per page (max 100).' }),
+  per_page: z.coerce.number().int().min(1).max(100).default(25).meta({ description: 'Items per page (max 100).' }),
 });
 
 export const PageMeta = z

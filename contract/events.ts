@@ -54,7 +54,10 @@ export type Webhook = z.infer<typeof Webhook>;
 
 /** Only the create response carries the signing secret. */
 export const WebhookCreated = Webhook.extend({
-  signingSecret: z.string().regex(/^whsec_/).meta({ description: 'Standard Webhooks secret, shown once.' }),
+  signingSecret: z
+    .string()
+    .regex(/^whsec_/)
+    .meta({ description: 'Standard Webhooks secret, shown once.' }),
 }).meta({ id: 'WebhookCreated' });
 export type WebhookCreated = z.infer<typeof WebhookCreated>;
 

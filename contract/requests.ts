@@ -27,15 +27,13 @@ export function jsonDepthWithin(value: unknown, max: number): boolean {
   return true;
 }
 
-const ExternalMetadata = z
-  .record(z.string(), z.unknown())
-  .superRefine((v, ctx) => {
-    if (!jsonDepthWithin(v, EXTERNAL_METADATA_MAX_DEPTH)) {
-      ctx.addIssue({ code: 'custom', message: `must be nested at most ${EXTERNAL_METADATA_MAX_DEPTH} levels deep` });
-    } else if (Buffer.byteLength(JSON.stringify(v), 'utf8') > EXTERNAL_METADATA_MAX_BYTES) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${EXTERNAL_METADATA_MAX_BYTES} bytes of JSON` });
-    }
-  });
+const ExternalMetadata = z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+  if (!jsonDepthWithin(v, EXTERNAL_METADATA_MAX_DEPTH)) {
+    ctx.addIssue({ code: 'custom', message: `must be nested at most ${EXTERNAL_METADATA_MAX_DEPTH} levels deep` });
+  } else if (Buffer.byteLength(JSON.stringify(v), 'utf8') > EXTERNAL_METADATA_MAX_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${EXTERNAL_METADATA_MAX_BYTES} bytes of JSON` });
+  }
+});
 
 const leadFields = {
   full_name: optionalText(200),

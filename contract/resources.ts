@@ -29,17 +29,7 @@ export const ApiKeyInfo = z
 export const Me = z.object({ clinic: Clinic, api_key: ApiKeyInfo }).meta({ id: 'Me' });
 export type Me = z.infer<typeof Me>;
 
-export const LEAD_SOURCES = [
-  'website',
-  'instagram',
-  'whatsapp',
-  'facebook',
-  'tiktok',
-  'referral',
-  'email',
-  'paid_ads',
-  'other',
-] as const;
+export const LEAD_SOURCES = ['website', 'instagram', 'whatsapp', 'facebook', 'tiktok', 'referral', 'email', 'paid_ads', 'other'] as const;
 export const LeadSource = z.enum(LEAD_SOURCES);
 
 export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'booked', 'not_interested', 'lost'] as const;
@@ -128,13 +118,7 @@ export const Campaign = z
   .meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof Campaign>;
 
-export const CONTACT_STATUSES = [
-  'pending',
-  'qualified',
-  'not_interested',
-  'exhausted',
-  'callback_requested',
-] as const;
+export const CONTACT_STATUSES = ['pending', 'qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;
 export const ContactStatus = z.enum(CONTACT_STATUSES);
 /** The outcomes the AI agent's call can end in (each fires a campaign.contact.<outcome> event). */
 export const CONTACT_OUTCOMES = ['qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;

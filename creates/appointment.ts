@@ -56,7 +56,7 @@ export default defineCreate({
   display: {
     label: 'Book Appointment',
     description:
-      "Books an appointment for a lead in the QualifyBase calendar, using the same booking engine as the dashboard and AI agent (no double booking).",
+      'Books an appointment for a lead in the QualifyBase calendar, using the same booking engine as the dashboard and AI agent (no double booking).',
   },
   operation: {
     inputFields,

@@ -47,11 +47,7 @@ const perform = (async (z, bundle) => {
   const { appointment_id, scheduled_at, ends_at, title, notes, assigned_to, status } = bundle.inputData;
   const changes = compact({ scheduled_at, ends_at, title, notes, assigned_to, status });
   if (Object.keys(changes).length === 0) {
-    throw new z.errors.Error(
-      'Nothing to change: fill in a new start time, end time, title, notes, agent or status.',
-      'invalid_input',
-      400,
-    );
+    throw new z.errors.Error('Nothing to change: fill in a new start time, end time, title, notes, agent or status.', 'invalid_input', 400);
   }
   return apiRequest<Appointment>(z, {
     method: 'PATCH',

@@ -24,8 +24,7 @@ export default defineCreate({
   noun: 'Calendar Block',
   display: {
     label: 'Unblock Calendar Slot',
-    description:
-      'Unblocks a calendar slot that an external event blocked in QualifyBase, for example when the event is cancelled.',
+    description: 'Unblocks a calendar slot that an external event blocked in QualifyBase, for example when the event is cancelled.',
   },
   operation: {
     inputFields,

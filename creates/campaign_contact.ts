@@ -28,7 +28,7 @@ const inputFields = defineInputFields([
     key: 'country',
     label: 'Country',
     required: false,
-    helpText: 'Two-letter ISO 3166-1 country code, e.g. `US`. Contacts outside the campaign\'s target country are flagged for review.',
+    helpText: "Two-letter ISO 3166-1 country code, e.g. `US`. Contacts outside the campaign's target country are flagged for review.",
   },
   { key: 'email', label: 'Email', required: false, helpText: "The contact's email address." },
   {

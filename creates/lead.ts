@@ -72,8 +72,7 @@ const inputFields = defineInputFields([
 const perform = (async (z, bundle) => {
   const input = bundle.inputData;
   const metadata = input.external_metadata;
-  const external_metadata =
-    metadata && typeof metadata === 'object' && Object.keys(metadata).length > 0 ? metadata : undefined;
+  const external_metadata = metadata && typeof metadata === 'object' && Object.keys(metadata).length > 0 ? metadata : undefined;
   return apiRequest<Lead>(z, {
     method: 'POST',
     path: '/leads',

@@ -26,9 +26,7 @@ export interface DropdownTriggerSpec<$Key extends string, $Item extends { id: st
   label?: (item: $Item, timeZone: string | null) => string;
 }
 
-export function createDropdownTrigger<const $Key extends string, $Item extends { id: string }>(
-  spec: DropdownTriggerSpec<$Key, $Item>,
-) {
+export function createDropdownTrigger<const $Key extends string, $Item extends { id: string }>(spec: DropdownTriggerSpec<$Key, $Item>) {
   const labelled = (item: $Item, timeZone: string | null): $Item | ($Item & { label: string }) =>
     spec.label ? { ...item, label: spec.label(item, timeZone) } : item;
 

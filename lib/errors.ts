@@ -107,9 +107,7 @@ export function handleApiErrors(response: HttpResponse, z: ZObject, _bundle: Bun
     case 429: {
       const delay = retryAfterSeconds(response.getHeader('retry-after'));
       throw new z.errors.ThrottledError(
-        `QualifyBase's rate limit (120 requests per minute per API key) was reached${
-          delay === null ? '' : `; retry in ${delay} seconds`
-        }.`,
+        `QualifyBase's rate limit (120 requests per minute per API key) was reached${delay === null ? '' : `; retry in ${delay} seconds`}.`,
         delay ?? undefined,
       );
     }

@@ -69,9 +69,7 @@ export function verifiedPayload(z: ZObject, bundle: Bundle): unknown {
   }
 }
 
-export function createHookTrigger<const $Key extends string, $Item extends { id: string }>(
-  spec: HookTriggerSpec<$Key, $Item>,
-) {
+export function createHookTrigger<const $Key extends string, $Item extends { id: string }>(spec: HookTriggerSpec<$Key, $Item>) {
   const dataKey = eventDataKey(spec.event);
 
   const performSubscribe = (async (z, bundle) =>

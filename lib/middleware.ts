@@ -7,11 +7,7 @@ import { apiBase } from './config';
  * beforeRequest: adds `Authorization: Bearer <api_key>` to requests for the QualifyBase API, and
  * only to those. The key never goes into the query string.
  */
-export function addBearerToken(
-  request: HttpRequestOptionsWithUrl,
-  _z: ZObject,
-  bundle: Bundle,
-): HttpRequestOptionsWithUrl {
+export function addBearerToken(request: HttpRequestOptionsWithUrl, _z: ZObject, bundle: Bundle): HttpRequestOptionsWithUrl {
   const key = bundle.authData?.api_key;
   const base = apiBase();
   const isApiRequest = request.url === base || request.url.startsWith(`${base}/`) || request.url.startsWith(`${base}?`);

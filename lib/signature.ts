@@ -96,21 +96,16 @@ export interface VerifyOptions {
 }
 
 /** Returns the delivery id when the signature is valid and its age acceptable; throws SignatureError otherwise. */
-export function verifyDelivery({
-  secret,
-  headers,
-  body,
-  nowSeconds = Math.floor(Date.now() / 1000),
-}: VerifyOptions): { id: string; timestamp: number } {
+export function verifyDelivery({ secret, headers, body, nowSeconds = Math.floor(Date.now() / 1000) }: VerifyOptions): {
+  id: string;
+  timestamp: number;
+} {
   if (!secret) {
     throw new SignatureError('missing_secret', 'This subscription has no signing secret, so the delivery cannot be verified.');
   }
   const { id, timestamp, signature } = readDeliveryHeaders(headers);
   if (!id || !timestamp || !signature) {
-    throw new SignatureError(
-      'missing_headers',
-      'The delivery is missing its webhook-id, webhook-timestamp or webhook-signature header.',
-    );
+    throw new SignatureError('missing_headers', 'The delivery is missing its webhook-id, webhook-timestamp or webhook-signature header.');
   }
   if (!/^\d+$/.test(timestamp.trim())) {
     throw new SignatureError('invalid_timestamp', 'The delivery has an invalid webhook-timestamp header.');

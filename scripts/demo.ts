@@ -83,7 +83,13 @@ function short(value: unknown): string {
 type OperationFn = (z: ZObject, bundle: Bundle) => Promise<unknown>;
 interface DemoOperation {
   display: { label: string };
-  operation: { type?: string; perform?: OperationFn; performList?: OperationFn; performSubscribe?: OperationFn; performUnsubscribe?: OperationFn };
+  operation: {
+    type?: string;
+    perform?: OperationFn;
+    performList?: OperationFn;
+    performSubscribe?: OperationFn;
+    performUnsubscribe?: OperationFn;
+  };
 }
 type Subscription = { id: string; events: string[] };
 
@@ -99,7 +105,8 @@ async function step<T>(kind: string, name: string, run: () => Promise<T>, descri
     const summary = describe(value);
     results.push({ step: name, kind, ok: true, ms, calls, summary });
     process.stdout.write(`${green('ok')} ${dim(`${ms} ms`)}\n`);
-    for (const c of calls) process.stdout.write(`        ${dim(`${c.method} ${c.path} → ${c.status ?? '…'}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`)}\n`);
+    for (const c of calls)
+      process.stdout.write(`        ${dim(`${c.method} ${c.path} → ${c.status ?? '…'}${c.ms !== undefined ? ` (${c.ms} ms)` : ''}`)}\n`);
     process.stdout.write(`        ${summary}\n`);
     return value;
   } catch (error) {
@@ -149,7 +156,10 @@ async function startHookReceiver() {
 function zapierRawHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    const title = name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('-');
+    const title = name
+      .split('-')
+      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+      .join('-');
     out[`Http-${title}`] = String(value);
   }
   return out;
@@ -160,7 +170,10 @@ async function main() {
   let stopServer: (() => Promise<void>) | undefined;
   if (!process.env.QB_HOST) {
     process.stdout.write(dim('Starting the reference server (in-memory database)…\n'));
-    const running = await startServer({ config: { port: 0, host: '127.0.0.1', dataDir: 'memory', devTools: true, allowPrivateWebhooks: true, logLevel: 'warn' }, seedDemo: false });
+    const running = await startServer({
+      config: { port: 0, host: '127.0.0.1', dataDir: 'memory', devTools: true, allowPrivateWebhooks: true, logLevel: 'warn' },
+      seedDemo: false,
+    });
     process.env.QB_HOST = running.url;
     stopServer = running.close;
   }
@@ -173,12 +186,21 @@ async function main() {
   const { createAppTester } = require('zapier-platform-core') as typeof import('zapier-platform-core');
   const appTester = createAppTester(App);
 
-  const clinicRes = await fetch(`${host}/dev/clinics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Demo Smile Clinic', timezone: 'America/New_York' }) });
-  if (clinicRes.status !== 201) throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with QB_DEV_TOOLS=1?`);
+  const clinicRes = await fetch(`${host}/dev/clinics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Demo Smile Clinic', timezone: 'America/New_York' }),
+  });
+  if (clinicRes.status !== 201)
+    throw new Error(`POST /dev/clinics answered ${clinicRes.status}: is this server running with QB_DEV_TOOLS=1?`);
   const clinic = (await clinicRes.json()) as { api_key: string; campaigns: Array<{ id: string }>; clinic: { name: string } };
   const authData = { api_key: clinic.api_key };
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${host}${path}`, { method, headers: { authorization: `Bearer ${clinic.api_key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${host}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${clinic.api_key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return text ? JSON.parse(text) : undefined;
@@ -193,35 +215,57 @@ async function main() {
     return f;
   };
 
-  await step('auth', 'Connect (authentication test)', async () => {
-    const me = (await appTester(App.authentication?.test as unknown as OperationFn, { authData })) as { clinic?: { name: string } };
-    if (me.clinic?.name !== clinic.clinic.name) throw new Error(`connection label would be ${me.clinic?.name}`);
-    return me;
-  }, (me) => `connection label: "${me.clinic?.name}"`);
+  await step(
+    'auth',
+    'Connect (authentication test)',
+    async () => {
+      const me = (await appTester(App.authentication?.test as unknown as OperationFn, { authData })) as { clinic?: { name: string } };
+      if (me.clinic?.name !== clinic.clinic.name) throw new Error(`connection label would be ${me.clinic?.name}`);
+      return me;
+    },
+    (me) => `connection label: "${me.clinic?.name}"`,
+  );
 
-  await step('trigger', 'campaign_list (dropdown)', () => appTester(fn(triggers.campaign_list, 'perform'), { authData, meta: { page: 0 } as Bundle['meta'] }));
+  await step('trigger', 'campaign_list (dropdown)', () =>
+    appTester(fn(triggers.campaign_list, 'perform'), { authData, meta: { page: 0 } as Bundle['meta'] }),
+  );
 
   const hookKeys = Object.keys(triggers).filter((k) => triggers[k]?.operation.type === 'hook');
   const subscriptions: Record<string, Subscription | undefined> = {};
   for (const key of hookKeys) {
-    subscriptions[key] = await step('subscribe', `${key}: subscribe`, () =>
-      appTester(fn(triggers[key], 'performSubscribe'), { authData, targetUrl: hooks.url(key) }) as Promise<Subscription>,
-    (s) => `webhook ${s.id}, events ${JSON.stringify(s.events)}`);
+    subscriptions[key] = await step(
+      'subscribe',
+      `${key}: subscribe`,
+      () => appTester(fn(triggers[key], 'performSubscribe'), { authData, targetUrl: hooks.url(key) }) as Promise<Subscription>,
+      (s) => `webhook ${s.id}, events ${JSON.stringify(s.events)}`,
+    );
   }
 
   // Cause every event through the API and the dev tools, as a clinic's day would.
-  const lead = await api('POST', '/api/v1/leads', { full_name: 'Jordan Lee', phone: '+14155550142', email: 'jordan@example.com', source: 'website' });
+  const lead = await api('POST', '/api/v1/leads', {
+    full_name: 'Jordan Lee',
+    phone: '+14155550142',
+    email: 'jordan@example.com',
+    source: 'website',
+  });
   const [slot, later] = (await api('GET', '/api/v1/availability?limit=2')).data;
   const appointment = await api('POST', '/api/v1/appointments', { lead_id: lead.id, ...slot, title: 'Consultation' });
   await api('PATCH', `/api/v1/appointments/${appointment.id}`, later);
   await api('DELETE', `/api/v1/appointments/${appointment.id}`);
 
-  const contact = await step('create', 'campaign_contact: Add Contact to Campaign', () =>
+  const contact = (await step('create', 'campaign_contact: Add Contact to Campaign', () =>
     appTester(fn(creates.campaign_contact, 'perform'), {
       authData,
-      inputData: { campaign_id: clinic.campaigns[0]?.id, name: 'Sam Rivera', phone: '+14155550188', interest: 'whitening', city: 'Boston', country: 'US' },
+      inputData: {
+        campaign_id: clinic.campaigns[0]?.id,
+        name: 'Sam Rivera',
+        phone: '+14155550188',
+        interest: 'whitening',
+        city: 'Boston',
+        country: 'US',
+      },
     }),
-  ) as { id: string } | undefined;
+  )) as { id: string } | undefined;
   if (contact) {
     for (const outcome of ['qualified', 'not_interested', 'exhausted', 'callback_requested']) {
       await api('POST', `/dev/campaign-contacts/${contact.id}/outcome`, { status: outcome });
@@ -230,16 +274,21 @@ async function main() {
 
   for (const key of hookKeys) {
     if (!subscriptions[key]) continue;
-    await step('deliver', `${key}: signed delivery → perform`, async () => {
-      const delivery = await hooks.next(key);
-      const output = await appTester(fn(triggers[key], 'perform'), {
-        authData,
-        subscribeData: subscriptions[key],
-        cleanedRequest: JSON.parse(delivery.body),
-        rawRequest: { method: 'POST', headers: zapierRawHeaders(delivery.headers), content: delivery.body, querystring: '' },
-      });
-      return { event: delivery.headers['x-qualifybase-event'], id: delivery.headers['webhook-id'], output };
-    }, (r) => `${r.event} (${r.id}) → ${short(r.output)}`);
+    await step(
+      'deliver',
+      `${key}: signed delivery → perform`,
+      async () => {
+        const delivery = await hooks.next(key);
+        const output = await appTester(fn(triggers[key], 'perform'), {
+          authData,
+          subscribeData: subscriptions[key],
+          cleanedRequest: JSON.parse(delivery.body),
+          rawRequest: { method: 'POST', headers: zapierRawHeaders(delivery.headers), content: delivery.body, querystring: '' },
+        });
+        return { event: delivery.headers['x-qualifybase-event'], id: delivery.headers['webhook-id'], output };
+      },
+      (r) => `${r.event} (${r.id}) → ${short(r.output)}`,
+    );
   }
 
   for (const key of hookKeys) {
@@ -247,7 +296,13 @@ async function main() {
   }
 
   const day = new Date(Date.now() + 9 * 86_400_000).toISOString().slice(0, 10);
-  const block = { external_source: 'google_calendar', external_id: 'demo-evt-1', starts_at: `${day}T15:00:00Z`, ends_at: `${day}T15:30:00Z`, title: 'Dentist conference call' };
+  const block = {
+    external_source: 'google_calendar',
+    external_id: 'demo-evt-1',
+    starts_at: `${day}T15:00:00Z`,
+    ends_at: `${day}T15:30:00Z`,
+    title: 'Dentist conference call',
+  };
   for (const [key, inputData] of Object.entries<Record<string, unknown>>({
     calendar_block: block,
     calendar_unblock: { external_source: block.external_source, external_id: block.external_id },
@@ -257,17 +312,25 @@ async function main() {
   }
   for (const key of hookKeys) {
     if (!subscriptions[key]) continue;
-    await step('unsubscribe', `${key}: unsubscribe`, () =>
-      appTester(fn(triggers[key], 'performUnsubscribe'), { authData, subscribeData: subscriptions[key] }),
-    () => 'webhook deleted');
+    await step(
+      'unsubscribe',
+      `${key}: unsubscribe`,
+      () => appTester(fn(triggers[key], 'performUnsubscribe'), { authData, subscribeData: subscriptions[key] }),
+      () => 'webhook deleted',
+    );
   }
   await api('POST', '/api/v1/leads', { full_name: 'After Unsubscribe', email: 'after@example.com' });
-  await step('check', 'no deliveries after unsubscribing', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
-    const stray = hookKeys.map((k) => hooks.pending(k)).reduce((a, b) => a + b, 0);
-    if (stray > 0) throw new Error(`${stray} delivery(ies) arrived after unsubscribing`);
-    return 0;
-  }, () => 'none arrived');
+  await step(
+    'check',
+    'no deliveries after unsubscribing',
+    async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      const stray = hookKeys.map((k) => hooks.pending(k)).reduce((a, b) => a + b, 0);
+      if (stray > 0) throw new Error(`${stray} delivery(ies) arrived after unsubscribing`);
+      return 0;
+    },
+    () => 'none arrived',
+  );
 
   await hooks.close();
   if (stopServer) await stopServer();
@@ -276,10 +339,14 @@ async function main() {
   process.stdout.write(`\n${bold('Summary')}\n`);
   process.stdout.write(`${'step'.padEnd(58)} ${'result'.padEnd(7)} ${'HTTP'.padEnd(5)} time\n`);
   for (const r of results) {
-    process.stdout.write(`${r.step.slice(0, 57).padEnd(58)} ${(r.ok ? green('ok') : red('FAIL')).padEnd(color ? 16 : 7)} ${String(r.calls.length).padEnd(5)} ${r.ms} ms\n`);
+    process.stdout.write(
+      `${r.step.slice(0, 57).padEnd(58)} ${(r.ok ? green('ok') : red('FAIL')).padEnd(color ? 16 : 7)} ${String(r.calls.length).padEnd(5)} ${r.ms} ms\n`,
+    );
   }
   const total = Math.round(performance.now() - started);
-  process.stdout.write(`\n${failed.length === 0 ? green(`All ${results.length} steps passed`) : red(`${failed.length} of ${results.length} steps failed`)} ${dim(`in ${total} ms`)}\n`);
+  process.stdout.write(
+    `\n${failed.length === 0 ? green(`All ${results.length} steps passed`) : red(`${failed.length} of ${results.length} steps failed`)} ${dim(`in ${total} ms`)}\n`,
+  );
   if (failed.length > 0) for (const f of failed) process.stdout.write(`${yellow('•')} ${f.step}: ${f.error}\n`);
   if (jsonArg) {
     const json = JSON.stringify({ host, passed: failed.length === 0, total_ms: total, steps: results }, null, 2);

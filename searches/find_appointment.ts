@@ -21,7 +21,7 @@ export const inputFields = defineInputFields([
     key: 'appointment_id',
     label: 'Appointment ID',
     required: false,
-    helpText: "Finds the appointment with this ID (e.g. mapped from a trigger). When set, the other fields are ignored.",
+    helpText: 'Finds the appointment with this ID (e.g. mapped from a trigger). When set, the other fields are ignored.',
   },
   {
     ...leadIdFieldWithoutSearch,

@@ -12,7 +12,12 @@ import { outputFieldsFromSchema } from '../lib/output-fields';
 const MATCHES = 10;
 
 const inputFields = defineInputFields([
-  { key: 'email', label: 'Email', required: false, helpText: 'Finds the lead with exactly this email address (letter case does not matter).' },
+  {
+    key: 'email',
+    label: 'Email',
+    required: false,
+    helpText: 'Finds the lead with exactly this email address (letter case does not matter).',
+  },
   {
     key: 'phone',
     label: 'Phone',
@@ -27,7 +32,7 @@ const inputFields = defineInputFields([
   {
     ...externalIdField,
     required: false,
-    helpText: "The lead's ID in that system, as sent to \"Create or Update Lead\". Use together with External Source.",
+    helpText: 'The lead\'s ID in that system, as sent to "Create or Update Lead". Use together with External Source.',
   },
 ] as const);
 
@@ -42,11 +47,7 @@ const perform = (async (z, bundle) => {
     );
   }
   if (Object.keys(filters).length === 0) {
-    throw new z.errors.Error(
-      'Fill in Email, Phone, or External Source and External ID to say which lead to find.',
-      'invalid_input',
-      400,
-    );
+    throw new z.errors.Error('Fill in Email, Phone, or External Source and External ID to say which lead to find.', 'invalid_input', 400);
   }
   // No match is an empty list (Zapier then reports "nothing found", or runs the create step).
   return apiList<Lead>(z, '/leads', { ...filters, per_page: MATCHES });

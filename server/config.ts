@@ -53,7 +53,9 @@ export function isLoopbackHost(host: string): boolean {
  * (QB_ALLOW_PRIVATE_WEBHOOKS): refused outright in production and on a non-loopback listener.
  */
 export function assertDevSwitchesAllowed(config: Pick<ServerConfig, 'devTools' | 'allowPrivateWebhooks' | 'production' | 'host'>): void {
-  const on = [config.devTools && 'QB_DEV_TOOLS=1', config.allowPrivateWebhooks && 'QB_ALLOW_PRIVATE_WEBHOOKS=1'].filter(Boolean).join(' and ');
+  const on = [config.devTools && 'QB_DEV_TOOLS=1', config.allowPrivateWebhooks && 'QB_ALLOW_PRIVATE_WEBHOOKS=1']
+    .filter(Boolean)
+    .join(' and ');
   if (!on) return;
   if (config.production) throw new Error(`${on} is not allowed with NODE_ENV=production`);
   if (!isLoopbackHost(config.host)) {

@@ -20,8 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-export const invalidInput = (message: string, details?: ErrorDetail[]) =>
-  new ApiError(400, 'invalid_input', message, details);
+export const invalidInput = (message: string, details?: ErrorDetail[]) => new ApiError(400, 'invalid_input', message, details);
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const slotUnavailable = (message = 'That time is not available: pick another slot from GET /api/v1/availability') =>
   new ApiError(409, 'slot_unavailable', message);
@@ -42,7 +41,9 @@ export function zodMessage(error: z.ZodError, where: string): string {
 
 /** Check constraints a request can trip, as the API user would put it. */
 const CHECK_MESSAGES: Record<string, ApiError> = {
-  leads_check: invalidInput('A lead needs a phone or an email: both cannot be empty', [{ path: 'phone', message: 'phone or email is required' }]),
+  leads_check: invalidInput('A lead needs a phone or an email: both cannot be empty', [
+    { path: 'phone', message: 'phone or email is required' },
+  ]),
   appointments_check: invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]),
   calendar_blocks_check: invalidInput('ends_at must be after starts_at', [{ path: 'ends_at', message: 'must be after starts_at' }]),
 };

@@ -5,7 +5,11 @@ async function main() {
   const started = Date.now();
   const running = await startServer();
   const { config } = running.deps;
-  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : config.dataDir === 'memory' ? 'embedded database in memory' : `embedded database in ${config.dataDir}`;
+  const where = config.databaseUrl
+    ? 'PostgreSQL (DATABASE_URL)'
+    : config.dataDir === 'memory'
+      ? 'embedded database in memory'
+      : `embedded database in ${config.dataDir}`;
   const lines = [
     `QualifyBase reference server listening on ${running.url} (${where}, ready in ${Date.now() - started} ms)`,
     `  API:      ${running.url}/api/v1   OpenAPI: ${running.url}/api/v1/openapi.json`,

@@ -75,8 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let database: DatabaseHandle;
   try {
     database =
-      options.database ??
-      (await connectDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+      options.database ?? (await connectDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
   } catch (error) {
     unlock();
     throw error;

@@ -11,7 +11,9 @@ async function main() {
   const config = loadConfig();
   assertDevSwitchesAllowed(config);
   if (!config.databaseUrl) {
-    console.error('npm run worker needs DATABASE_URL (PostgreSQL). The embedded database belongs to the server process, which delivers webhooks itself unless QB_WORKER=off.');
+    console.error(
+      'npm run worker needs DATABASE_URL (PostgreSQL). The embedded database belongs to the server process, which delivers webhooks itself unless QB_WORKER=off.',
+    );
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel });

@@ -7,8 +7,7 @@ export default createHookTrigger({
   event: 'lead.updated',
   noun: 'Lead',
   label: 'Updated Lead',
-  description:
-    'Triggers when a lead is changed in QualifyBase, for example its contact details, its status (such as booked) or its agent.',
+  description: 'Triggers when a lead is changed in QualifyBase, for example its contact details, its status (such as booked) or its agent.',
   schema: Lead,
   sample: { ...sampleLead, status: 'booked', updated_at: '2026-05-14T12:00:00.000Z' },
   list: { path: '/leads', params: {} },

@@ -16,7 +16,9 @@ export interface AppFigures {
 /** Median over `runs` fresh processes of the time to require `what` from `dir`, in ms. */
 function coldRequire(node: string, dir: string, what: string, runs = 7): number {
   const code = `const t = process.hrtime.bigint(); require(${JSON.stringify(what)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-  const times = Array.from({ length: runs }, () => Number(execFileSync(node, ['-e', code], { cwd: dir, encoding: 'utf8', timeout: 60_000 })));
+  const times = Array.from({ length: runs }, () =>
+    Number(execFileSync(node, ['-e', code], { cwd: dir, encoding: 'utf8', timeout: 60_000 })),
+  );
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
@@ -25,7 +27,10 @@ export async function measureApp(root: string, tmp: string, log: (m: string) => 
   const cli = path.join(root, 'node_modules/.bin/zapier-platform');
   if (!fs.existsSync(path.join(root, 'index.ts')) || !fs.existsSync(cli)) {
     log('  the app (index.ts and the Zapier CLI) is not in the repository: the app row is left out');
-    return { rows: [], notes: ['The Zapier app row was left out: index.ts or zapier-platform-cli was not in the repository when this run started.'] };
+    return {
+      rows: [],
+      notes: ['The Zapier app row was left out: index.ts or zapier-platform-cli was not in the repository when this run started.'],
+    };
   }
   const notes: string[] = [];
   // The maintainers' build (README): Zapier's CLI zips what the app requires, from this checkout.
@@ -45,7 +50,12 @@ export async function measureApp(root: string, tmp: string, log: (m: string) => 
   const core = coldRequire(process.execPath, unzipped, 'zapier-platform-core');
   return {
     rows: [
-      { name: 'app: cold load of build.zip index.js in a fresh Node process (vs zapier-platform-core alone)', value: app, unit: 'ms', baseline: core },
+      {
+        name: 'app: cold load of build.zip index.js in a fresh Node process (vs zapier-platform-core alone)',
+        value: app,
+        unit: 'ms',
+        baseline: core,
+      },
     ],
     notes,
   };

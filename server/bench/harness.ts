@@ -198,11 +198,15 @@ export class Bench {
       ...config,
     });
     if (!config.url.startsWith(this.ceiling.url) && result.capacity !== null && result.requests > result.capacity) {
-      fail(`${config.method} ${config.path}: ${result.requests} requests outran the ${result.capacity} prepared (keys or slots would repeat); prepare more`);
+      fail(
+        `${config.method} ${config.path}: ${result.requests} requests outran the ${result.capacity} prepared (keys or slots would repeat); prepare more`,
+      );
     }
     const unexpected = Object.entries(result.statuses).filter(([s]) => Number(s) !== expectStatus);
     if (unexpected.length > 0 || result.errors > 0 || result.timeouts > 0) {
-      fail(`${config.method} ${config.url}${config.path}: expected only ${expectStatus}, got ${JSON.stringify(result.statuses)}, ${result.errors} errors, ${result.timeouts} timeouts`);
+      fail(
+        `${config.method} ${config.url}${config.path}: expected only ${expectStatus}, got ${JSON.stringify(result.statuses)}, ${result.errors} errors, ${result.timeouts} timeouts`,
+      );
     }
     return result;
   }
@@ -212,7 +216,11 @@ export class Bench {
 // Backends.
 
 /** A database for the backend: PGlite in a scratch directory, or a fresh embedded PostgreSQL. */
-export async function startBackendDatabase(backend: Backend, name: string, tmp = os.tmpdir()): Promise<{ connect: ConnectOptions; stop(): Promise<void> }> {
+export async function startBackendDatabase(
+  backend: Backend,
+  name: string,
+  tmp = os.tmpdir(),
+): Promise<{ connect: ConnectOptions; stop(): Promise<void> }> {
   if (backend === 'pglite') {
     const dataDir = fs.mkdtempSync(path.join(tmp, 'pglite-'));
     return { connect: { dataDir }, stop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
@@ -238,7 +246,13 @@ export async function withBackend(bench: Bench, backend: Backend, fn: (r: Runnin
   const { connect, stop } = await startBackendDatabase(backend, 'qb_bench', bench.tmp);
   try {
     const server = await startServer({
-      config: { port: 0, host: '127.0.0.1', devTools: true, databaseUrl: connect.databaseUrl, ...(connect.dataDir ? { dataDir: connect.dataDir } : {}) },
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        devTools: true,
+        databaseUrl: connect.databaseUrl,
+        ...(connect.dataDir ? { dataDir: connect.dataDir } : {}),
+      },
       logger: pino({ level: 'error' }),
       seedDemo: false,
     });
@@ -265,7 +279,13 @@ export async function makeKeys(db: Db, clinicId: string, n: number): Promise<str
   return keys;
 }
 
-export async function api(url: string, key: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function api(
+  url: string,
+  key: string,
+  method: string,
+  urlPath: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(url + urlPath, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -301,7 +321,7 @@ export async function openSlots(url: string, key: string, count: number): Promis
 export function shuffled<T>(items: T[], seed = 42): T[] {
   const out = [...items];
   let state = seed;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];

@@ -50,7 +50,12 @@ function queryTimer(): KyselyPlugin & { stats: Map<string, QueryStats> } {
 
 function label(node: { kind: string } & Record<string, any>): string {
   const table = node.from?.froms?.[0]?.table?.identifier?.name ?? node.into?.table?.identifier?.name ?? node.table?.table?.identifier?.name;
-  if (node.kind === 'RawNode') return `raw: ${String(node.sqlFragments?.[0] ?? '').trim().split(/\s+/).slice(0, 4).join(' ')}`;
+  if (node.kind === 'RawNode')
+    return `raw: ${String(node.sqlFragments?.[0] ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(0, 4)
+      .join(' ')}`;
   return `${node.kind.replace('QueryNode', '')} ${table ?? ''}`.trim();
 }
 
@@ -97,14 +102,24 @@ async function main(): Promise<void> {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
-    const result = await runChild<LoadResult>('load.mjs', { url: server.url, method: 'GET', path: urlPath, keys, connections: 20, duration: seconds, perKey: PER_KEY });
+    const result = await runChild<LoadResult>('load.mjs', {
+      url: server.url,
+      method: 'GET',
+      path: urlPath,
+      keys,
+      connections: 20,
+      duration: seconds,
+      perKey: PER_KEY,
+    });
     if (session && cpuFile) {
       const { profile } = await session.post('Profiler.stop');
       fs.writeFileSync(cpuFile, JSON.stringify(profile));
       session.disconnect();
     }
     const requests = result.requests;
-    process.stdout.write(`${backend} GET ${urlPath}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`);
+    process.stdout.write(
+      `${backend} GET ${urlPath}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`,
+    );
     let total = 0;
     let totalMs = 0;
     for (const [name, s] of [...timer.stats].sort((a, b) => b[1].ms - a[1].ms)) {
@@ -112,7 +127,9 @@ async function main(): Promise<void> {
       totalMs += s.ms;
       process.stdout.write(`  ${name.padEnd(40)} ${(s.count / requests).toFixed(2)} per request, ${(s.ms / s.count).toFixed(2)} ms each\n`);
     }
-    process.stdout.write(`  round trips per request: ${(total / requests).toFixed(2)}; database time per request (wall, queued included): ${(totalMs / requests).toFixed(2)} ms\n`);
+    process.stdout.write(
+      `  round trips per request: ${(total / requests).toFixed(2)}; database time per request (wall, queued included): ${(totalMs / requests).toFixed(2)} ms\n`,
+    );
   } finally {
     await server.close();
     await database.close();

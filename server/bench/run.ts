@@ -44,7 +44,10 @@ function machine(bench: Bench): string[] {
     `- CPUs (nproc): ${os.availableParallelism()} × ${cpus[0]?.model.trim() ?? 'unknown'}`,
     `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Node: ${process.version} (${os.platform()} ${os.release()})`,
-    `- Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (1, 5, 15 min)`,
+    `- Load average when the run ended: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} (1, 5, 15 min)`,
     `- Per autocannon run: ${bench.settings.duration} s, ${bench.settings.connections} connections`,
   ];
 }
@@ -70,7 +73,10 @@ async function main(): Promise<void> {
   const selected = (b: { id: string; name: string }) => only.has(b.id) || only.has(b.name);
   const backends = (process.env.QB_BENCH_BACKENDS ?? 'pglite,postgres').split(',').map((s) => s.trim()) as Backend[];
   const ceiling = await startCeiling();
-  const bench = new Bench({ duration: Number(process.env.QB_BENCH_SECONDS ?? 5), connections: Number(process.env.QB_BENCH_CONNECTIONS ?? 20) }, ceiling);
+  const bench = new Bench(
+    { duration: Number(process.env.QB_BENCH_SECONDS ?? 5), connections: Number(process.env.QB_BENCH_CONNECTIONS ?? 20) },
+    ceiling,
+  );
   bench.log(`machine: ${os.availableParallelism()} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
   try {
     const chosen = BACKEND_BENCHMARKS.filter(selected);

@@ -65,13 +65,24 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0,
 // Subscriptions: one path each.
 for (const g of groups) {
   for (let s = 0; s < g.subscriptions; s++) {
-    const res = await request(config.url, 'POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${port}/hook/${g.index}/${s}`, events: ['lead.created'] }, { authorization: `Bearer ${nextKey(g)}` });
+    const res = await request(
+      config.url,
+      'POST',
+      '/api/v1/webhooks',
+      { url: `http://127.0.0.1:${port}/hook/${g.index}/${s}`, events: ['lead.created'] },
+      { authorization: `Bearer ${nextKey(g)}` },
+    );
     if (res.status !== 201) throw new Error(`POST /api/v1/webhooks answered ${res.status}: ${res.body}`);
   }
 }
 
 // The floor: the same kind of signed JSON body, POSTed straight to the receiver.
-const sample = JSON.stringify({ id: 'evt_x', type: 'lead.created', created: new Date().toISOString(), data: { lead: { id: 'x', email: 'x@example.com' } } });
+const sample = JSON.stringify({
+  id: 'evt_x',
+  type: 'lead.created',
+  created: new Date().toISOString(),
+  data: { lead: { id: 'x', email: 'x@example.com' } },
+});
 const direct = [];
 for (let i = 0; i < 200; i++) {
   const sent = now();
@@ -82,7 +93,11 @@ direct.sort((a, b) => a - b);
 // The floor for throughput: 500 such POSTs, 8 at a time (the delivery worker's concurrency).
 const directStarted = now();
 for (let i = 0; i < 500; i += 8) {
-  await Promise.all(Array.from({ length: 8 }, () => request(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' })));
+  await Promise.all(
+    Array.from({ length: 8 }, () =>
+      request(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' }),
+    ),
+  );
 }
 const directPerSecond = 504 / ((now() - directStarted) / 1000);
 
@@ -97,7 +112,13 @@ for (let i = 0; i < config.events; i++) {
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const g = groups[i % groups.length];
   writes.push(
-    request(config.url, 'POST', '/api/v1/leads', { email: `bench-${i}@example.com`, full_name: `Bench ${i}` }, { authorization: `Bearer ${nextKey(g)}` }).then((res) => {
+    request(
+      config.url,
+      'POST',
+      '/api/v1/leads',
+      { email: `bench-${i}@example.com`, full_name: `Bench ${i}` },
+      { authorization: `Bearer ${nextKey(g)}` },
+    ).then((res) => {
       if (res.status !== 201) writeErrors.push(`${res.status}: ${res.body}`);
       else responded.set(JSON.parse(res.body).id, { at: res.at, group: g });
     }),

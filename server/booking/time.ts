@@ -69,14 +69,7 @@ function wallClock(year: number, month: number, day: number, hour: number, minut
  * The instant of a local wall-clock time. In a spring-forward gap the wall time does not exist and
  * the result is shifted forward by the gap; in a fall-back overlap the earlier instant is used.
  */
-export function fromLocal(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  timeZone: string,
-): number {
+export function fromLocal(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
   const wall = wallClock(year, month, day, hour, minute);
   const first = wall - offsetAt(wall, timeZone);
   const second = wall - offsetAt(first, timeZone);

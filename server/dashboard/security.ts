@@ -88,7 +88,6 @@ export function sameOriginRequest(c: Context): boolean {
   }
 }
 
-
 /** A form body as plain strings; repeated fields (checkboxes) as arrays. */
 export async function readForm(c: Context): Promise<FormFields> {
   const type = c.req.header('content-type') ?? '';

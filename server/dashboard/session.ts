@@ -73,7 +73,18 @@ export async function loadSession(db: Kysely<Database>, cookieToken: string, now
     .selectFrom('dashboard_sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .innerJoin('clinics as c', 'c.id', 'u.clinic_id')
-    .select(['s.id', 's.user_id', 's.csrf_token', 's.created_at', 's.last_seen_at', 's.expires_at', 'u.email', 'u.clinic_id', 'c.name', 'c.timezone'])
+    .select([
+      's.id',
+      's.user_id',
+      's.csrf_token',
+      's.created_at',
+      's.last_seen_at',
+      's.expires_at',
+      'u.email',
+      'u.clinic_id',
+      'c.name',
+      'c.timezone',
+    ])
     .where('s.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -107,7 +118,10 @@ export async function destroySession(db: Kysely<Database>, sessionId: string): P
 /** Housekeeping: expired sessions and old failure records (called on sign-in). */
 async function prune(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('dashboard_sessions').where('expires_at', '<=', new Date(now)).execute();
-  await db.deleteFrom('dashboard_login_failures').where('attempted_at', '<', new Date(now - LOGIN_WINDOW_MS)).execute();
+  await db
+    .deleteFrom('dashboard_login_failures')
+    .where('attempted_at', '<', new Date(now - LOGIN_WINDOW_MS))
+    .execute();
 }
 
 /** A hash to verify against when the email is unknown, so both cases cost one scrypt. */
@@ -124,7 +138,13 @@ export type SignInResult =
  * same answer; an (email, address) pair still waiting out its delay, or an address over its cap,
  * is refused without checking.
  */
-export async function signIn(db: Kysely<Database>, emailInput: string, password: string, ip: string, now = Date.now()): Promise<SignInResult> {
+export async function signIn(
+  db: Kysely<Database>,
+  emailInput: string,
+  password: string,
+  ip: string,
+  now = Date.now(),
+): Promise<SignInResult> {
   const email = emailInput.trim().toLowerCase().slice(0, 254);
   // One check at a time per pair: a parallel burst must not slip past the delay it would earn.
   const pair = `${email}\u0000${ip}`;
@@ -160,7 +180,10 @@ async function checkSignIn(db: Kysely<Database>, email: string, password: string
   const user = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
   const valid = await verifyPassword(password, user?.password_hash ?? (await decoy()));
   if (!user || !valid) {
-    await db.insertInto('dashboard_login_failures').values({ email, ip, attempted_at: new Date(now) }).execute();
+    await db
+      .insertInto('dashboard_login_failures')
+      .values({ email, ip, attempted_at: new Date(now) })
+      .execute();
     return { ok: false, reason: 'invalid' };
   }
   await db.deleteFrom('dashboard_login_failures').where('email', '=', email).where('ip', '=', ip).execute();

@@ -76,9 +76,15 @@ export function refuseThrottledAddress(c: Context<AppEnv>, deps: ServerDeps): vo
   if (retryAfter === 0) return;
   rateLimitRefusals.inc({ limiter: 'failed_auth' });
   markRefusal(c);
-  throw new ApiError(429, 'rate_limited', `Too many requests with an invalid API key from this address; retry in ${retryAfter} s`, undefined, {
-    'Retry-After': String(retryAfter),
-  });
+  throw new ApiError(
+    429,
+    'rate_limited',
+    `Too many requests with an invalid API key from this address; retry in ${retryAfter} s`,
+    undefined,
+    {
+      'Retry-After': String(retryAfter),
+    },
+  );
 }
 
 export function recordFailedAuth(c: Context<AppEnv>, deps: ServerDeps): void {

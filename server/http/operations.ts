@@ -54,7 +54,11 @@ async function readiness(deps: ServerDeps): Promise<Record<string, Check>> {
 
 async function refreshQueueGauges(deps: ServerDeps): Promise<void> {
   const { db } = deps.database;
-  const byStatus = await db.selectFrom('webhook_deliveries').select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute();
+  const byStatus = await db
+    .selectFrom('webhook_deliveries')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .execute();
   webhookDeliveries.reset();
   for (const status of ['pending', 'succeeded', 'failed']) webhookDeliveries.set({ status }, 0);
   for (const row of byStatus) webhookDeliveries.set({ status: row.status }, Number(row.n));

@@ -65,9 +65,15 @@ const COUNT_KEY_REQUEST = {
  * counted then. The revocation check reads the database on every request, so a revoked key is
  * refused at once by every instance.
  */
-export async function countKeyRequest(database: Pick<DatabaseHandle, 'executePrepared'>, keyHash: string, limit: number): Promise<CountedKey | undefined> {
+export async function countKeyRequest(
+  database: Pick<DatabaseHandle, 'executePrepared'>,
+  keyHash: string,
+  limit: number,
+): Promise<CountedKey | undefined> {
   const { rows } = await database.executePrepared(COUNT_KEY_REQUEST.name, COUNT_KEY_REQUEST.text, [keyHash, limit]);
-  const row = rows[0] as { id: string; clinic_id: string; scopes: string[]; calendar_version: number | string; count: number; reset_seconds: number } | undefined;
+  const row = rows[0] as
+    | { id: string; clinic_id: string; scopes: string[]; calendar_version: number | string; count: number; reset_seconds: number }
+    | undefined;
   if (!row) return undefined;
   const count = Number(row.count);
   return {
@@ -75,7 +81,11 @@ export async function countKeyRequest(database: Pick<DatabaseHandle, 'executePre
     clinic_id: row.clinic_id,
     scopes: row.scopes,
     calendar_version: Number(row.calendar_version),
-    rate: { allowed: count <= limit, remaining: Math.max(0, limit - count), resetSeconds: Math.min(WINDOW_SECONDS, Number(row.reset_seconds)) },
+    rate: {
+      allowed: count <= limit,
+      remaining: Math.max(0, limit - count),
+      resetSeconds: Math.min(WINDOW_SECONDS, Number(row.reset_seconds)),
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';

@@ -13,10 +13,7 @@ const TARGET_NAMES: Record<string, string> = {
 };
 
 /** Passed to OpenAPIHono as defaultHook: runs after each request part is validated. */
-export function validationHook(
-  result: { success: true } | { success: false; error: z.ZodError; target?: string },
-  c: Context,
-) {
+export function validationHook(result: { success: true } | { success: false; error: z.ZodError; target?: string }, c: Context) {
   if (result.success) return undefined;
   const where = TARGET_NAMES[result.target ?? ''] ?? 'request';
   return errorJson(c, new ApiError(400, 'invalid_input', zodMessage(result.error, where), zodDetails(result.error)));

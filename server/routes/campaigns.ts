@@ -1,12 +1,4 @@
-import {
-  Campaign,
-  CampaignContact,
-  CampaignListQuery,
-  ContactCreate,
-  ContactListQuery,
-  IdParam,
-  listOf,
-} from '../../contract';
+import { Campaign, CampaignContact, CampaignListQuery, ContactCreate, ContactListQuery, IdParam, listOf } from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
@@ -70,7 +62,5 @@ export function registerCampaignRoutes(app: ApiApp, { database: { db } }: Server
   app.openapi(campaigns, async (c) => c.json(await listCampaigns(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   // Registered before /campaigns/{id}/... so "contacts" is never read as an id.
   app.openapi(contacts, async (c) => c.json(await listContacts(db, c.var.auth.clinicId, c.req.valid('query')), 200));
-  app.openapi(add, async (c) =>
-    c.json(await addContact(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201),
-  );
+  app.openapi(add, async (c) => c.json(await addContact(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201));
 }

@@ -26,7 +26,9 @@ export function registerDevRoutes(app: ApiApp, deps: ServerDeps): void {
   app.post('/dev/clinics', async (c) => {
     const body = await parseJsonBody(c, DevClinicCreate);
     if (!isValidTimeZone(body.timezone)) {
-      throw invalidInput(`Unknown time zone "${body.timezone}"`, [{ path: 'timezone', message: 'must be an IANA time zone such as America/New_York' }]);
+      throw invalidInput(`Unknown time zone "${body.timezone}"`, [
+        { path: 'timezone', message: 'must be an IANA time zone such as America/New_York' },
+      ]);
     }
     return c.json(await createClinic(db, body.name, body.timezone), 201);
   });

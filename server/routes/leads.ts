@@ -13,7 +13,8 @@ const list = apiRoute({
   tags,
   operationId: 'listLeads',
   summary: 'List leads',
-  description: 'Newest first. Filter by text search (name, phone, email), status, source, agent, exact email or phone, or external source and id.',
+  description:
+    'Newest first. Filter by text search (name, phone, email), status, source, agent, exact email or phone, or external source and id.',
   scope: 'leads:read',
   request: { query: LeadListQuery },
   responses: { 200: json(LeadList, 'A page of leads') },
@@ -65,8 +66,5 @@ export function registerLeadRoutes(app: ApiApp, { database: { db } }: ServerDeps
     return created ? c.json(lead, 201) : c.json(lead, 200);
   });
   app.openapi(get, async (c) => c.json(await getLead(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
-  app.openapi(update, async (c) =>
-    c.json(await updateLead(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
-  );
+  app.openapi(update, async (c) => c.json(await updateLead(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200));
 }
-

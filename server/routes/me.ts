@@ -19,4 +19,3 @@ const meRoute = createRoute({
 export function registerMeRoutes(app: ApiApp, deps: ServerDeps): void {
   app.openapi(meRoute, async (c) => c.json(await getMe(deps.database.db, c.var.auth.keyId), 200));
 }
-

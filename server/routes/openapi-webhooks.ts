@@ -12,7 +12,8 @@ export const EVENTS_TAG = 'Events';
 /** When each event is sent; a new event type fails `tsc` here until it is described. */
 const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'appointment.created': 'An appointment was booked (by the AI agent, the dashboard or the API).',
-  'appointment.updated': 'An appointment changed: rescheduled, reassigned, its title or notes edited, or its status set (confirmed, completed, no-show).',
+  'appointment.updated':
+    'An appointment changed: rescheduled, reassigned, its title or notes edited, or its status set (confirmed, completed, no-show).',
   'appointment.cancelled': 'An appointment was cancelled.',
   'campaign.contact.qualified': "The AI agent's call qualified a campaign contact.",
   'campaign.contact.not_interested': 'A campaign contact told the AI agent they are not interested.',
@@ -44,7 +45,7 @@ function deliveryHeaders(type: EventType) {
     header('X-QualifyBase-Delivery', 'The same value as `webhook-id`.', id),
     header('X-QualifyBase-Timestamp', 'The same value as `webhook-timestamp`.', timestamp),
     header('X-QualifyBase-Signature', 'The same value as `webhook-signature`.', signature),
-    header('X-QualifyBase-Event', 'The event type, as in the body\'s `type`.', type),
+    header('X-QualifyBase-Event', "The event type, as in the body's `type`.", type),
   ];
 }
 

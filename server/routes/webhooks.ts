@@ -50,7 +50,9 @@ const remove = apiRoute({
 export function registerWebhookRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
   const owner = (auth: { clinicId: string; keyId: string }) => ({ clinicId: auth.clinicId, keyId: auth.keyId });
   app.openapi(list, async (c) => c.json(await listWebhookPage(db, owner(c.var.auth), c.req.valid('query')), 200));
-  app.openapi(create, async (c) => c.json(await createWebhook(db, owner(c.var.auth), c.req.valid('json'), config.allowPrivateWebhooks), 201));
+  app.openapi(create, async (c) =>
+    c.json(await createWebhook(db, owner(c.var.auth), c.req.valid('json'), config.allowPrivateWebhooks), 201),
+  );
   app.openapi(remove, async (c) => {
     await deleteWebhook(db, owner(c.var.auth), c.req.valid('param').id);
     return c.body(null, 204);

@@ -28,7 +28,9 @@ function expectStatus<T extends { status: number; body: any }>(res: T, status: n
 
 /** Next Monday (clinic time) as YYYY-MM-DD, so the whole week is in the future. */
 function nextMonday(): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(),
+  );
   const [y, m, d] = today.split('-').map(Number) as [number, number, number];
   const date = new Date(Date.UTC(y, m - 1, d));
   const weekday = date.getUTCDay() || 7;
@@ -39,7 +41,15 @@ function nextMonday(): string {
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const server = await startServer({
-    config: { port: 0, host: '127.0.0.1', dataDir: 'memory', databaseUrl: undefined, devTools: true, allowPrivateWebhooks: true, webhookScheduleScale: 0.0005 },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: 'memory',
+      databaseUrl: undefined,
+      devTools: true,
+      allowPrivateWebhooks: true,
+      webhookScheduleScale: 0.0005,
+    },
     logger: pino({ level: 'silent' }),
     seedDemo: false,
   });
@@ -55,7 +65,11 @@ async function main() {
 
     // Webhook subscriptions first, so the events below are delivered (one endpoint keeps failing).
     expectStatus(await api.post('/api/v1/webhooks', { url: ok.url, events: [...EVENT_TYPES] }), 201, 'subscribe');
-    expectStatus(await api.post('/api/v1/webhooks', { url: failing.url, events: ['appointment.created', 'campaign.contact.qualified'] }), 201, 'subscribe');
+    expectStatus(
+      await api.post('/api/v1/webhooks', { url: failing.url, events: ['appointment.created', 'campaign.contact.qualified'] }),
+      201,
+      'subscribe',
+    );
 
     // A week of appointments and blocks.
     const monday = nextMonday();
@@ -73,14 +87,27 @@ async function main() {
     ] as const;
     const picks = [2, 5, 18, 23, 37, 52];
     for (const [i, [name, title]] of people.entries()) {
-      const lead = expectStatus(await api.post('/api/v1/leads', { full_name: name, email: `${name.split(' ')[0]!.toLowerCase()}@example.com` }), 201, 'lead');
+      const lead = expectStatus(
+        await api.post('/api/v1/leads', { full_name: name, email: `${name.split(' ')[0]!.toLowerCase()}@example.com` }),
+        201,
+        'lead',
+      );
       expectStatus(await api.post('/api/v1/appointments', { lead_id: lead.body.id, ...slots[picks[i]!]!, title }), 201, 'appointment');
     }
-    for (const [n, idx, title] of [[1, 9, 'Staff meeting'], [2, 40, 'Dr. Reyes at conference']] as const) {
+    for (const [n, idx, title] of [
+      [1, 9, 'Staff meeting'],
+      [2, 40, 'Dr. Reyes at conference'],
+    ] as const) {
       const start = slots[idx]!.scheduled_at;
       const end = new Date(Date.parse(start) + (n === 2 ? 3 : 1) * 60 * 60 * 1000).toISOString();
       expectStatus(
-        await api.post('/api/v1/availability/blocks', { external_source: 'google_calendar', external_id: `evt_${n}`, starts_at: start, ends_at: end, title }),
+        await api.post('/api/v1/availability/blocks', {
+          external_source: 'google_calendar',
+          external_id: `evt_${n}`,
+          starts_at: start,
+          ends_at: end,
+          title,
+        }),
         201,
         'block',
       );
@@ -98,7 +125,11 @@ async function main() {
     ] as const;
     for (const [i, [name, phone, interest, city, outcome]] of contacts.entries()) {
       const campaign = clinic.campaigns[i % 2]!.id;
-      const c = expectStatus(await api.post(`/api/v1/campaigns/${campaign}/contacts`, { name, phone, interest, city, country: 'US' }), 201, 'contact');
+      const c = expectStatus(
+        await api.post(`/api/v1/campaigns/${campaign}/contacts`, { name, phone, interest, city, country: 'US' }),
+        201,
+        'contact',
+      );
       if (outcome) expectStatus(await api.post(`/dev/campaign-contacts/${c.body.id}/outcome`, { status: outcome }), 200, 'outcome');
     }
     await ok.waitFor(12);

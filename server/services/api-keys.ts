@@ -44,21 +44,11 @@ export async function createApiKey(
 
 /** The live (not revoked) key with this raw value, if any. */
 export async function findApiKey(db: Kysely<Database>, key: string): Promise<ApiKeyRow | undefined> {
-  return db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('key_hash', '=', hashApiKey(key))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashApiKey(key)).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
 export async function listApiKeys(db: Kysely<Database>, clinicId: string): Promise<ApiKeyRow[]> {
-  return db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('clinic_id', '=', clinicId)
-    .orderBy('created_at', 'desc')
-    .execute();
+  return db.selectFrom('api_keys').selectAll().where('clinic_id', '=', clinicId).orderBy('created_at', 'desc').execute();
 }
 
 /** Why a revoked key's subscriptions stopped, shown on the dashboard's webhooks page. */

@@ -20,11 +20,18 @@ async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId
 
 /** Every appointment is returned with its lead's contact details: a correlated subquery, so no filter needs a join. */
 const withLeadContact = (eb: ExpressionBuilder<Database, 'appointments'>) =>
-  jsonObjectFrom(eb.selectFrom('leads').select(['full_name', 'phone', 'email']).whereRef('leads.id', '=', 'appointments.lead_id')).as('lead');
+  jsonObjectFrom(eb.selectFrom('leads').select(['full_name', 'phone', 'email']).whereRef('leads.id', '=', 'appointments.lead_id')).as(
+    'lead',
+  );
 
 type AppointmentWithLead = AppointmentRow & { lead: LeadContact | null };
 
-async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: string, id: string, forUpdate = false): Promise<AppointmentWithLead> {
+async function findRow(
+  db: Kysely<Database> | Transaction<Database>,
+  clinicId: string,
+  id: string,
+  forUpdate = false,
+): Promise<AppointmentWithLead> {
   let q = db.selectFrom('appointments').selectAll().select(withLeadContact).where('clinic_id', '=', clinicId).where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();
@@ -34,7 +41,12 @@ async function findRow(db: Kysely<Database> | Transaction<Database>, clinicId: s
 
 export async function bookAppointment(db: Kysely<Database>, clinicId: string, input: AppointmentCreate): Promise<Appointment> {
   return db.transaction().execute(async (trx) => {
-    const lead = await trx.selectFrom('leads').select('id').where('clinic_id', '=', clinicId).where('id', '=', input.lead_id).executeTakeFirst();
+    const lead = await trx
+      .selectFrom('leads')
+      .select('id')
+      .where('clinic_id', '=', clinicId)
+      .where('id', '=', input.lead_id)
+      .executeTakeFirst();
     if (!lead) throw notFound('Lead');
     await assertAgent(trx, clinicId, input.assigned_to);
     const start = Date.parse(input.scheduled_at);
@@ -77,14 +89,24 @@ export async function listAppointments(db: Kysely<Database>, clinicId: string, q
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
   if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
   if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
-  return paginate(query, q, (qb) => qb.selectAll().select(withLeadContact).orderBy('created_at', 'desc').orderBy('id', 'desc'), toAppointment);
+  return paginate(
+    query,
+    q,
+    (qb) => qb.selectAll().select(withLeadContact).orderBy('created_at', 'desc').orderBy('id', 'desc'),
+    toAppointment,
+  );
 }
 
 export async function getAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
   return toAppointment(await findRow(db, clinicId, id));
 }
 
-export async function updateAppointment(db: Kysely<Database>, clinicId: string, id: string, patch: AppointmentUpdate): Promise<Appointment> {
+export async function updateAppointment(
+  db: Kysely<Database>,
+  clinicId: string,
+  id: string,
+  patch: AppointmentUpdate,
+): Promise<Appointment> {
   return db.transaction().execute(async (trx) => {
     const current = await findRow(trx, clinicId, id, true);
     if (current.status === 'cancelled') throw invalidInput('A cancelled appointment cannot be changed; book a new one');

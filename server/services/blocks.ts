@@ -4,7 +4,11 @@ import type { BlockUpsert, CalendarBlock } from '../../contract';
 import type { Database } from '../db/schema';
 import { toBlock } from './serialize';
 
-export async function upsertBlock(db: Kysely<Database>, clinicId: string, input: BlockUpsert): Promise<{ block: CalendarBlock; created: boolean }> {
+export async function upsertBlock(
+  db: Kysely<Database>,
+  clinicId: string,
+  input: BlockUpsert,
+): Promise<{ block: CalendarBlock; created: boolean }> {
   const values = { starts_at: new Date(input.starts_at), ends_at: new Date(input.ends_at), title: input.title ?? null };
   const row = await db
     .insertInto('calendar_blocks')

@@ -163,7 +163,9 @@ export async function findAvailability(
   }
   const from = Math.max(requestedFrom, now);
   if (to - from > MAX_RANGE_DAYS * DAY_MS) {
-    throw invalidInput(`The search range is limited to ${MAX_RANGE_DAYS} days`, [{ path: 'to', message: `at most ${MAX_RANGE_DAYS} days after from` }]);
+    throw invalidInput(`The search range is limited to ${MAX_RANGE_DAYS} days`, [
+      { path: 'to', message: `at most ${MAX_RANGE_DAYS} days after from` },
+    ]);
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return [];
@@ -181,7 +183,10 @@ export async function findAvailability(
       knownUntil = Infinity;
     }
     busy = [...busy.filter((i) => i.end > searchFrom!), ...page.busy];
-    const found = findOpenSlotsBefore({ ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length }, knownUntil);
+    const found = findOpenSlotsBefore(
+      { ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length },
+      knownUntil,
+    );
     slots.push(...found.slots);
     searchFrom = found.resumeAt;
   }
@@ -200,13 +205,15 @@ export async function assertBookable(
   exceptAppointmentId?: string,
   now = Date.now(),
 ): Promise<void> {
-  if (!(end > start)) throw invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]);
-  if (end - start > DAY_MS) throw invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
+  if (!(end > start))
+    throw invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]);
+  if (end - start > DAY_MS)
+    throw invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
   if (start < now) throw invalidInput('scheduled_at is in the past', [{ path: 'scheduled_at', message: 'must be in the future' }]);
   if (end > MAX_INSTANT) throw invalidInput('ends_at is out of range', [{ path: 'ends_at', message: 'must be before the year 10000' }]);
   const calendar = await clinicCalendar(trx, clinicId);
   if (!withinOpeningHours(calendar.timeZone, calendar.hours, start, end)) {
-    throw slotUnavailable('That time is outside the clinic\'s opening hours: pick a slot from GET /api/v1/availability');
+    throw slotUnavailable("That time is outside the clinic's opening hours: pick a slot from GET /api/v1/availability");
   }
   const busy = mergeIntervals(await loadBusy(trx, clinicId, start, end, exceptAppointmentId));
   if (overlapsAny(busy, start, end)) throw slotUnavailable();

@@ -1,21 +1,18 @@
 /** Campaigns and campaign contacts, including the call outcomes that fire events. */
 import { sql, type Kysely } from 'kysely';
 import type { z } from 'zod';
-import type {
-  Campaign,
-  CampaignContact,
-  CampaignListQuery,
-  ContactCreate,
-  ContactListQuery,
-  ContactOutcome,
-} from '../../contract';
+import type { Campaign, CampaignContact, CampaignListQuery, ContactCreate, ContactListQuery, ContactOutcome } from '../../contract';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
 import { toCampaign, toContact } from './serialize';
 
-export async function listCampaigns(db: Kysely<Database>, clinicId: string, q: z.output<typeof CampaignListQuery>): Promise<Page<Campaign>> {
+export async function listCampaigns(
+  db: Kysely<Database>,
+  clinicId: string,
+  q: z.output<typeof CampaignListQuery>,
+): Promise<Page<Campaign>> {
   const query = db.selectFrom('campaigns').where('campaigns.clinic_id', '=', clinicId);
   return paginate(
     query,
@@ -38,9 +35,30 @@ export async function listCampaigns(db: Kysely<Database>, clinicId: string, q: z
 
 /** Calling codes we can check against a country, for the validation_status hint. */
 export const CALLING_CODES: Readonly<Record<string, string>> = {
-  US: '+1', CA: '+1', GB: '+44', AU: '+61', NZ: '+64', IE: '+353', DE: '+49', FR: '+33', ES: '+34',
-  IT: '+39', NL: '+31', BE: '+32', PT: '+351', CH: '+41', AT: '+43', SE: '+46', NO: '+47', DK: '+45',
-  MX: '+52', BR: '+55', AE: '+971', TR: '+90', IN: '+91', ZA: '+27',
+  US: '+1',
+  CA: '+1',
+  GB: '+44',
+  AU: '+61',
+  NZ: '+64',
+  IE: '+353',
+  DE: '+49',
+  FR: '+33',
+  ES: '+34',
+  IT: '+39',
+  NL: '+31',
+  BE: '+32',
+  PT: '+351',
+  CH: '+41',
+  AT: '+43',
+  SE: '+46',
+  NO: '+47',
+  DK: '+45',
+  MX: '+52',
+  BR: '+55',
+  AE: '+971',
+  TR: '+90',
+  IN: '+91',
+  ZA: '+27',
 };
 
 /**
@@ -61,7 +79,12 @@ export function validateContact(contact: { phone: string; country?: string | nul
   return messages;
 }
 
-export async function addContact(db: Kysely<Database>, clinicId: string, campaignId: string, input: ContactCreate): Promise<CampaignContact> {
+export async function addContact(
+  db: Kysely<Database>,
+  clinicId: string,
+  campaignId: string,
+  input: ContactCreate,
+): Promise<CampaignContact> {
   const campaign = await db
     .selectFrom('campaigns')
     .select(['id', 'status', 'target_country'])
@@ -69,7 +92,8 @@ export async function addContact(db: Kysely<Database>, clinicId: string, campaig
     .where('id', '=', campaignId)
     .executeTakeFirst();
   if (!campaign) throw notFound('Campaign');
-  if (campaign.status !== 'active') throw invalidInput(`The campaign is ${campaign.status}; contacts can only be added to an active campaign`);
+  if (campaign.status !== 'active')
+    throw invalidInput(`The campaign is ${campaign.status}; contacts can only be added to an active campaign`);
   const messages = validateContact(input, campaign.target_country);
   const row = await db
     .insertInto('campaign_contacts')
@@ -92,7 +116,11 @@ export async function addContact(db: Kysely<Database>, clinicId: string, campaig
   return toContact(row);
 }
 
-export async function listContacts(db: Kysely<Database>, clinicId: string, q: z.output<typeof ContactListQuery>): Promise<Page<CampaignContact>> {
+export async function listContacts(
+  db: Kysely<Database>,
+  clinicId: string,
+  q: z.output<typeof ContactListQuery>,
+): Promise<Page<CampaignContact>> {
   let query = db.selectFrom('campaign_contacts').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.campaign_id) query = query.where('campaign_id', '=', q.campaign_id);

@@ -47,7 +47,12 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
       .insertInto('agents')
       .values([
         { clinic_id: clinic.id, name: 'Reception (inbound)', direction: 'inbound' },
-        { clinic_id: clinic.id, name: 'Follow-up caller (outbound)', direction: 'outbound', ...(ids.outboundAgentId ? { id: ids.outboundAgentId } : {}) },
+        {
+          clinic_id: clinic.id,
+          name: 'Follow-up caller (outbound)',
+          direction: 'outbound',
+          ...(ids.outboundAgentId ? { id: ids.outboundAgentId } : {}),
+        },
       ])
       .returningAll()
       .execute();
@@ -55,7 +60,13 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
     const campaigns = await trx
       .insertInto('campaigns')
       .values([
-        { clinic_id: clinic.id, name: 'New patient follow-up', agent_id: outbound.id, target_country: null, ...(ids.firstCampaignId ? { id: ids.firstCampaignId } : {}) },
+        {
+          clinic_id: clinic.id,
+          name: 'New patient follow-up',
+          agent_id: outbound.id,
+          target_country: null,
+          ...(ids.firstCampaignId ? { id: ids.firstCampaignId } : {}),
+        },
         { clinic_id: clinic.id, name: 'Implant consultations', agent_id: outbound.id, target_country: null },
       ])
       .returningAll()

@@ -1,6 +1,6 @@
 /** Leads: list/get, idempotent create-or-update on external_source + external_id, and update. */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Lead, LeadCreate, LeadListQuery, LeadUpdate } from '../../contract';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
@@ -21,9 +21,7 @@ export async function listLeads(db: Kysely<Database>, clinicId: string, q: ListQ
   if (q.external_id) query = query.where('external_id', '=', q.external_id);
   if (q.search) {
     const pattern = `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    query = query.where((eb) =>
-      eb.or([eb('full_name', 'ilike', pattern), eb('phone', 'ilike', pattern), eb('email', 'ilike', pattern)]),
-    );
+    query = query.where((eb) => eb.or([eb('full_name', 'ilike', pattern), eb('phone', 'ilike', pattern), eb('email', 'ilike', pattern)]));
   }
   return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toLead);
 }
@@ -92,9 +90,7 @@ export async function createOrUpdateLead(db: Kysely<Database>, clinicId: string,
     } as never);
     const row = await (input.external_source && input.external_id
       ? insert.onConflict((oc) =>
-          oc
-            .columns(['clinic_id', 'external_source', 'external_id'])
-            .doUpdateSet({ ...columns, updated_at: sql`now()` } as never),
+          oc.columns(['clinic_id', 'external_source', 'external_id']).doUpdateSet({ ...columns, updated_at: sql`now()` } as never),
         )
       : insert
     )

@@ -1,22 +1,6 @@
 /** Database rows -> the contract's resources, exactly as the API returns them. */
-import type {
-  Agent,
-  Appointment,
-  CalendarBlock,
-  Campaign,
-  CampaignContact,
-  Lead,
-  Webhook,
-} from '../../contract';
-import type {
-  AgentRow,
-  AppointmentRow,
-  CalendarBlockRow,
-  CampaignContactRow,
-  CampaignRow,
-  LeadRow,
-  WebhookRow,
-} from '../db/schema';
+import type { Agent, Appointment, CalendarBlock, Campaign, CampaignContact, Lead, Webhook } from '../../contract';
+import type { AgentRow, AppointmentRow, CalendarBlockRow, CampaignContactRow, CampaignRow, LeadRow, WebhookRow } from '../db/schema';
 
 /** ISO 8601 UTC with milliseconds. */
 export const iso = (d: Date | string): string => new Date(d).toISOString();

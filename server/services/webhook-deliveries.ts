@@ -18,12 +18,27 @@ async function assertVisible(db: Kysely<Database>, viewer: WebhookViewer, webhoo
   if (!(await q.executeTakeFirst())) throw notFound('Webhook');
 }
 
-async function withAttempts(db: Kysely<Database>, rows: Array<{ id: string; webhook_id: string; event_id: string; type: string; status: string; next_attempt_at: Date | null; created_at: Date }>): Promise<WebhookDelivery[]> {
+async function withAttempts(
+  db: Kysely<Database>,
+  rows: Array<{
+    id: string;
+    webhook_id: string;
+    event_id: string;
+    type: string;
+    status: string;
+    next_attempt_at: Date | null;
+    created_at: Date;
+  }>,
+): Promise<WebhookDelivery[]> {
   const attempts = rows.length
     ? await db
         .selectFrom('webhook_delivery_attempts')
         .selectAll()
-        .where('delivery_id', 'in', rows.map((r) => r.id))
+        .where(
+          'delivery_id',
+          'in',
+          rows.map((r) => r.id),
+        )
         .orderBy('attempted_at')
         .execute()
     : [];
@@ -43,7 +58,12 @@ async function withAttempts(db: Kysely<Database>, rows: Array<{ id: string; webh
 
 const deliveryColumns = ['d.id', 'd.webhook_id', 'd.event_id', 'e.type', 'd.status', 'd.next_attempt_at', 'd.created_at'] as const;
 
-export async function listDeliveries(db: Kysely<Database>, viewer: WebhookViewer, webhookId: string, page: PageParams): Promise<Page<WebhookDelivery>> {
+export async function listDeliveries(
+  db: Kysely<Database>,
+  viewer: WebhookViewer,
+  webhookId: string,
+  page: PageParams,
+): Promise<Page<WebhookDelivery>> {
   await assertVisible(db, viewer, webhookId);
   const base = db.selectFrom('webhook_deliveries as d').where('d.webhook_id', '=', webhookId);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
@@ -65,7 +85,12 @@ export async function listDeliveries(db: Kysely<Database>, viewer: WebhookViewer
  * A redelivery is the owner saying the endpoint works again: a disabled subscription is
  * re-enabled, and its "failing since" clock restarts.
  */
-export async function redeliver(db: Kysely<Database>, viewer: WebhookViewer, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+export async function redeliver(
+  db: Kysely<Database>,
+  viewer: WebhookViewer,
+  webhookId: string,
+  deliveryId: string,
+): Promise<WebhookDelivery> {
   await assertVisible(db, viewer, webhookId);
   await db.transaction().execute(async (trx) => {
     const updated = await trx
@@ -82,7 +107,9 @@ export async function redeliver(db: Kysely<Database>, viewer: WebhookViewer, web
       .where('id', '=', webhookId)
       .where('status', '=', 'disabled')
       // never one whose API key was revoked: revoking ended it for good
-      .where(({ exists, selectFrom }) => exists(selectFrom('api_keys').select('id').whereRef('api_keys.id', '=', 'webhooks.api_key_id').where('revoked_at', 'is', null)))
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('api_keys').select('id').whereRef('api_keys.id', '=', 'webhooks.api_key_id').where('revoked_at', 'is', null)),
+      )
       .execute();
   });
   const rows = await db

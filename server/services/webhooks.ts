@@ -38,7 +38,12 @@ export async function listWebhooks(db: Kysely<Database>, owner: Owner): Promise<
   return rows.map(toWebhook);
 }
 
-export async function createWebhook(db: Kysely<Database>, owner: Owner, input: WebhookCreate, allowPrivate: boolean): Promise<WebhookCreated> {
+export async function createWebhook(
+  db: Kysely<Database>,
+  owner: Owner,
+  input: WebhookCreate,
+  allowPrivate: boolean,
+): Promise<WebhookCreated> {
   try {
     await assertDeliverableUrl(input.url, { allowPrivate });
   } catch (error) {
@@ -97,7 +102,7 @@ export async function enableClinicWebhook(db: Kysely<Database>, clinicId: string
     .where('w.id', '=', id)
     .executeTakeFirst();
   if (!row) throw notFound('Webhook');
-  if (row.revoked_at) throw invalidInput('This subscription\'s API key was revoked: it cannot be re-enabled. Delete it instead.');
+  if (row.revoked_at) throw invalidInput("This subscription's API key was revoked: it cannot be re-enabled. Delete it instead.");
   await db
     .updateTable('webhooks')
     .set({ status: 'active', disabled_reason: null, failing_since: null })

@@ -36,7 +36,12 @@ describe.each(backends())('agents on %s', (backend) => {
     const list = AgentList.parse(res.body);
     expect(list.meta).toEqual({ page: 1, per_page: 25, total: 5 });
     expect(list.data.slice(0, 3)).toEqual([extra[2], extra[1], extra[0]]);
-    expect(list.data.slice(3).map((a) => a.id).sort()).toEqual(clinic.agents.map((a) => a.id).sort());
+    expect(
+      list.data
+        .slice(3)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(clinic.agents.map((a) => a.id).sort());
     const times = list.data.map((a) => Date.parse(a.created_at));
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });

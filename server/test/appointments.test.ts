@@ -145,7 +145,10 @@ describe.each(backends())('appointments on %s', (backend) => {
 
     it.each([
       ['the exact same slot', (s: Slot[]) => ({ ...s[5]! })],
-      ['a partial overlap at the start', (s: Slot[]) => ({ scheduled_at: plus(s[5]!.scheduled_at, -15), ends_at: plus(s[5]!.scheduled_at, 15) })],
+      [
+        'a partial overlap at the start',
+        (s: Slot[]) => ({ scheduled_at: plus(s[5]!.scheduled_at, -15), ends_at: plus(s[5]!.scheduled_at, 15) }),
+      ],
       ['a partial overlap at the end', (s: Slot[]) => ({ scheduled_at: plus(s[5]!.scheduled_at, 29) })],
       ['a longer time around it', (s: Slot[]) => ({ scheduled_at: s[4]!.scheduled_at, ends_at: s[6]!.ends_at })],
     ])('answers 409 slot_unavailable for %s of a booked appointment', async (_name, body) => {
@@ -170,7 +173,12 @@ describe.each(backends())('appointments on %s', (backend) => {
 
     it('answers 409 for a time overlapping a calendar block', async () => {
       const { day, slots } = await freshDay();
-      const block = { external_source: 'google_calendar', external_id: `appt-blk-${day}`, starts_at: slots[8]!.scheduled_at, ends_at: plus(slots[8]!.scheduled_at, 40) };
+      const block = {
+        external_source: 'google_calendar',
+        external_id: `appt-blk-${day}`,
+        starts_at: slots[8]!.scheduled_at,
+        ends_at: plus(slots[8]!.scheduled_at, 40),
+      };
       expect((await api.post('/api/v1/availability/blocks', block)).status).toBe(201);
       expectError(await book({ ...slots[8]! }), 409, 'slot_unavailable');
       expectError(await book({ ...slots[9]! }), 409, 'slot_unavailable'); // 13:30-14:00 overlaps 13:00-13:40
@@ -185,11 +193,27 @@ describe.each(backends())('appointments on %s', (backend) => {
     });
 
     it.each<[string, () => Record<string, unknown>, string]>([
-      ['ends_at equal to scheduled_at', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${futureMonday()}T15:00:00Z` }), 'ends_at'],
-      ['ends_at before scheduled_at', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${futureMonday()}T14:00:00Z` }), 'ends_at'],
+      [
+        'ends_at equal to scheduled_at',
+        () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${futureMonday()}T15:00:00Z` }),
+        'ends_at',
+      ],
+      [
+        'ends_at before scheduled_at',
+        () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${futureMonday()}T14:00:00Z` }),
+        'ends_at',
+      ],
       ['a scheduled_at in the past', () => ({ lead_id: leadId, scheduled_at: '2020-01-06T15:00:00Z' }), 'scheduled_at'],
-      ['the seed example as printed (April 2026 is past)', () => ({ lead_id: leadId, scheduled_at: '2026-04-26T09:00:00Z', ends_at: '2026-04-26T09:30:00Z', title: 'Consultation' }), 'scheduled_at'],
-      ['a duration over 24 hours', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${nextDay(futureMonday(), 2)}T15:00:00Z` }), 'ends_at'],
+      [
+        'the seed example as printed (April 2026 is past)',
+        () => ({ lead_id: leadId, scheduled_at: '2026-04-26T09:00:00Z', ends_at: '2026-04-26T09:30:00Z', title: 'Consultation' }),
+        'scheduled_at',
+      ],
+      [
+        'a duration over 24 hours',
+        () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, ends_at: `${nextDay(futureMonday(), 2)}T15:00:00Z` }),
+        'ends_at',
+      ],
       ['a default end past the year 9999', () => ({ lead_id: leadId, scheduled_at: '9999-12-31T23:45:00Z' }), 'ends_at'],
       ['a missing lead_id', () => ({ scheduled_at: `${futureMonday()}T15:00:00Z` }), 'lead_id'],
       ['a lead_id that is not a UUID', () => ({ lead_id: 'c3e8a1d4-...', scheduled_at: `${futureMonday()}T15:00:00Z` }), 'lead_id'],
@@ -201,7 +225,11 @@ describe.each(backends())('appointments on %s', (backend) => {
       ['an impossible date', () => ({ lead_id: leadId, scheduled_at: '2031-02-30T15:00:00Z' }), 'scheduled_at'],
       ['a number for a timestamp', () => ({ lead_id: leadId, scheduled_at: 1_900_000_000_000 }), 'scheduled_at'],
       ['an empty title', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, title: '' }), 'title'],
-      ['a title over 200 characters', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, title: 'x'.repeat(201) }), 'title'],
+      [
+        'a title over 200 characters',
+        () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, title: 'x'.repeat(201) }),
+        'title',
+      ],
       ['an unknown agent', () => ({ lead_id: leadId, scheduled_at: `${futureMonday()}T15:00:00Z`, assigned_to: MISSING }), 'assigned_to'],
     ])('answers 400 invalid_input for %s', async (_name, body, path) => {
       const before = (await api.get('/api/v1/appointments?per_page=1')).body.meta.total;
@@ -250,7 +278,9 @@ describe.each(backends())('appointments on %s', (backend) => {
         ids.push(res.body.id);
       }
       expect((await setup.delete(`/api/v1/appointments/${ids[1]}`)).status).toBe(200);
-      expect((await setup.post('/api/v1/appointments', { lead_id: lead2, ...(await slotsOfDay(setup, nextDay(day, 1)))[0]! })).status).toBe(201);
+      expect((await setup.post('/api/v1/appointments', { lead_id: lead2, ...(await slotsOfDay(setup, nextDay(day, 1)))[0]! })).status).toBe(
+        201,
+      );
     });
 
     it('lists newest first with pagination meta, validated against the contract', async () => {
@@ -279,13 +309,17 @@ describe.each(backends())('appointments on %s', (backend) => {
       const inDay = AppointmentList.parse((await api.get(`/api/v1/appointments?lead_id=${lead2}&from=${day}&to=${nextDay(day)}`)).body);
       expect(inDay.data.map((a) => a.id).sort()).toEqual([...ids].sort());
       const first = inDay.data.find((a) => a.id === ids[0])!;
-      const fromInstant = AppointmentList.parse((await api.get(`/api/v1/appointments?lead_id=${lead2}&from=${first.ends_at}&to=${nextDay(day)}`)).body);
+      const fromInstant = AppointmentList.parse(
+        (await api.get(`/api/v1/appointments?lead_id=${lead2}&from=${first.ends_at}&to=${nextDay(day)}`)).body,
+      );
       expect(fromInstant.data.map((a) => a.id).sort()).toEqual(ids.slice(1).sort());
       const toInstant = AppointmentList.parse((await api.get(`/api/v1/appointments?lead_id=${lead2}&to=${first.ends_at}`)).body);
       expect(toInstant.data.map((a) => a.id)).toEqual([ids[0]]);
       const later = AppointmentList.parse((await api.get(`/api/v1/appointments?lead_id=${lead2}&from=${nextDay(day)}`)).body);
       expect(later.meta.total).toBe(1);
-      expect(AppointmentList.parse((await api.get('/api/v1/appointments?from=0001-01-01&to=9999-12-31&per_page=1')).body).meta.total).toBeGreaterThanOrEqual(5);
+      expect(
+        AppointmentList.parse((await api.get('/api/v1/appointments?from=0001-01-01&to=9999-12-31&per_page=1')).body).meta.total,
+      ).toBeGreaterThanOrEqual(5);
     });
 
     it("filters by lead and never shows another clinic's appointments", async () => {
@@ -341,7 +375,10 @@ describe.each(backends())('appointments on %s', (backend) => {
       const longer = await api.patch(`/api/v1/appointments/${appt.id}`, { ends_at: slots[5]!.ends_at });
       expect(longer.status).toBe(200);
       expect(longer.body).toMatchObject({ scheduled_at: slots[4]!.scheduled_at, ends_at: slots[5]!.ends_at });
-      const both = await api.patch(`/api/v1/appointments/${appt.id}`, { scheduled_at: slots[10]!.scheduled_at, ends_at: slots[10]!.ends_at });
+      const both = await api.patch(`/api/v1/appointments/${appt.id}`, {
+        scheduled_at: slots[10]!.scheduled_at,
+        ends_at: slots[10]!.ends_at,
+      });
       expect(both.status).toBe(200);
       expect(both.body).toMatchObject(slots[10]!);
       const events = await appointmentEvents(srv, 'appointment.updated', appt.id);
@@ -355,9 +392,15 @@ describe.each(backends())('appointments on %s', (backend) => {
       const appt = Appointment.parse((await book({ ...slots[0]! })).body);
       const agent = clinic.agents[1]!;
       const steps: Array<[Record<string, unknown>, Partial<Appointment>]> = [
-        [{ title: 'Follow-up', notes: 'Bring x-rays' }, { title: 'Follow-up', notes: 'Bring x-rays' }],
+        [
+          { title: 'Follow-up', notes: 'Bring x-rays' },
+          { title: 'Follow-up', notes: 'Bring x-rays' },
+        ],
         [{ assigned_to: agent.id }, { assigned_to: agent.id }],
-        [{ assigned_to: null, title: null }, { assigned_to: null, title: null }],
+        [
+          { assigned_to: null, title: null },
+          { assigned_to: null, title: null },
+        ],
         [{ status: 'completed' }, { status: 'completed' }],
         [{ status: 'no_show' }, { status: 'no_show' }],
         [{ status: 'confirmed' }, { status: 'confirmed' }],
@@ -374,7 +417,16 @@ describe.each(backends())('appointments on %s', (backend) => {
       const { day, slots } = await freshDay();
       const appt = Appointment.parse((await book({ ...slots[0]! })).body);
       const blocker = Appointment.parse((await book({ ...slots[2]! })).body);
-      expect((await api.post('/api/v1/availability/blocks', { external_source: 'ical', external_id: `patch-${day}`, starts_at: slots[6]!.scheduled_at, ends_at: slots[6]!.ends_at })).status).toBe(201);
+      expect(
+        (
+          await api.post('/api/v1/availability/blocks', {
+            external_source: 'ical',
+            external_id: `patch-${day}`,
+            starts_at: slots[6]!.scheduled_at,
+            ends_at: slots[6]!.ends_at,
+          })
+        ).status,
+      ).toBe(201);
       for (const patch of [
         { scheduled_at: blocker.scheduled_at },
         { scheduled_at: plus(blocker.scheduled_at, -15) },
@@ -426,7 +478,12 @@ describe.each(backends())('appointments on %s', (backend) => {
       const appt = Appointment.parse((await book({ ...slots[0]! })).body);
       const cancelled = await api.delete(`/api/v1/appointments/${appt.id}`);
       expect(cancelled.status).toBe(200);
-      expect(Appointment.parse(cancelled.body)).toEqual({ ...appt, status: 'cancelled', cancelled_at: expect.any(String), updated_at: expect.any(String) });
+      expect(Appointment.parse(cancelled.body)).toEqual({
+        ...appt,
+        status: 'cancelled',
+        cancelled_at: expect.any(String),
+        updated_at: expect.any(String),
+      });
       const again = await api.delete(`/api/v1/appointments/${appt.id}`);
       expect(again.status).toBe(200);
       expect(again.body).toEqual(cancelled.body);
@@ -457,7 +514,11 @@ describe.each(backends())('appointments on %s', (backend) => {
 
     const calls = (id: () => string) =>
       [
-        ['POST /appointments', 'appointments:write', (c: ApiClient) => c.post('/api/v1/appointments', { lead_id: leadId, scheduled_at: `${futureMonday(82)}T15:00:00Z` })],
+        [
+          'POST /appointments',
+          'appointments:write',
+          (c: ApiClient) => c.post('/api/v1/appointments', { lead_id: leadId, scheduled_at: `${futureMonday(82)}T15:00:00Z` }),
+        ],
         ['GET /appointments', 'appointments:read', (c: ApiClient) => c.get('/api/v1/appointments')],
         ['GET /appointments/{id}', 'appointments:read', (c: ApiClient) => c.get(`/api/v1/appointments/${id()}`)],
         ['PATCH /appointments/{id}', 'appointments:write', (c: ApiClient) => c.patch(`/api/v1/appointments/${id()}`, { notes: 'scoped' })],
@@ -470,14 +531,24 @@ describe.each(backends())('appointments on %s', (backend) => {
 
     it.each(calls(() => apptId))('%s answers 403 insufficient_scope without %s', async (_name, scope, call) => {
       const opposite = scope === 'appointments:read' ? 'appointments:write' : 'appointments:read';
-      const client = await freshClient(srv, clinic.clinic.id, [opposite, 'availability:read', 'availability:write', 'leads:read', 'leads:write']);
+      const client = await freshClient(srv, clinic.clinic.id, [
+        opposite,
+        'availability:read',
+        'availability:write',
+        'leads:read',
+        'leads:write',
+      ]);
       expectError(await call(client), 403, 'insufficient_scope');
       expect((await api.get(`/api/v1/appointments/${apptId}`)).body).toMatchObject({ status: 'confirmed', notes: null });
     });
 
     it('answers 401 without any Authorization header', async () => {
       expectError(await rawRequest(srv.url, 'GET', '/api/v1/appointments'), 401, 'unauthorized');
-      expectError(await rawRequest(srv.url, 'POST', '/api/v1/appointments', { lead_id: leadId, scheduled_at: `${futureMonday(82)}T15:00:00Z` }), 401, 'unauthorized');
+      expectError(
+        await rawRequest(srv.url, 'POST', '/api/v1/appointments', { lead_id: leadId, scheduled_at: `${futureMonday(82)}T15:00:00Z` }),
+        401,
+        'unauthorized',
+      );
     });
   });
 });

@@ -50,7 +50,9 @@ describe.each(backends())('authentication and limits on %s', (backend) => {
       expect(res.body.error).toMatch(/Authorization header/);
     }
     // Even together with a valid header: the key has leaked into a URL.
-    const both = await rawRequest(srv.url, 'GET', `/api/v1/me?api_key=${clinic.api_key}`, undefined, { authorization: `Bearer ${clinic.api_key}` });
+    const both = await rawRequest(srv.url, 'GET', `/api/v1/me?api_key=${clinic.api_key}`, undefined, {
+      authorization: `Bearer ${clinic.api_key}`,
+    });
     expect(both.status).toBe(401);
   });
 

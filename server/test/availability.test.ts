@@ -104,7 +104,11 @@ describe.each(backends())('GET /api/v1/availability on %s', (backend) => {
           expect(localDay(slots[i]!.scheduled_at, NY)).toBe(change);
         }
       } finally {
-        await setOpeningHours(srv, ny.clinic.id, [1, 2, 3, 4, 5].map((weekday) => ({ weekday, opens_at: '09:00:00', closes_at: '17:00:00' })));
+        await setOpeningHours(
+          srv,
+          ny.clinic.id,
+          [1, 2, 3, 4, 5].map((weekday) => ({ weekday, opens_at: '09:00:00', closes_at: '17:00:00' })),
+        );
       }
     });
   });
@@ -230,7 +234,15 @@ describe.each(backends())('GET /api/v1/availability on %s', (backend) => {
     const other = await srv.clinic('Availability Neighbour', NY);
     const theirLead = (await other.api.post('/api/v1/leads', { email: 'neighbour@example.com' })).body.id;
     expect((await other.api.post('/api/v1/appointments', { lead_id: theirLead, ...before[0]! })).status).toBe(201);
-    expect((await other.api.post('/api/v1/availability/blocks', { external_source: 's', external_id: 'x', ...{ starts_at: before[1]!.scheduled_at, ends_at: before[1]!.ends_at } })).status).toBe(201);
+    expect(
+      (
+        await other.api.post('/api/v1/availability/blocks', {
+          external_source: 's',
+          external_id: 'x',
+          ...{ starts_at: before[1]!.scheduled_at, ends_at: before[1]!.ends_at },
+        })
+      ).status,
+    ).toBe(201);
     expect(await slotsOfDay(api, day)).toEqual(before);
   });
 

@@ -7,7 +7,8 @@ import { rawRequest, startTestServer, type ApiClient, type ApiResponse, type Tes
 const BLOCKS = '/api/v1/availability/blocks';
 const MIN = 60_000;
 const plus = (instant: string, minutes: number) => new Date(Date.parse(instant) + minutes * MIN).toISOString();
-const deletePath = (source: string, id: string) => `${BLOCKS}?external_source=${encodeURIComponent(source)}&external_id=${encodeURIComponent(id)}`;
+const deletePath = (source: string, id: string) =>
+  `${BLOCKS}?external_source=${encodeURIComponent(source)}&external_id=${encodeURIComponent(id)}`;
 
 function expectError(res: ApiResponse, status: number, code: string, path?: string) {
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
@@ -65,36 +66,68 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
     });
     const again = await api.post(BLOCKS, body);
     expect(again.status).toBe(200);
-    expect(CalendarBlock.parse(again.body)).toMatchObject({ id: first.body.id, created_at: first.body.created_at, starts_at: first.body.starts_at });
+    expect(CalendarBlock.parse(again.body)).toMatchObject({
+      id: first.body.id,
+      created_at: first.body.created_at,
+      starts_at: first.body.starts_at,
+    });
     expect((await storedBlocks(clinic.clinic.id)).filter((b) => b.external_id === 'evt_abc123')).toHaveLength(1);
     expect((await api.delete(deletePath('google_calendar', 'evt_abc123'))).status).toBe(204);
   });
 
   it('makes the time busy, and an update moves the busy time (same id, old time freed)', async () => {
     const { day, slots } = await freshDay();
-    const first = await api.post(BLOCKS, { external_source: 'outlook', external_id: `move-${day}`, starts_at: slots[2]!.scheduled_at, ends_at: slots[3]!.ends_at });
+    const first = await api.post(BLOCKS, {
+      external_source: 'outlook',
+      external_id: `move-${day}`,
+      starts_at: slots[2]!.scheduled_at,
+      ends_at: slots[3]!.ends_at,
+    });
     expect(first.status).toBe(201);
     const busy = (await slotsOfDay(api, day)).map((s) => s.scheduled_at);
     expect(busy).toHaveLength(14);
     expect(busy).not.toContain(slots[2]!.scheduled_at);
     expect(busy).not.toContain(slots[3]!.scheduled_at);
-    const moved = await api.post(BLOCKS, { external_source: 'outlook', external_id: `move-${day}`, starts_at: slots[10]!.scheduled_at, ends_at: plus(slots[10]!.scheduled_at, 5), title: 'Moved' });
+    const moved = await api.post(BLOCKS, {
+      external_source: 'outlook',
+      external_id: `move-${day}`,
+      starts_at: slots[10]!.scheduled_at,
+      ends_at: plus(slots[10]!.scheduled_at, 5),
+      title: 'Moved',
+    });
     expect(moved.status).toBe(200);
     expect(CalendarBlock.parse(moved.body)).toMatchObject({ id: first.body.id, starts_at: slots[10]!.scheduled_at, title: 'Moved' });
     expect(Date.parse(moved.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(first.body.updated_at));
     const after = (await slotsOfDay(api, day)).map((s) => s.scheduled_at);
     expect(after).toEqual(slots.filter((_, i) => i !== 10).map((s) => s.scheduled_at));
     // Re-sending without a title clears it.
-    const untitled = await api.post(BLOCKS, { external_source: 'outlook', external_id: `move-${day}`, starts_at: slots[10]!.scheduled_at, ends_at: slots[10]!.ends_at });
+    const untitled = await api.post(BLOCKS, {
+      external_source: 'outlook',
+      external_id: `move-${day}`,
+      starts_at: slots[10]!.scheduled_at,
+      ends_at: slots[10]!.ends_at,
+    });
     expect(untitled.status).toBe(200);
     expect(untitled.body.title).toBeNull();
   });
 
   it('keys on the pair: another external_id or external_source is another block', async () => {
     const { day, slots } = await freshDay();
-    const a = await api.post(BLOCKS, { external_source: 'google_calendar', external_id: `pair-${day}`, ...{ starts_at: slots[0]!.scheduled_at, ends_at: slots[0]!.ends_at } });
-    const b = await api.post(BLOCKS, { external_source: 'outlook', external_id: `pair-${day}`, ...{ starts_at: slots[1]!.scheduled_at, ends_at: slots[1]!.ends_at } });
-    const c = await api.post(BLOCKS, { external_source: 'google_calendar', external_id: `pair-${day}-2`, ...{ starts_at: slots[2]!.scheduled_at, ends_at: slots[2]!.ends_at } });
+    const a = await api.post(BLOCKS, {
+      external_source: 'google_calendar',
+      external_id: `pair-${day}`,
+      ...{ starts_at: slots[0]!.scheduled_at, ends_at: slots[0]!.ends_at },
+    });
+    const b = await api.post(BLOCKS, {
+      external_source: 'outlook',
+      external_id: `pair-${day}`,
+      ...{ starts_at: slots[1]!.scheduled_at, ends_at: slots[1]!.ends_at },
+    });
+    const c = await api.post(BLOCKS, {
+      external_source: 'google_calendar',
+      external_id: `pair-${day}-2`,
+      ...{ starts_at: slots[2]!.scheduled_at, ends_at: slots[2]!.ends_at },
+    });
     expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
     expect(new Set([a.body.id, b.body.id, c.body.id]).size).toBe(3);
     expect(await slotsOfDay(api, day)).toEqual(slots.slice(3));
@@ -103,7 +136,12 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
   it('may overlap existing appointments, which stay booked; new bookings over it answer 409', async () => {
     const { day, slots } = await freshDay();
     const appt = Appointment.parse((await api.post('/api/v1/appointments', { lead_id: leadId, ...slots[4]! })).body);
-    const block = await api.post(BLOCKS, { external_source: 'google_calendar', external_id: `over-${day}`, starts_at: slots[4]!.scheduled_at, ends_at: slots[6]!.ends_at });
+    const block = await api.post(BLOCKS, {
+      external_source: 'google_calendar',
+      external_id: `over-${day}`,
+      starts_at: slots[4]!.scheduled_at,
+      ends_at: slots[6]!.ends_at,
+    });
     expect(block.status).toBe(201);
     expect((await api.get(`/api/v1/appointments/${appt.id}`)).body).toEqual(appt);
     const open = (await slotsOfDay(api, day)).map((s) => s.scheduled_at);
@@ -119,7 +157,16 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
 
   it('deletes by external_source and external_id with 204, frees the time, and answers 204 again when gone', async () => {
     const { day, slots } = await freshDay();
-    expect((await api.post(BLOCKS, { external_source: 'cal.com', external_id: 'booking/42 & more', starts_at: slots[0]!.scheduled_at, ends_at: slots[15]!.ends_at })).status).toBe(201);
+    expect(
+      (
+        await api.post(BLOCKS, {
+          external_source: 'cal.com',
+          external_id: 'booking/42 & more',
+          starts_at: slots[0]!.scheduled_at,
+          ends_at: slots[15]!.ends_at,
+        })
+      ).status,
+    ).toBe(201);
     expect(await slotsOfDay(api, day)).toEqual([]);
     const path = deletePath('cal.com', 'booking/42 & more');
     const gone = await api.delete(path);
@@ -133,7 +180,12 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
 
   it("is per clinic: the same pair in two clinics is two blocks, and a delete never touches the other clinic's", async () => {
     const { day, slots } = await freshDay();
-    const body = { external_source: 'google_calendar', external_id: `shared-${day}`, starts_at: slots[0]!.scheduled_at, ends_at: slots[0]!.ends_at };
+    const body = {
+      external_source: 'google_calendar',
+      external_id: `shared-${day}`,
+      starts_at: slots[0]!.scheduled_at,
+      ends_at: slots[0]!.ends_at,
+    };
     const mine = await api.post(BLOCKS, body);
     const theirs = await other.api.post(BLOCKS, body);
     expect([mine.status, theirs.status]).toEqual([201, 201]);
@@ -145,7 +197,12 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
   });
 
   it('stores past and far-away times exactly (years 0001 and 9999 round-trip)', async () => {
-    const res = await api.post(BLOCKS, { external_source: 'archive', external_id: 'forever', starts_at: '0001-01-01T00:00:00Z', ends_at: '9999-12-31T23:59:59.999Z' });
+    const res = await api.post(BLOCKS, {
+      external_source: 'archive',
+      external_id: 'forever',
+      starts_at: '0001-01-01T00:00:00Z',
+      ends_at: '9999-12-31T23:59:59.999Z',
+    });
     expect(res.status).toBe(201);
     expect(CalendarBlock.parse(res.body)).toMatchObject({ starts_at: '0001-01-01T00:00:00.000Z', ends_at: '9999-12-31T23:59:59.999Z' });
     // Everything is busy now.
@@ -154,7 +211,12 @@ describe.each(backends())('calendar blocks on %s', (backend) => {
     expect((await api.get('/api/v1/availability?limit=5')).body.data).toHaveLength(5);
   });
 
-  const valid = { external_source: 'google_calendar', external_id: 'bad-input', starts_at: '2031-01-06T15:00:00Z', ends_at: '2031-01-06T15:30:00Z' };
+  const valid = {
+    external_source: 'google_calendar',
+    external_id: 'bad-input',
+    starts_at: '2031-01-06T15:00:00Z',
+    ends_at: '2031-01-06T15:30:00Z',
+  };
   it.each<[string, Record<string, unknown>, string]>([
     ['ends_at equal to starts_at', { ...valid, ends_at: valid.starts_at }, 'ends_at'],
     ['ends_at before starts_at', { ...valid, ends_at: '2031-01-06T14:00:00Z' }, 'ends_at'],

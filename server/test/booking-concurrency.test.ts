@@ -36,7 +36,11 @@ describe.each(backends())('concurrent booking on %s', (backend) => {
     expect(Number(stored.n)).toBe(1);
     // Only the winner's transaction committed an event.
     expect(await appointmentEvents(srv, 'appointment.created', winner.id)).toEqual([winner]);
-    const created = await srv.running.deps.database.db.selectFrom('webhook_events').select('id').where('type', '=', 'appointment.created').execute();
+    const created = await srv.running.deps.database.db
+      .selectFrom('webhook_events')
+      .select('id')
+      .where('type', '=', 'appointment.created')
+      .execute();
     expect(created).toHaveLength(1);
   });
 
@@ -59,7 +63,8 @@ describe.each(backends())('concurrent booking on %s', (backend) => {
     const api = await freshClient(srv, clinic.clinic.id);
     const slots = await slotsOfDay(api, futureMonday(4));
     const appts: Appointment[] = [];
-    for (const slot of slots.slice(0, 10)) appts.push(Appointment.parse((await api.post('/api/v1/appointments', { lead_id: leadId, ...slot })).body));
+    for (const slot of slots.slice(0, 10))
+      appts.push(Appointment.parse((await api.post('/api/v1/appointments', { lead_id: leadId, ...slot })).body));
     const target = slots[12]!;
     const results = await Promise.all(appts.map((a) => api.patch(`/api/v1/appointments/${a.id}`, { scheduled_at: target.scheduled_at })));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);

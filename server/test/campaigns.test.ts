@@ -19,7 +19,13 @@ describe.each(backends())('campaigns on %s', (backend) => {
     other = await srv.clinic('Other Clinic');
     const row = await srv.running.deps.database.db
       .insertInto('campaigns')
-      .values({ clinic_id: clinic.clinic.id, name: 'Newest', status: 'paused', target_country: 'GB', created_at: new Date(Date.now() + 60_000) })
+      .values({
+        clinic_id: clinic.clinic.id,
+        name: 'Newest',
+        status: 'paused',
+        target_country: 'GB',
+        created_at: new Date(Date.now() + 60_000),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     newest = {
@@ -40,7 +46,12 @@ describe.each(backends())('campaigns on %s', (backend) => {
     const list = CampaignList.parse(res.body);
     expect(list.meta).toEqual({ page: 1, per_page: 25, total: 3 });
     expect(list.data[0]).toEqual(newest);
-    expect(list.data.slice(1).map((c) => c.id).sort()).toEqual(clinic.campaigns.map((c) => c.id).sort());
+    expect(
+      list.data
+        .slice(1)
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(clinic.campaigns.map((c) => c.id).sort());
     for (const c of list.data.slice(1)) expect(c).toMatchObject({ status: 'active', total_contacts: 0 });
   });
 

@@ -10,7 +10,14 @@ import { expectGuarded, openApiOperation } from './support/guards';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
 const ContactList = listOf(CampaignContact, 'CampaignContactList');
-const seedBody = { name: 'Alex Smith', phone: '+14155551212', interest: 'implants', city: 'San Francisco', country: 'US', email: 'alex@example.com' };
+const seedBody = {
+  name: 'Alex Smith',
+  phone: '+14155551212',
+  interest: 'implants',
+  city: 'San Francisco',
+  country: 'US',
+  email: 'alex@example.com',
+};
 
 describe.each(backends())('campaign contacts on %s', (backend) => {
   let srv: TestServer;
@@ -52,9 +59,24 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
     });
 
     it('takes only the required fields, and trims and upper-cases what it stores', async () => {
-      const res = await add({ name: '  Bo  ', phone: '+447911123456', interest: 'whitening', city: 'Leeds', country: 'gb', language: 'en', notes: 'evenings' });
+      const res = await add({
+        name: '  Bo  ',
+        phone: '+447911123456',
+        interest: 'whitening',
+        city: 'Leeds',
+        country: 'gb',
+        language: 'en',
+        notes: 'evenings',
+      });
       expect(res.status).toBe(201);
-      expect(CampaignContact.parse(res.body)).toMatchObject({ name: 'Bo', country: 'GB', email: null, language: 'en', notes: 'evenings', validation_status: 'valid' });
+      expect(CampaignContact.parse(res.body)).toMatchObject({
+        name: 'Bo',
+        country: 'GB',
+        email: null,
+        language: 'en',
+        notes: 'evenings',
+        validation_status: 'valid',
+      });
       const minimal = await add({ name: 'Cy', phone: '+61412345678', interest: 'braces', city: 'Perth' });
       expect(minimal.status).toBe(201);
       expect(minimal.body).toMatchObject({ country: null, email: null, validation_status: 'valid', validation_messages: [] });
@@ -92,7 +114,10 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
       const both = await add({ ...seedBody, country: 'US', phone: '+447911123456' }, row.id);
       expect(both.body.validation_messages).toHaveLength(2);
       const noCountry = await add({ ...seedBody, country: undefined, phone: '+14155551212' }, row.id);
-      expect(noCountry.body).toMatchObject({ validation_status: 'needs_review', validation_messages: [expect.stringMatching(/GB's calling code \+44/)] });
+      expect(noCountry.body).toMatchObject({
+        validation_status: 'needs_review',
+        validation_messages: [expect.stringMatching(/GB's calling code \+44/)],
+      });
       const matches = await add({ ...seedBody, country: 'GB', phone: '+447911123456' }, row.id);
       expect(matches.body).toMatchObject({ validation_status: 'valid', validation_messages: [] });
     });
@@ -154,12 +179,21 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
       const res = await add(seedBody, row.id);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'invalid_input', error: expect.stringMatching(new RegExp(`${status}.*active`)) });
-      const count = await db().selectFrom('campaign_contacts').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', row.id).executeTakeFirstOrThrow();
+      const count = await db()
+        .selectFrom('campaign_contacts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('campaign_id', '=', row.id)
+        .executeTakeFirstOrThrow();
       expect(Number(count.n)).toBe(0);
     });
 
     it('answers 401 without a valid key and 403 without campaigns:write (a campaigns:read key is not enough)', async () => {
-      await expectGuarded(srv, clinic.clinic.id, { method: 'POST', path: `/api/v1/campaigns/${campaignId}/contacts`, body: seedBody, scope: 'campaigns:write' });
+      await expectGuarded(srv, clinic.clinic.id, {
+        method: 'POST',
+        path: `/api/v1/campaigns/${campaignId}/contacts`,
+        body: seedBody,
+        scope: 'campaigns:write',
+      });
     });
   });
 
@@ -248,6 +282,8 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
     expect(listOp.operationId).toBe('listCampaignContacts');
     expect(listOp.description).toContain('campaigns:read');
     expect(listOp.description).toContain('updated_at');
-    expect(listOp.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['status', 'campaign_id', 'page', 'per_page']));
+    expect(listOp.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'campaign_id', 'page', 'per_page']),
+    );
   });
 });

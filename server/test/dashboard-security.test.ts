@@ -19,7 +19,12 @@ interface Res {
 }
 
 /** A bare HTTP client: no redirects followed, cookies handled by the test itself. */
-async function http(url: string, method: string, path: string, opts: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}): Promise<Res> {
+async function http(
+  url: string,
+  method: string,
+  path: string,
+  opts: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
+): Promise<Res> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.cookie) headers.cookie = opts.cookie;
   let body: string | undefined;
@@ -33,7 +38,11 @@ async function http(url: string, method: string, path: string, opts: { cookie?: 
   return { status: res.status, headers: res.headers, text: await res.text(), cookies: res.headers.getSetCookie() };
 }
 
-const cookieValue = (cookies: string[], name: string) => cookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0]!.slice(name.length + 1);
+const cookieValue = (cookies: string[], name: string) =>
+  cookies
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0]!
+    .slice(name.length + 1);
 const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
 
 describe.each(backends())('dashboard security on %s', (backend) => {
@@ -182,11 +191,16 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     const form = await loginForm();
     const good = { _csrf: form.token, email, password: PASSWORD };
     expect((await http(srv.url, 'POST', '/dashboard/login', { form: good })).status).toBe(403); // no cookie
-    expect((await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: { ...good, _csrf: 'x'.repeat(43) } })).status).toBe(403);
     expect(
-      (await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: good, headers: { origin: 'https://evil.example' } })).status,
+      (await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: { ...good, _csrf: 'x'.repeat(43) } })).status,
     ).toBe(403);
-    expect((await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: good, headers: { origin: srv.url } })).status).toBe(303);
+    expect(
+      (await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: good, headers: { origin: 'https://evil.example' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: good, headers: { origin: srv.url } })).status,
+    ).toBe(303);
   });
 
   it('checks the session CSRF token and the origin on every POST', async () => {
@@ -197,15 +211,22 @@ describe.each(backends())('dashboard security on %s', (backend) => {
 
     expect((await create({ name: 'no token', scopes: 'leads:read' })).status).toBe(403);
     expect((await create({ _csrf: 'A'.repeat(s.token.length), name: 'wrong token', scopes: 'leads:read' })).status).toBe(403);
-    expect((await create({ _csrf: s.token, name: 'cross origin', scopes: 'leads:read' }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await create({ _csrf: s.token, name: 'cross origin', scopes: 'leads:read' }, { origin: 'https://evil.example' })).status).toBe(
+      403,
+    );
     expect((await create({ _csrf: s.token, name: 'null origin', scopes: 'leads:read' }, { origin: 'null' })).status).toBe(403);
-    expect((await create({ _csrf: s.token, name: 'cross site', scopes: 'leads:read' }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await create({ _csrf: s.token, name: 'cross site', scopes: 'leads:read' }, { 'sec-fetch-site': 'cross-site' })).status).toBe(
+      403,
+    );
     // Another session's token is not this session's token.
     const other = await session();
     expect((await create({ _csrf: other.token, name: 'other token', scopes: 'leads:read' })).status).toBe(403);
     expect((await keys()).map((k) => k.name)).toEqual(['Default key']);
 
-    const ok = await create({ _csrf: s.token, name: 'good', scopes: ['leads:read', 'leads:write'] }, { origin: srv.url, 'sec-fetch-site': 'same-origin' });
+    const ok = await create(
+      { _csrf: s.token, name: 'good', scopes: ['leads:read', 'leads:write'] },
+      { origin: srv.url, 'sec-fetch-site': 'same-origin' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.text).toMatch(/qbk_live_[A-Za-z0-9_-]{32}/);
     expect(ok.headers.get('cache-control')).toBe('no-store');
@@ -223,7 +244,9 @@ describe.each(backends())('dashboard security on %s', (backend) => {
   it('sends security headers with every page', async () => {
     const s = await session();
     const res = await http(srv.url, 'GET', '/dashboard/calendar', { cookie: s.cookie });
-    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/,
+    );
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.text).not.toMatch(/<script/i);
@@ -236,7 +259,11 @@ describe.each(backends())('dashboard security on %s', (backend) => {
 
     const t = await session();
     const id = createHash('sha256').update(t.raw).digest('hex');
-    await db().updateTable('dashboard_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await db()
+      .updateTable('dashboard_sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
     const res = await http(srv.url, 'GET', '/dashboard/calendar', { cookie: t.cookie });
     expect(res.status).toBe(302);
     expect(res.cookies.some((c) => c.startsWith('qb_session=;'))).toBe(true);
@@ -257,7 +284,12 @@ describe.each(backends())('dashboard security on %s', (backend) => {
 
   it('renders every page, any calendar week, and an HTML 404 for an unknown page', async () => {
     const s = await session();
-    for (const path of ['/dashboard/calendar', '/dashboard/contacts?status=qualified&page=3', '/dashboard/webhooks', '/dashboard/setup/api-keys']) {
+    for (const path of [
+      '/dashboard/calendar',
+      '/dashboard/contacts?status=qualified&page=3',
+      '/dashboard/webhooks',
+      '/dashboard/setup/api-keys',
+    ]) {
       const res = await http(srv.url, 'GET', path, { cookie: s.cookie });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -277,7 +309,7 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     expect(missing.text).toContain('There is no dashboard page at this address.');
   });
 
-  it('shows only this clinic: another clinic\'s key cannot be revoked from here', async () => {
+  it("shows only this clinic: another clinic's key cannot be revoked from here", async () => {
     const other = await srv.clinic('Other Clinic');
     const otherKey = (await db().selectFrom('api_keys').select('id').where('clinic_id', '=', other.clinic.id).executeTakeFirstOrThrow()).id;
     const s = await session();
@@ -295,10 +327,16 @@ describe.each(backends())('dashboard security on %s', (backend) => {
       const { key, row } = await createApiKey(db(), clinic.clinic.id, 'zapier', ['webhooks:write']);
       const res = await srv.client(key).post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['lead.created'] });
       expect(res.status).toBe(201);
-      if (status === 'disabled') await db().updateTable('webhooks').set({ status: 'disabled', disabled_reason: 'failing for days' }).where('id', '=', res.body.id).execute();
+      if (status === 'disabled')
+        await db()
+          .updateTable('webhooks')
+          .set({ status: 'disabled', disabled_reason: 'failing for days' })
+          .where('id', '=', res.body.id)
+          .execute();
       return { id: res.body.id as string, keyId: row.id };
     }
-    const webhookRow = (id: string) => db().selectFrom('webhooks').select(['status', 'disabled_reason']).where('id', '=', id).executeTakeFirst();
+    const webhookRow = (id: string) =>
+      db().selectFrom('webhooks').select(['status', 'disabled_reason']).where('id', '=', id).executeTakeFirst();
 
     it('offers Delete, and Re-enable for a disabled subscription, as CSRF-protected forms', async () => {
       const active = await subscription();
@@ -334,21 +372,35 @@ describe.each(backends())('dashboard security on %s', (backend) => {
       const s = await session();
       for (const action of ['delete', 'enable']) {
         expect((await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/${action}`, { cookie: s.cookie, form: {} })).status).toBe(403);
-        expect((await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/${action}`, { cookie: s.cookie, form: { _csrf: s.token }, headers: { origin: 'https://evil.example' } })).status).toBe(403);
+        expect(
+          (
+            await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/${action}`, {
+              cookie: s.cookie,
+              form: { _csrf: s.token },
+              headers: { origin: 'https://evil.example' },
+            })
+          ).status,
+        ).toBe(403);
       }
       const other = await srv.clinic('Webhook Other Clinic');
       const theirs = await other.api.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/theirs', events: ['lead.created'] });
-      expect((await http(srv.url, 'POST', `/dashboard/webhooks/${theirs.body.id}/delete`, { cookie: s.cookie, form: { _csrf: s.token } })).status).toBe(404);
+      expect(
+        (await http(srv.url, 'POST', `/dashboard/webhooks/${theirs.body.id}/delete`, { cookie: s.cookie, form: { _csrf: s.token } }))
+          .status,
+      ).toBe(404);
       expect(await webhookRow(theirs.body.id)).toBeDefined();
       expect(await webhookRow(sub.id)).toEqual({ status: 'disabled', disabled_reason: 'failing for days' });
     });
 
-    it('keeps a revoked key\'s subscription ended: no re-enable, and a redelivery does not revive it', async () => {
+    it("keeps a revoked key's subscription ended: no re-enable, and a redelivery does not revive it", async () => {
       const sub = await subscription();
       await clinic.api.post('/api/v1/leads', { email: 'before-revoke@example.com' });
       const delivery = await db().selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', sub.id).executeTakeFirstOrThrow();
       const s = await session();
-      const revoke = await http(srv.url, 'POST', `/dashboard/setup/api-keys/${sub.keyId}/revoke`, { cookie: s.cookie, form: { _csrf: s.token } });
+      const revoke = await http(srv.url, 'POST', `/dashboard/setup/api-keys/${sub.keyId}/revoke`, {
+        cookie: s.cookie,
+        form: { _csrf: s.token },
+      });
       expect(revoke.headers.get('location')).toBe('/dashboard/setup/api-keys?done=revoked');
       expect((await webhookRow(sub.id))!.status).toBe('disabled');
       const page = await http(srv.url, 'GET', '/dashboard/webhooks', { cookie: s.cookie });
@@ -356,7 +408,10 @@ describe.each(backends())('dashboard security on %s', (backend) => {
       const enable = await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/enable`, { cookie: s.cookie, form: { _csrf: s.token } });
       expect(enable.status).toBe(400);
       expect(enable.text).toContain('revoked');
-      await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/deliveries/${delivery.id}/redeliver`, { cookie: s.cookie, form: { _csrf: s.token } });
+      await http(srv.url, 'POST', `/dashboard/webhooks/${sub.id}/deliveries/${delivery.id}/redeliver`, {
+        cookie: s.cookie,
+        form: { _csrf: s.token },
+      });
       expect((await webhookRow(sub.id))!.status).toBe('disabled');
       expect(await revokeApiKey(db(), clinic.clinic.id, sub.keyId)).toBe(false);
     });

@@ -54,11 +54,22 @@ async function addDeliveries(db: Kysely<Database>, clinicId: string, webhookId: 
   for (let i = 0; i < count; i++) {
     const eventId = `evt_${String(++eventSeq).padStart(24, '0')}`;
     const at = new Date(Date.parse(start) + i * 60_000).toISOString().replace('Z', '456Z');
-    await db.insertInto('webhook_events').values({ id: eventId, clinic_id: clinicId, type: i % 2 ? 'lead.created' : 'appointment.booked', payload: '{}', created_at: at }).execute();
+    await db
+      .insertInto('webhook_events')
+      .values({ id: eventId, clinic_id: clinicId, type: i % 2 ? 'lead.created' : 'appointment.booked', payload: '{}', created_at: at })
+      .execute();
     const id = `msg_${eventSeq.toString(16).padStart(32, '0')}`;
     await db
       .insertInto('webhook_deliveries')
-      .values({ id, clinic_id: clinicId, webhook_id: webhookId, event_id: eventId, status: i % 3 === 0 ? 'pending' : i % 3 === 1 ? 'succeeded' : 'failed', next_attempt_at: i % 3 === 0 ? at : null, created_at: at })
+      .values({
+        id,
+        clinic_id: clinicId,
+        webhook_id: webhookId,
+        event_id: eventId,
+        status: i % 3 === 0 ? 'pending' : i % 3 === 1 ? 'succeeded' : 'failed',
+        next_attempt_at: i % 3 === 0 ? at : null,
+        created_at: at,
+      })
       .execute();
     ids.push(id);
   }
@@ -68,7 +79,14 @@ async function addDeliveries(db: Kysely<Database>, clinicId: string, webhookId: 
 async function addWebhook(db: Kysely<Database>, clinicId: string, keyId: string, createdAt: string, url: string) {
   const row = await db
     .insertInto('webhooks')
-    .values({ clinic_id: clinicId, api_key_id: keyId, url, events: ['lead.created', 'appointment.booked'], secret: 'whsec_test', created_at: createdAt })
+    .values({
+      clinic_id: clinicId,
+      api_key_id: keyId,
+      url,
+      events: ['lead.created', 'appointment.booked'],
+      secret: 'whsec_test',
+      created_at: createdAt,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -108,7 +126,13 @@ describe.each(backends())('dashboard webhooks loader on %s', (backend) => {
     await db
       .insertInto('webhook_delivery_attempts')
       .values([
-        { delivery_id: last, attempted_at: '2026-03-05T12:00:05.123456Z', response_status: null, latency_ms: 10_000, error: 'Timed out after 10 s' },
+        {
+          delivery_id: last,
+          attempted_at: '2026-03-05T12:00:05.123456Z',
+          response_status: null,
+          latency_ms: 10_000,
+          error: 'Timed out after 10 s',
+        },
         { delivery_id: last, attempted_at: '2026-03-05T12:00:00.000001Z', response_status: 503, latency_ms: 87, error: null },
         { delivery_id: last, attempted_at: '2026-03-05T12:05:00.999999Z', response_status: 200, latency_ms: 41, error: null },
         { delivery_id: busyDeliveries[0]!, attempted_at: '2026-03-05T08:00:01.5Z', response_status: 410, latency_ms: 12, error: null },
@@ -121,7 +145,12 @@ describe.each(backends())('dashboard webhooks loader on %s', (backend) => {
     const loaded = await loadSubscriptions(db, clinicId);
     expect(loaded).toEqual(await viaServices(db, clinicId));
 
-    expect(loaded.map((s) => s.webhook.url)).toEqual(['https://a.example/newest', 'https://b.example/quiet', 'https://a.example/busy', 'https://c.example/old']);
+    expect(loaded.map((s) => s.webhook.url)).toEqual([
+      'https://a.example/newest',
+      'https://b.example/quiet',
+      'https://a.example/busy',
+      'https://c.example/old',
+    ]);
     const busy = loaded[2]!;
     expect(busy.totalDeliveries).toBe(RECENT_DELIVERIES + 3);
     expect(busy.deliveries).toHaveLength(RECENT_DELIVERIES);

@@ -31,30 +31,36 @@ describe.each(backends())('dev tools on %s', (backend) => {
   afterAll(() => srv.close());
 
   describe('POST /dev/campaign-contacts/{id}/outcome', () => {
-    it.each(CONTACT_OUTCOMES)('records %s: status, one more attempt, timestamps, and the matching event in webhook_events', async (status) => {
-      const contact = await newContact();
-      const res = await outcome(contact.id, { status });
-      expect(res.status).toBe(200);
-      const updated = CampaignContact.parse(res.body);
-      expect(updated).toEqual({ ...contact, status, attempts: 1, last_attempt_at: expect.any(String), updated_at: expect.any(String) });
-      expect(Date.parse(updated.updated_at)).toBeGreaterThanOrEqual(Date.parse(contact.updated_at));
-      expect(updated.last_attempt_at).toBe(updated.updated_at);
-      const events = await eventsFor(contact.id);
-      expect(events).toHaveLength(1);
-      expect(events[0]!.row.type).toBe(`campaign.contact.${status}`);
-      expect(events[0]!.envelope).toMatchObject({ id: expect.stringMatching(/^evt_/), type: `campaign.contact.${status}` });
-      // The event carries the contact exactly as the API returns it.
-      expect(events[0]!.envelope.data).toEqual({ contact: updated });
-      const listed = (await clinic.api.get(`/api/v1/campaigns/contacts?status=${status}`)).body.data;
-      expect(listed.find((c: CampaignContact) => c.id === contact.id)).toEqual(updated);
-    });
+    it.each(CONTACT_OUTCOMES)(
+      'records %s: status, one more attempt, timestamps, and the matching event in webhook_events',
+      async (status) => {
+        const contact = await newContact();
+        const res = await outcome(contact.id, { status });
+        expect(res.status).toBe(200);
+        const updated = CampaignContact.parse(res.body);
+        expect(updated).toEqual({ ...contact, status, attempts: 1, last_attempt_at: expect.any(String), updated_at: expect.any(String) });
+        expect(Date.parse(updated.updated_at)).toBeGreaterThanOrEqual(Date.parse(contact.updated_at));
+        expect(updated.last_attempt_at).toBe(updated.updated_at);
+        const events = await eventsFor(contact.id);
+        expect(events).toHaveLength(1);
+        expect(events[0]!.row.type).toBe(`campaign.contact.${status}`);
+        expect(events[0]!.envelope).toMatchObject({ id: expect.stringMatching(/^evt_/), type: `campaign.contact.${status}` });
+        // The event carries the contact exactly as the API returns it.
+        expect(events[0]!.envelope.data).toEqual({ contact: updated });
+        const listed = (await clinic.api.get(`/api/v1/campaigns/contacts?status=${status}`)).body.data;
+        expect(listed.find((c: CampaignContact) => c.id === contact.id)).toEqual(updated);
+      },
+    );
 
     it('counts every attempt and fires one event per outcome', async () => {
       const contact = await newContact();
       await outcome(contact.id, { status: 'callback_requested' });
       const second = await outcome(contact.id, { status: 'qualified' });
       expect(second.body).toMatchObject({ status: 'qualified', attempts: 2 });
-      expect((await eventsFor(contact.id)).map((e) => e.row.type)).toEqual(['campaign.contact.callback_requested', 'campaign.contact.qualified']);
+      expect((await eventsFor(contact.id)).map((e) => e.row.type)).toEqual([
+        'campaign.contact.callback_requested',
+        'campaign.contact.qualified',
+      ]);
     });
 
     it.each([
@@ -70,7 +76,9 @@ describe.each(backends())('dev tools on %s', (backend) => {
       expect(res.body.code).toBe('invalid_input');
       expect(res.body.details.map((d: { path: string }) => d.path)).toContain(path);
       expect(await tableCounts(srv.running.deps.database)).toEqual(before);
-      expect((await clinic.api.get('/api/v1/campaigns/contacts')).body.data.find((c: CampaignContact) => c.id === contact.id)).toEqual(contact);
+      expect((await clinic.api.get('/api/v1/campaigns/contacts')).body.data.find((c: CampaignContact) => c.id === contact.id)).toEqual(
+        contact,
+      );
     });
 
     it('refuses a malformed JSON body and an id that is not a UUID with 400', async () => {
@@ -100,7 +108,9 @@ describe.each(backends())('dev tools on %s', (backend) => {
       expect(none.status).toBe(401);
       expect(none.body.code).toBe('unauthorized');
       expect((await outcome(contact.id, { status: 'qualified' }, srv.client('qbk_live_nope'))).status).toBe(401);
-      const query = await rawRequest(srv.url, 'POST', `/dev/campaign-contacts/${contact.id}/outcome?api_key=${clinic.api_key}`, { status: 'qualified' });
+      const query = await rawRequest(srv.url, 'POST', `/dev/campaign-contacts/${contact.id}/outcome?api_key=${clinic.api_key}`, {
+        status: 'qualified',
+      });
       expect(query.status).toBe(401);
       expect(query.body.error).toMatch(/Authorization header/);
       expect(await eventsFor(contact.id)).toEqual([]);
@@ -111,7 +121,11 @@ describe.each(backends())('dev tools on %s', (backend) => {
       await clinic.api.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['campaign.contact.not_interested'] });
       const before = await tableCounts(srv.running.deps.database);
       const readOnly = await clientWithScopes(srv, clinic.clinic.id, ['leads:read']);
-      const allButCampaignsWrite = await clientWithScopes(srv, clinic.clinic.id, SCOPES.filter((s) => s !== 'campaigns:write'));
+      const allButCampaignsWrite = await clientWithScopes(
+        srv,
+        clinic.clinic.id,
+        SCOPES.filter((s) => s !== 'campaigns:write'),
+      );
       const keysMade = 2;
       for (const api of [readOnly, allButCampaignsWrite]) {
         const res = await outcome(contact.id, { status: 'not_interested' }, api);
@@ -121,7 +135,9 @@ describe.each(backends())('dev tools on %s', (backend) => {
       const after = await tableCounts(srv.running.deps.database);
       expect(after).toEqual({ ...before, api_keys: before.api_keys! + keysMade });
       expect(await eventsFor(contact.id)).toEqual([]);
-      expect((await clinic.api.get('/api/v1/campaigns/contacts')).body.data.find((c: CampaignContact) => c.id === contact.id)).toEqual(contact);
+      expect((await clinic.api.get('/api/v1/campaigns/contacts')).body.data.find((c: CampaignContact) => c.id === contact.id)).toEqual(
+        contact,
+      );
     });
 
     it('accepts a key with campaigns:write (and counts it against the key like any API call)', async () => {
@@ -149,7 +165,9 @@ describe.each(backends())('dev tools on %s', (backend) => {
 
     it('refuses a text/plain outcome with 415 and changes nothing', async () => {
       const contact = await newContact();
-      const res = await clinic.api.request('POST', `/dev/campaign-contacts/${contact.id}/outcome`, '{"status":"qualified"}', { 'content-type': 'text/plain' });
+      const res = await clinic.api.request('POST', `/dev/campaign-contacts/${contact.id}/outcome`, '{"status":"qualified"}', {
+        'content-type': 'text/plain',
+      });
       expect(res.status).toBe(415);
       expect(await eventsFor(contact.id)).toEqual([]);
     });
@@ -184,7 +202,9 @@ describe.each(backends())('dev tools on %s', (backend) => {
     try {
       expect((await rawRequest(prod.url, 'POST', '/dev/clinics', { name: 'X', timezone: 'UTC' })).status).toBe(404);
       const contact = await newContact();
-      expect((await rawRequest(prod.url, 'POST', `/dev/campaign-contacts/${contact.id}/outcome`, { status: 'qualified' })).status).toBe(404);
+      expect((await rawRequest(prod.url, 'POST', `/dev/campaign-contacts/${contact.id}/outcome`, { status: 'qualified' })).status).toBe(
+        404,
+      );
     } finally {
       await prod.close();
     }

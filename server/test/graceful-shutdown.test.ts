@@ -52,7 +52,13 @@ function burst(url: string, key: string, concurrency: number) {
   const worker = async () => {
     while (!stop) {
       try {
-        const res = await rawRequest(url, 'POST', '/api/v1/leads', { email: `burst${n++}@example.com` }, { authorization: `Bearer ${key}` });
+        const res = await rawRequest(
+          url,
+          'POST',
+          '/api/v1/leads',
+          { email: `burst${n++}@example.com` },
+          { authorization: `Bearer ${key}` },
+        );
         if (res.status === 201) acknowledged.push(res.body.id);
         else if (res.status >= 500) throw new Error(`server answered ${res.status}`);
       } catch (error) {
@@ -96,7 +102,13 @@ describe.each(backends())('graceful shutdown on %s', (backend) => {
       const server = await startServerProcess({ ...env, QB_WEBHOOK_SCHEDULE_SCALE: '0.001' });
       children.push(server);
       const key = /API key:\s+(qbk_live_\S+)/.exec(server.output())![1]!;
-      const sub = await rawRequest(server.url, 'POST', '/api/v1/webhooks', { url: receiver.url, events: ['lead.created'] }, { authorization: `Bearer ${key}` });
+      const sub = await rawRequest(
+        server.url,
+        'POST',
+        '/api/v1/webhooks',
+        { url: receiver.url, events: ['lead.created'] },
+        { authorization: `Bearer ${key}` },
+      );
       expect(sub.status).toBe(201);
 
       const load = burst(server.url, key, 6);
@@ -129,9 +141,18 @@ describe.each(backends())('graceful shutdown on %s', (backend) => {
         const server = await startServerProcess({ ...env, QB_WORKER: 'off' });
         children.push(server);
         const key = /API key:\s+(qbk_live_\S+)/.exec(server.output())![1]!;
-        await rawRequest(server.url, 'POST', '/api/v1/webhooks', { url: receiver.url, events: ['lead.created'] }, { authorization: `Bearer ${key}` });
+        await rawRequest(
+          server.url,
+          'POST',
+          '/api/v1/webhooks',
+          { url: receiver.url, events: ['lead.created'] },
+          { authorization: `Bearer ${key}` },
+        );
         for (let i = 0; i < 20; i++) {
-          expect((await rawRequest(server.url, 'POST', '/api/v1/leads', { email: `w${i}@example.com` }, { authorization: `Bearer ${key}` })).status).toBe(201);
+          expect(
+            (await rawRequest(server.url, 'POST', '/api/v1/leads', { email: `w${i}@example.com` }, { authorization: `Bearer ${key}` }))
+              .status,
+          ).toBe(201);
         }
         const worker = spawnScript('worker', env);
         children.push(worker);

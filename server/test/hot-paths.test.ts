@@ -92,14 +92,28 @@ describe.each(backends())('hot paths on %s', (backend) => {
     const open = (await client.get('/api/v1/availability?limit=80')).body.data as { scheduled_at: string; ends_at: string }[];
     expect(open).toHaveLength(80);
     // 70 consecutive slots taken: 66 booked (more than the 64 appointments of one page), 4 blocked.
-    const lead = await database.db.insertInto('leads').values({ clinic_id: clinicId, email: 'busy@example.com' }).returning('id').executeTakeFirstOrThrow();
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: clinicId, email: 'busy@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await database.db
       .insertInto('appointments')
       .values(open.slice(0, 66).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
       .execute();
     await database.db
       .insertInto('calendar_blocks')
-      .values(open.slice(66, 70).map((s, i) => ({ clinic_id: clinicId, external_source: 'test', external_id: `page-${i}`, starts_at: s.scheduled_at, ends_at: s.ends_at })))
+      .values(
+        open
+          .slice(66, 70)
+          .map((s, i) => ({
+            clinic_id: clinicId,
+            external_source: 'test',
+            external_id: `page-${i}`,
+            starts_at: s.scheduled_at,
+            ends_at: s.ends_at,
+          })),
+      )
       .execute();
     let res!: { body: any };
     // Key and rate limit, then two pages of busy time.
@@ -111,7 +125,11 @@ describe.each(backends())('hot paths on %s', (backend) => {
 
   test('an appointment under way at `from` keeps its remaining time busy', async () => {
     const day = futureMonday(3);
-    const lead = await database.db.insertInto('leads').values({ clinic_id: clinicId, email: 'long@example.com' }).returning('id').executeTakeFirstOrThrow();
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: clinicId, email: 'long@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await database.db
       .insertInto('appointments')
       .values({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: `${day}T15:00:00Z`, ends_at: `${day}T18:00:00Z` })
@@ -159,7 +177,9 @@ describe.each(backends())('hot paths on %s', (backend) => {
   });
 
   test('the rate-limit table is unlogged', async () => {
-    const { rows } = await sql<{ relpersistence: string }>`select relpersistence from pg_class where relname = 'rate_limits'`.execute(database.db);
+    const { rows } = await sql<{ relpersistence: string }>`select relpersistence from pg_class where relname = 'rate_limits'`.execute(
+      database.db,
+    );
     expect(rows[0]!.relpersistence).toBe('u');
   });
 });

@@ -24,7 +24,11 @@ function specifiersOf(file: string): string[] {
   const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const expr = node.moduleReference.expression;
@@ -46,7 +50,9 @@ function resolveInServer(from: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
   const base = path.resolve(path.dirname(from), specifier).replace(/\.js$/, '');
   const candidate = [`${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f));
-  return candidate && candidate.startsWith(SERVER + path.sep) && ![...NOT_SERVER_CODE].some((d) => candidate.startsWith(d + path.sep)) ? candidate : undefined;
+  return candidate && candidate.startsWith(SERVER + path.sep) && ![...NOT_SERVER_CODE].some((d) => candidate.startsWith(d + path.sep))
+    ? candidate
+    : undefined;
 }
 
 type Graph = Map<string, Set<string>>;

@@ -11,7 +11,7 @@ describe.each(backends())('tenant isolation on %s', (backend) => {
   let a: TestClinic;
   let b: TestClinic;
   const ids: Record<string, string> = {};
-  let operations: Array<{ method: string; path: string }> = [];
+  const operations: Array<{ method: string; path: string }> = [];
 
   beforeAll(async () => {
     // No delivery worker: its background attempts would change row counts under the test.
@@ -23,10 +23,18 @@ describe.each(backends())('tenant isolation on %s', (backend) => {
     const [slot] = (await b.api.get('/api/v1/availability?limit=1')).body.data;
     ids.appointment = (await b.api.post('/api/v1/appointments', { lead_id: ids.lead, ...slot })).body.id;
     ids.campaign = b.campaigns[0]!.id;
-    ids.contact = (await b.api.post(`/api/v1/campaigns/${ids.campaign}/contacts`, { name: 'B', phone: '+14155550199', interest: 'x', city: 'y' })).body.id;
+    ids.contact = (
+      await b.api.post(`/api/v1/campaigns/${ids.campaign}/contacts`, { name: 'B', phone: '+14155550199', interest: 'x', city: 'y' })
+    ).body.id;
     ids.webhook = (await b.api.post('/api/v1/webhooks', { url: 'https://example.com/b', events: ['lead.updated'] })).body.id;
     await b.api.patch(`/api/v1/leads/${ids.lead}`, { city: 'B-town' });
-    ids.delivery = (await srv.running.deps.database.db.selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', ids.webhook).executeTakeFirstOrThrow()).id;
+    ids.delivery = (
+      await srv.running.deps.database.db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('webhook_id', '=', ids.webhook)
+        .executeTakeFirstOrThrow()
+    ).id;
     ids.agent = b.agents.find((x) => x.direction === 'outbound')!.id;
     const doc = (await rawRequest(srv.url, 'GET', '/api/v1/openapi.json')).body;
     for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
@@ -57,15 +65,27 @@ describe.each(backends())('tenant isolation on %s', (backend) => {
       'POST /api/v1/campaigns/{id}/contacts': { name: 'A', phone: '+14155550100', interest: 'x', city: 'y' },
     };
     const before = await tableCounts(srv.running.deps.database);
-    const snapshot = JSON.stringify(await b.api.get(`/api/v1/leads/${ids.lead}`)) + JSON.stringify(await b.api.get(`/api/v1/appointments/${ids.appointment}`));
+    const snapshot =
+      JSON.stringify(await b.api.get(`/api/v1/leads/${ids.lead}`)) +
+      JSON.stringify(await b.api.get(`/api/v1/appointments/${ids.appointment}`));
     for (const op of operations) {
-      const res = await a.api.request(op.method, fill(op.path), bodies[`${op.method} ${op.path}`] ?? (op.method === 'GET' || op.method === 'DELETE' ? undefined : {}));
-      expect({ op: `${op.method} ${op.path}`, status: res.status, code: res.body?.code }).toEqual({ op: `${op.method} ${op.path}`, status: 404, code: 'not_found' });
+      const res = await a.api.request(
+        op.method,
+        fill(op.path),
+        bodies[`${op.method} ${op.path}`] ?? (op.method === 'GET' || op.method === 'DELETE' ? undefined : {}),
+      );
+      expect({ op: `${op.method} ${op.path}`, status: res.status, code: res.body?.code }).toEqual({
+        op: `${op.method} ${op.path}`,
+        status: 404,
+        code: 'not_found',
+      });
       expect(JSON.stringify(res.body)).not.toContain(ids.lead!);
     }
     expect((await a.api.post(`/dev/campaign-contacts/${ids.contact}/outcome`, { status: 'qualified' })).status).toBe(404);
     expect(await tableCounts(srv.running.deps.database)).toEqual(before);
-    const after = JSON.stringify(await b.api.get(`/api/v1/leads/${ids.lead}`)) + JSON.stringify(await b.api.get(`/api/v1/appointments/${ids.appointment}`));
+    const after =
+      JSON.stringify(await b.api.get(`/api/v1/leads/${ids.lead}`)) +
+      JSON.stringify(await b.api.get(`/api/v1/appointments/${ids.appointment}`));
     expect(after.replace(/"ratelimit":"[^"]*"/gi, '')).toBe(snapshot.replace(/"ratelimit":"[^"]*"/gi, ''));
   });
 

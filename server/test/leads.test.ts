@@ -16,7 +16,12 @@ describe.each(backends())('leads on %s', (backend) => {
   const outbound = () => clinic.agents.find((a) => a.direction === 'outbound')!;
   const inbound = () => clinic.agents.find((a) => a.direction === 'inbound')!;
   const events = async (type: string) =>
-    srv.running.deps.database.db.selectFrom('webhook_events').selectAll().where('clinic_id', '=', clinic.clinic.id).where('type', '=', type).execute();
+    srv.running.deps.database.db
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('clinic_id', '=', clinic.clinic.id)
+      .where('type', '=', type)
+      .execute();
 
   beforeAll(async () => {
     srv = await startTestServer(backend);
@@ -46,7 +51,12 @@ describe.each(backends())('leads on %s', (backend) => {
   });
 
   it('updates the same lead on the same external_source + external_id (200), without duplicates', async () => {
-    const first = await clinic.api.post('/api/v1/leads', { email: 'idem@example.com', external_source: 'crm', external_id: '42', city: 'Boston' });
+    const first = await clinic.api.post('/api/v1/leads', {
+      email: 'idem@example.com',
+      external_source: 'crm',
+      external_id: '42',
+      city: 'Boston',
+    });
     expect(first.status).toBe(201);
     const again = await clinic.api.post('/api/v1/leads', {
       email: 'idem@example.com',
@@ -115,13 +125,26 @@ describe.each(backends())('leads on %s', (backend) => {
 
   it('filters by search, status, source, agent, email and phone, newest first', async () => {
     const tag = `Zed${Date.now()}`;
-    const a = await clinic.api.post('/api/v1/leads', { full_name: `${tag} One`, email: `${tag.toLowerCase()}1@example.com`, source: 'referral' });
-    const b = await clinic.api.post('/api/v1/leads', { full_name: `${tag} Two`, phone: '+14155559999', source: 'tiktok', agent_id: outbound().id });
+    const a = await clinic.api.post('/api/v1/leads', {
+      full_name: `${tag} One`,
+      email: `${tag.toLowerCase()}1@example.com`,
+      source: 'referral',
+    });
+    const b = await clinic.api.post('/api/v1/leads', {
+      full_name: `${tag} Two`,
+      phone: '+14155559999',
+      source: 'tiktok',
+      agent_id: outbound().id,
+    });
     const byName = await clinic.api.get(`/api/v1/leads?search=${tag}`);
     expect(byName.body.data.map((l: Lead) => l.id)).toEqual([b.body.id, a.body.id]);
     expect((await clinic.api.get(`/api/v1/leads?search=${tag}&source=tiktok`)).body.data.map((l: Lead) => l.id)).toEqual([b.body.id]);
-    expect((await clinic.api.get(`/api/v1/leads?search=${tag}&agent_id=${outbound().id}`)).body.data.map((l: Lead) => l.id)).toEqual([b.body.id]);
-    expect((await clinic.api.get(`/api/v1/leads?email=${tag.toUpperCase()}1@EXAMPLE.COM`)).body.data.map((l: Lead) => l.id)).toEqual([a.body.id]);
+    expect((await clinic.api.get(`/api/v1/leads?search=${tag}&agent_id=${outbound().id}`)).body.data.map((l: Lead) => l.id)).toEqual([
+      b.body.id,
+    ]);
+    expect((await clinic.api.get(`/api/v1/leads?email=${tag.toUpperCase()}1@EXAMPLE.COM`)).body.data.map((l: Lead) => l.id)).toEqual([
+      a.body.id,
+    ]);
     expect((await clinic.api.get('/api/v1/leads?search=%2B14155559999')).body.data[0].id).toBe(b.body.id);
     expect((await clinic.api.get('/api/v1/leads?search=%25')).status).toBe(200); // LIKE wildcards are literal
     await clinic.api.patch(`/api/v1/leads/${a.body.id}`, { status: 'qualified' });
@@ -290,7 +313,11 @@ describe.each(backends())('leads on %s', (backend) => {
     const window = await srv.running.deps.database.db
       .selectFrom('rate_limits')
       .select('count')
-      .where('key_id', '=', (await srv.running.deps.database.db.selectFrom('api_keys').select('id').where('name', '=', 'burst').executeTakeFirstOrThrow()).id)
+      .where(
+        'key_id',
+        '=',
+        (await srv.running.deps.database.db.selectFrom('api_keys').select('id').where('name', '=', 'burst').executeTakeFirstOrThrow()).id,
+      )
       .orderBy('window_start', 'desc')
       .executeTakeFirstOrThrow();
     expect(window.count).toBeGreaterThanOrEqual(121);

@@ -40,7 +40,11 @@ describe.each(backends())('GET /api/v1/me on %s', (backend) => {
     const me = Me.parse((await srv.client(key).get('/api/v1/me')).body);
     expect(me.api_key).toMatchObject({ id: row.id, name: 'Zapier', scopes: ['campaigns:read', 'webhooks:write'] });
     expect(me.clinic.id).toBe(clinic.clinic.id);
-    expect(Me.parse((await other.api.get('/api/v1/me')).body).clinic).toEqual({ id: other.clinic.id, name: 'Other Dental', timezone: 'Asia/Tokyo' });
+    expect(Me.parse((await other.api.get('/api/v1/me')).body).clinic).toEqual({
+      id: other.clinic.id,
+      name: 'Other Dental',
+      timezone: 'Asia/Tokyo',
+    });
   });
 
   it('needs no scope: a key with a single unrelated scope may ask who it is', async () => {

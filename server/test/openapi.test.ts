@@ -100,7 +100,8 @@ describe('GET /api/v1/openapi.json', () => {
   it('declares every tag an operation or event uses, each with a description', () => {
     const used = new Set<string>();
     for (const group of [doc.paths, doc.webhooks]) {
-      for (const item of Object.values<any>(group)) for (const op of Object.values<any>(item)) for (const tag of op.tags ?? []) used.add(tag);
+      for (const item of Object.values<any>(group))
+        for (const op of Object.values<any>(item)) for (const tag of op.tags ?? []) used.add(tag);
     }
     const declared = doc.tags.map((t: { name: string }) => t.name);
     expect(declared.slice().sort()).toEqual([...used].sort());

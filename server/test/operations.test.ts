@@ -49,7 +49,10 @@ describe.each(backends())('operations endpoints on %s', (backend) => {
 
   it('GET /readyz answers 503 while a migration is not applied', async () => {
     const db = srv.running.deps.database.db;
-    const last = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration order by name desc limit 1`.execute(db);
+    const last = await sql<{
+      name: string;
+      timestamp: string;
+    }>`select name, timestamp from kysely_migration order by name desc limit 1`.execute(db);
     const { name, timestamp } = last.rows[0]!;
     await sql`delete from kysely_migration where name = ${name}`.execute(db);
     try {
@@ -104,10 +107,16 @@ describe.each(backends())('operations endpoints on %s', (backend) => {
       if (sample(text, 'qualifybase_webhook_deliveries', { status: 'succeeded' })) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(sample(text, 'qualifybase_http_requests_total', { method: 'POST', route: '/api/v1/leads', status: '201' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'qualifybase_http_requests_total', { method: 'GET', route: '/api/v1/leads/:id', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'qualifybase_http_requests_total', { method: 'POST', route: '/api/v1/leads', status: '201' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'qualifybase_http_requests_total', { method: 'GET', route: '/api/v1/leads/:id', status: '200' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain(lead.body.id); // route patterns, never raw paths
-    expect(sample(text, 'qualifybase_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/leads', status: '201' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'qualifybase_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/leads', status: '201' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).toContain('qualifybase_http_request_duration_seconds_bucket{le="0.005"');
     expect(sample(text, 'qualifybase_webhook_attempts_total', { outcome: '2xx' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'qualifybase_webhook_deliveries', { status: 'succeeded' })).toBeGreaterThanOrEqual(1);
@@ -124,7 +133,10 @@ describe.each(backends())('operations endpoints on %s', (backend) => {
       await c.api.post('/api/v1/webhooks', { url: receiver.url, events: ['lead.created'] });
       await c.api.post('/api/v1/leads', { email: 'queued1@example.com' });
       await c.api.post('/api/v1/leads', { email: 'queued2@example.com' });
-      await apiOnly.running.deps.database.db.updateTable('webhook_deliveries').set({ created_at: new Date(Date.now() - 90_000) }).execute();
+      await apiOnly.running.deps.database.db
+        .updateTable('webhook_deliveries')
+        .set({ created_at: new Date(Date.now() - 90_000) })
+        .execute();
       const text = String((await rawRequest(apiOnly.url, 'GET', '/metrics', undefined, { authorization: `Bearer ${TOKEN}` })).body);
       expect(sample(text, 'qualifybase_webhook_queue_depth')).toBe(2);
       expect(sample(text, 'qualifybase_webhook_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(89);

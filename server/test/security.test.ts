@@ -43,12 +43,26 @@ describe('dev switches (QB_DEV_TOOLS, QB_ALLOW_PRIVATE_WEBHOOKS)', () => {
     [{ devTools: true, host: '127.0.0.1', production: true }, /not allowed with NODE_ENV=production/],
     [{ allowPrivateWebhooks: true, host: '127.0.0.1', production: true }, /not allowed with NODE_ENV=production/],
   ])('refuse to start with %p', async (config, message) => {
-    await expect(startServer({ config: { port: 0, dataDir: 'memory', databaseUrl: undefined, runWorker: false, ...config }, logger: silent, seedDemo: false })).rejects.toThrow(message);
+    await expect(
+      startServer({
+        config: { port: 0, dataDir: 'memory', databaseUrl: undefined, runWorker: false, ...config },
+        logger: silent,
+        seedDemo: false,
+      }),
+    ).rejects.toThrow(message);
   });
 
   it('start on loopback addresses', async () => {
     const running = await startServer({
-      config: { port: 0, host: '127.0.0.1', dataDir: 'memory', databaseUrl: undefined, runWorker: false, devTools: true, allowPrivateWebhooks: true },
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        dataDir: 'memory',
+        databaseUrl: undefined,
+        runWorker: false,
+        devTools: true,
+        allowPrivateWebhooks: true,
+      },
       logger: silent,
       seedDemo: false,
     });
@@ -82,7 +96,7 @@ describe.each(backends())('security on %s', (backend) => {
   });
 
   describe('1. revoking an API key ends its webhook subscriptions', () => {
-    it('delivers nothing more to a revoked key\'s subscription, and records no delivery for it', async () => {
+    it("delivers nothing more to a revoked key's subscription, and records no delivery for it", async () => {
       const r = await receiver();
       const { key, row } = await createApiKey(db(), clinic.clinic.id, 'integration', ['webhooks:write']);
       const sub = await srv.client(key).post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
@@ -129,7 +143,14 @@ describe.each(backends())('security on %s', (backend) => {
       const strict = await startTestServer(backend, { devTools: true, allowPrivateWebhooks: false, runWorker: false });
       try {
         const c = await strict.clinic('Strict Clinic');
-        for (const url of ['http://127.0.0.1:8787/h', 'https://127.0.0.1/h', 'https://169.254.169.254/latest/meta-data', 'https://[::ffff:0:7f00:1]/h', 'https://[2002:7f00:1::1]/h', 'https://[64:ff9b:1::a00:1]/h']) {
+        for (const url of [
+          'http://127.0.0.1:8787/h',
+          'https://127.0.0.1/h',
+          'https://169.254.169.254/latest/meta-data',
+          'https://[::ffff:0:7f00:1]/h',
+          'https://[2002:7f00:1::1]/h',
+          'https://[64:ff9b:1::a00:1]/h',
+        ]) {
           const before = await tableCounts(strict.running.deps.database);
           const res = await c.api.post('/api/v1/webhooks', { url, events: ['lead.created'] });
           expect({ url, status: res.status, code: res.body.code }).toEqual({ url, status: 400, code: 'invalid_input' });
@@ -141,7 +162,7 @@ describe.each(backends())('security on %s', (backend) => {
       }
     });
 
-    it('never echoes a redirect\'s Location in the delivery log', async () => {
+    it("never echoes a redirect's Location in the delivery log", async () => {
       const r = await receiver();
       r.script({ status: 302, headers: { location: 'http://10.1.2.3:6379/internal-admin?token=secret' } });
       const sub = await clinic.api.post('/api/v1/webhooks', { url: r.url, events: ['lead.created'] });
@@ -222,7 +243,9 @@ describe.each(backends())('security on %s', (backend) => {
       ]) {
         expect(res.status).toBe(400);
         expect(res.body.code).toBe('invalid_input');
-        expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'external_metadata', message: expect.stringMatching(message) })]));
+        expect(res.body.details).toEqual(
+          expect.arrayContaining([expect.objectContaining({ path: 'external_metadata', message: expect.stringMatching(message) })]),
+        );
       }
       expect(await tableCounts(srv.running.deps.database)).toEqual(before);
     });
@@ -260,18 +283,17 @@ describe.each(backends())('security on %s', (backend) => {
       expect(untrusted.headers.get('strict-transport-security')).toBeNull();
     });
 
-    it.each([
-      ['<script>alert(1)</script>'],
-      ['x'.repeat(7000)],
-      ['a'.repeat(129)],
-      ['id with spaces'],
-      ['evil\u00e9'],
-    ])('replaces an unsafe X-Request-Id (%#) with a fresh one', async (id) => {
-      const res = await fetch(`${srv.url}/api/v1/me`, { headers: { authorization: `Bearer ${clinic.api_key}`, 'x-request-id': id.replace(/[^\x20-\x7e]/g, '?') } });
-      const echoed = res.headers.get('x-request-id')!;
-      expect(echoed).not.toContain('<');
-      expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
-    });
+    it.each([['<script>alert(1)</script>'], ['x'.repeat(7000)], ['a'.repeat(129)], ['id with spaces'], ['evil\u00e9']])(
+      'replaces an unsafe X-Request-Id (%#) with a fresh one',
+      async (id) => {
+        const res = await fetch(`${srv.url}/api/v1/me`, {
+          headers: { authorization: `Bearer ${clinic.api_key}`, 'x-request-id': id.replace(/[^\x20-\x7e]/g, '?') },
+        });
+        const echoed = res.headers.get('x-request-id')!;
+        expect(echoed).not.toContain('<');
+        expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+      },
+    );
 
     it('keeps a short, safe X-Request-Id', async () => {
       for (const id of ['req-123', 'zap:abc.DEF_9', 'a'.repeat(128)]) {
@@ -324,7 +346,16 @@ describe('7. data directory and the production first start', () => {
 
   it('creates no demo@qualifybase.local user on a production first start', async () => {
     const running = await startServer({
-      config: { port: 0, host: '127.0.0.1', dataDir: 'memory', databaseUrl: undefined, runWorker: false, devTools: false, allowPrivateWebhooks: false, production: true },
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        dataDir: 'memory',
+        databaseUrl: undefined,
+        runWorker: false,
+        devTools: false,
+        allowPrivateWebhooks: false,
+        production: true,
+      },
       logger: silent,
     });
     try {

@@ -78,7 +78,13 @@ describe.each(backends())('the seed document examples on %s', (backend) => {
   });
 
   it('Upsert and delete an external calendar block', async () => {
-    const body = { external_source: 'google_calendar', external_id: 'evt_abc123', starts_at: '2026-05-15T11:00:00Z', ends_at: '2026-05-15T11:30:00Z', title: 'External consultation' };
+    const body = {
+      external_source: 'google_calendar',
+      external_id: 'evt_abc123',
+      starts_at: '2026-05-15T11:00:00Z',
+      ends_at: '2026-05-15T11:30:00Z',
+      title: 'External consultation',
+    };
     const first = await api.post('/api/v1/availability/blocks', body);
     expect(first.status).toBe(201);
     CalendarBlock.parse(first.body);

@@ -37,8 +37,18 @@ describe('open slots', () => {
   });
 
   it('never offers a slot before now, and honours limit', () => {
-    const slots = findOpenSlots({ ...base, from: at('2030-03-08T05:00:00Z'), to: at('2030-03-09T05:00:00Z'), now: at('2030-03-08T16:10:00Z'), limit: 3 });
-    expect(slots.map((s) => new Date(s.start).toISOString())).toEqual(['2030-03-08T16:30:00.000Z', '2030-03-08T17:00:00.000Z', '2030-03-08T17:30:00.000Z']);
+    const slots = findOpenSlots({
+      ...base,
+      from: at('2030-03-08T05:00:00Z'),
+      to: at('2030-03-09T05:00:00Z'),
+      now: at('2030-03-08T16:10:00Z'),
+      limit: 3,
+    });
+    expect(slots.map((s) => new Date(s.start).toISOString())).toEqual([
+      '2030-03-08T16:30:00.000Z',
+      '2030-03-08T17:00:00.000Z',
+      '2030-03-08T17:30:00.000Z',
+    ]);
   });
 
   it('removes busy time, including partial overlaps', () => {
@@ -61,8 +71,15 @@ describe('open slots', () => {
   });
 
   it('merges intervals and finds overlaps by binary search', () => {
-    const merged = mergeIntervals([{ start: 5, end: 7 }, { start: 1, end: 3 }, { start: 2, end: 4 }]);
-    expect(merged).toEqual([{ start: 1, end: 4 }, { start: 5, end: 7 }]);
+    const merged = mergeIntervals([
+      { start: 5, end: 7 },
+      { start: 1, end: 3 },
+      { start: 2, end: 4 },
+    ]);
+    expect(merged).toEqual([
+      { start: 1, end: 4 },
+      { start: 5, end: 7 },
+    ]);
     expect(overlapsAny(merged, 4, 5)).toBe(false);
     expect(overlapsAny(merged, 3, 6)).toBe(true);
     expect(overlapsAny(merged, 0, 1)).toBe(false);
@@ -76,7 +93,7 @@ describe('open slots', () => {
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-10T15:00:00Z'), at('2030-03-10T15:30:00Z'))).toBe(false); // Sunday
   });
 
-  it('is exact to the millisecond at closing time, and uses each day\'s own offset', () => {
+  it("is exact to the millisecond at closing time, and uses each day's own offset", () => {
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T20:30:00Z'), at('2030-03-11T21:00:00Z'))).toBe(true); // 16:30-17:00 EDT
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T20:30:00Z'), at('2030-03-11T21:00:00.001Z'))).toBe(false);
     expect(withinOpeningHours(NY, weekdays9to5, at('2030-03-11T12:59:59.999Z'), at('2030-03-11T13:30:00Z'))).toBe(false);
@@ -92,7 +109,17 @@ describe('slots on DST change days', () => {
     return `${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')}`;
   };
   const day = (zone: string, y: number, m: number, d: number, slotMinutes = 30) =>
-    findOpenSlots({ timeZone: zone, slotMinutes, hours: allDay, busy: [], now: 0, preference: 'any', limit: 1000, from: fromLocal(y, m, d, 0, 0, zone), to: fromLocal(y, m, d + 1, 0, 0, zone) });
+    findOpenSlots({
+      timeZone: zone,
+      slotMinutes,
+      hours: allDay,
+      busy: [],
+      now: 0,
+      preference: 'any',
+      limit: 1000,
+      from: fromLocal(y, m, d, 0, 0, zone),
+      to: fromLocal(y, m, d + 1, 0, 0, zone),
+    });
   const wellFormed = (slots: Array<{ start: number; end: number }>, slotMinutes: number) => {
     for (let i = 0; i < slots.length; i++) {
       expect(slots[i]!.end - slots[i]!.start).toBe(slotMinutes * 60_000);
@@ -150,7 +177,15 @@ describe('slots on DST change days', () => {
     for (const zone of zones) {
       const from = fromLocal(2030, 1, 1, 0, 0, zone);
       const to = fromLocal(2031, 1, 1, 0, 0, zone);
-      const slots = [...candidateSlots({ timeZone: zone, slotMinutes: 60, hours: [{ weekday: 3, opens_at: '08:00:00', closes_at: '12:00:00' }], from, to })];
+      const slots = [
+        ...candidateSlots({
+          timeZone: zone,
+          slotMinutes: 60,
+          hours: [{ weekday: 3, opens_at: '08:00:00', closes_at: '12:00:00' }],
+          from,
+          to,
+        }),
+      ];
       expect(slots.length).toBeGreaterThanOrEqual(52 * 4);
       for (const s of slots) {
         const l = toLocal(s.start, zone);

@@ -107,7 +107,12 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
       'webhook-signature': sign(subAll.body.signingSecret, String(sample.headers['webhook-id']), staleTs, sample.body),
     };
     expect(() => verifier.verify(sample.body, staleHeaders)).toThrow(/too old/i);
-    expect(() => new StandardWebhook('whsec_' + Buffer.from('wrong secret 123').toString('base64')).verify(sample.body, sample.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new StandardWebhook('whsec_' + Buffer.from('wrong secret 123').toString('base64')).verify(
+        sample.body,
+        sample.headers as Record<string, string>,
+      ),
+    ).toThrow();
   });
 
   it('keeps trying through down, 500 and 429 with Retry-After, and logs every attempt', async () => {
@@ -217,7 +222,9 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
         delivery = (await c.api.get(`/api/v1/webhooks/${sub.body.id}/deliveries`)).body.data[0];
       }
       // The queue loses the scheduled retry (as after a purge, or pg-boss giving up after crashes).
-      const purged = await lossy.running.deps.database.executeSql("delete from pgboss.job where name = 'webhook-delivery' and state = 'created' returning id");
+      const purged = await lossy.running.deps.database.executeSql(
+        "delete from pgboss.job where name = 'webhook-delivery' and state = 'created' returning id",
+      );
       expect(purged.rows.length).toBeGreaterThanOrEqual(1);
       await r.waitFor(2, 30_000);
       expect(r.received[1]!.headers['webhook-id']).toBe(delivery!.id);

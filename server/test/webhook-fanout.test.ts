@@ -101,7 +101,7 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
     expect(attempts.map((a) => a.response_status)).toEqual(Array(SUBSCRIPTIONS * EVENTS).fill(200));
 
     // The writes themselves, the dispatcher and the batches: a few dozen queries, not several per delivery.
-    expect(counter.count - before).toBeLessThan(SUBSCRIPTIONS * EVENTS / 2);
+    expect(counter.count - before).toBeLessThan((SUBSCRIPTIONS * EVENTS) / 2);
   });
 
   test('each delivery verifies against exactly one subscription secret', async () => {

@@ -44,7 +44,11 @@ function rebindingDns(host: string, publicAnswers: number) {
     if (name !== host) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
     return [{ address: answer(), family: 4 }];
   }) as unknown as typeof dnsPromises.lookup);
-  const callbackSpy = jest.spyOn(dns, 'lookup').mockImplementation(((name: string, options: unknown, callback?: (...args: unknown[]) => void) => {
+  const callbackSpy = jest.spyOn(dns, 'lookup').mockImplementation(((
+    name: string,
+    options: unknown,
+    callback?: (...args: unknown[]) => void,
+  ) => {
     const cb = (typeof options === 'function' ? options : callback) as (...args: unknown[]) => void;
     const all = typeof options === 'object' && (options as { all?: boolean }).all;
     if (name !== host) return cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' }));
@@ -78,17 +82,23 @@ describe('pinned webhook dispatcher', () => {
     }
   });
 
-  it.each(['127.0.0.1', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '10.0.0.1'])('refuses the address literal %s before connecting', async (host) => {
-    const dispatcher = createWebhookDispatcher({ allowPrivate: false, resolve: async () => [] });
-    try {
-      const error = await undiciFetch(`http://${host}:8999/`, { dispatcher }).then(() => undefined, (e: unknown) => e);
-      expect((error as { cause?: unknown }).cause).toBeInstanceOf(UrlPolicyError);
-    } finally {
-      await dispatcher.close();
-    }
-  });
+  it.each(['127.0.0.1', '[::1]', '[::ffff:127.0.0.1]', '169.254.169.254', '10.0.0.1'])(
+    'refuses the address literal %s before connecting',
+    async (host) => {
+      const dispatcher = createWebhookDispatcher({ allowPrivate: false, resolve: async () => [] });
+      try {
+        const error = await undiciFetch(`http://${host}:8999/`, { dispatcher }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect((error as { cause?: unknown }).cause).toBeInstanceOf(UrlPolicyError);
+      } finally {
+        await dispatcher.close();
+      }
+    },
+  );
 
-  it('connects to the address it resolved and checked, keeping the URL\'s host name in the Host header', async () => {
+  it("connects to the address it resolved and checked, keeping the URL's host name in the Host header", async () => {
     const hosts: string[] = [];
     const server = http.createServer((req, res) => {
       hosts.push(req.headers.host ?? '');
@@ -110,7 +120,9 @@ describe('pinned webhook dispatcher', () => {
   });
 
   it('describes network failures without the address or port that failed', () => {
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' }) });
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' }),
+    });
     expect(describeTransportError(refused, 1000)).toBe('connection refused');
     const odd = Object.assign(new TypeError('fetch failed'), { cause: new Error('something at 10.0.0.7:6379') });
     expect(describeTransportError(odd, 1000)).toBe('request failed');
@@ -134,7 +146,13 @@ describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
     // The subscription passed the policy when it was made (its host answered a public address).
     const webhook = await db
       .insertInto('webhooks')
-      .values({ clinic_id: clinic.clinic.id, api_key_id: key.id, url: `https://${host}:${listener.port}/hook`, events: ['lead.created'], secret: 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0' })
+      .values({
+        clinic_id: clinic.clinic.id,
+        api_key_id: key.id,
+        url: `https://${host}:${listener.port}/hook`,
+        events: ['lead.created'],
+        secret: 'whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0',
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const dnsServer = rebindingDns(host, 1); // the delivery's policy check sees a public address, then 127.0.0.1
@@ -143,7 +161,12 @@ describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
       let attempts: Array<{ error: string | null }> = [];
       for (let i = 0; i < 200 && attempts.length === 0; i++) {
         await sleep(50);
-        attempts = (await db.selectFrom('webhook_delivery_attempts as a').innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id').select('a.error').where('d.webhook_id', '=', webhook.id).execute()) as typeof attempts;
+        attempts = (await db
+          .selectFrom('webhook_delivery_attempts as a')
+          .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
+          .select('a.error')
+          .where('d.webhook_id', '=', webhook.id)
+          .execute()) as typeof attempts;
       }
       expect(dnsServer.asked()).toBeGreaterThanOrEqual(2);
       expect(listener.connections()).toBe(0);

@@ -81,13 +81,30 @@ function inTransaction(trx: Transaction<Database>) {
  * delivery is gone (410, unsubscribed), finished, or superseded by a newer job does nothing;
  * one whose subscription was disabled meanwhile fails it (a redelivery re-enables and resends).
  */
-async function claimTargets(db: ServerDeps['database']['db'], jobs: DeliveryJob[]): Promise<{ targets: DeliveryTarget[]; disabledWebhooks: string[] }> {
+async function claimTargets(
+  db: ServerDeps['database']['db'],
+  jobs: DeliveryJob[],
+): Promise<{ targets: DeliveryTarget[]; disabledWebhooks: string[] }> {
   const rows = await db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
     .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-    .select(['d.id', 'd.status', 'd.job_seq', 'w.id as webhook_id', 'w.url', 'w.secret', 'w.status as webhook_status', 'e.type', 'e.payload'])
-    .where('d.id', 'in', jobs.map((j) => j.deliveryId))
+    .select([
+      'd.id',
+      'd.status',
+      'd.job_seq',
+      'w.id as webhook_id',
+      'w.url',
+      'w.secret',
+      'w.status as webhook_status',
+      'e.type',
+      'e.payload',
+    ])
+    .where(
+      'd.id',
+      'in',
+      jobs.map((j) => j.deliveryId),
+    )
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const targets: DeliveryTarget[] = [];
@@ -96,7 +113,8 @@ async function claimTargets(db: ServerDeps['database']['db'], jobs: DeliveryJob[
     const row = byId.get(deliveryId);
     if (!row || row.status !== 'pending' || row.job_seq !== seq) continue;
     if (row.webhook_status !== 'active') disabled.add(row.webhook_id);
-    else targets.push({ deliveryId, seq, webhookId: row.webhook_id, url: row.url, secret: row.secret, type: row.type, payload: row.payload });
+    else
+      targets.push({ deliveryId, seq, webhookId: row.webhook_id, url: row.url, secret: row.secret, type: row.type, payload: row.payload });
   }
   return { targets, disabledWebhooks: [...disabled] };
 }
@@ -138,9 +156,12 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   async function deliverBatch(jobs: DeliveryJob[]): Promise<void> {
     const { targets, disabledWebhooks } = await claimTargets(db, jobs);
     for (const webhookId of disabledWebhooks) await db.transaction().execute((trx) => failPending(trx, webhookId));
-    const attempted: Attempted[] = await Promise.all(targets.map(async (target) => ({ target, outcome: await attemptDelivery(target, attemptSettings) })));
+    const attempted: Attempted[] = await Promise.all(
+      targets.map(async (target) => ({ target, outcome: await attemptDelivery(target, attemptSettings) })),
+    );
     if (log.isLevelEnabled('debug')) {
-      for (const { target, outcome } of attempted) log.debug({ delivery: target.deliveryId, status: outcome.status, error: outcome.error }, 'webhook attempt');
+      for (const { target, outcome } of attempted)
+        log.debug({ delivery: target.deliveryId, status: outcome.status, error: outcome.error }, 'webhook attempt');
     }
     await db.transaction().execute((trx) => recordOutcomes(trx, attempted, outcomeSettings));
   }
@@ -164,7 +185,10 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     enqueue: async (trx, queued) => {
       await boss.insert(
         DELIVERY_QUEUE,
-        queued.map((d) => ({ data: { deliveryId: d.id, seq: d.job_seq } satisfies DeliveryJob, startAfter: d.next_attempt_at ?? undefined })),
+        queued.map((d) => ({
+          data: { deliveryId: d.id, seq: d.job_seq } satisfies DeliveryJob,
+          startAfter: d.next_attempt_at ?? undefined,
+        })),
         { db: inTransaction(trx) },
       );
     },

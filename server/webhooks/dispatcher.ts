@@ -53,7 +53,11 @@ async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings):
     const queued = await trx
       .updateTable('webhook_deliveries')
       .set({ dispatched: true, job_seq: sql`job_seq + 1`, next_attempt_at: sql`greatest(coalesce(next_attempt_at, now()), now())` })
-      .where('id', 'in', due.map((d) => d.id))
+      .where(
+        'id',
+        'in',
+        due.map((d) => d.id),
+      )
       .returning(['id', 'job_seq', 'next_attempt_at'])
       .execute();
     await settings.enqueue(trx, queued);

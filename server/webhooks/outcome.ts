@@ -41,7 +41,11 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   const current = await trx
     .selectFrom('webhook_deliveries')
     .select(['id', 'status', 'attempt_count', 'job_seq'])
-    .where('id', 'in', attempted.map((a) => a.target.deliveryId))
+    .where(
+      'id',
+      'in',
+      attempted.map((a) => a.target.deliveryId),
+    )
     .orderBy('id')
     .forUpdate()
     .execute();
@@ -51,7 +55,15 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   if (present.length === 0) return;
   await trx
     .insertInto('webhook_delivery_attempts')
-    .values(present.map(({ target, outcome }) => ({ delivery_id: target.deliveryId, attempted_at: outcome.attemptedAt, response_status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error })))
+    .values(
+      present.map(({ target, outcome }) => ({
+        delivery_id: target.deliveryId,
+        attempted_at: outcome.attemptedAt,
+        response_status: outcome.status,
+        latency_ms: outcome.latencyMs,
+        error: outcome.error,
+      })),
+    )
     .execute();
   // A newer job owns a delivery whose number moved on: that job decides what happens next.
   const owned = present.filter((a) => {
@@ -67,7 +79,10 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
     .orderBy('id')
     .forUpdate()
     .execute();
-  await recordSuccesses(trx, owned.filter((a) => a.outcome.error === null));
+  await recordSuccesses(
+    trx,
+    owned.filter((a) => a.outcome.error === null),
+  );
   const gone = new Set<string>();
   for (const a of owned) {
     if (a.outcome.error === null || gone.has(a.target.webhookId)) continue;
@@ -84,7 +99,11 @@ async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> 
   await trx
     .updateTable('webhook_deliveries')
     .set({ status: 'succeeded', attempt_count: sql`attempt_count + 1`, next_attempt_at: null, updated_at: sql`now()` })
-    .where('id', 'in', succeeded.map((a) => a.target.deliveryId))
+    .where(
+      'id',
+      'in',
+      succeeded.map((a) => a.target.deliveryId),
+    )
     .execute();
   await trx
     .updateTable('webhooks')
@@ -128,7 +147,10 @@ async function recordFailure(trx: Trx, { target, outcome }: Attempted, attempts:
   if (failingFor < DISABLE_AFTER_MS * settings.scale) return;
   await trx
     .updateTable('webhooks')
-    .set({ status: 'disabled', disabled_reason: `no successful delivery since ${webhook.failing_since!.toISOString()}; last error: ${outcome.error}` })
+    .set({
+      status: 'disabled',
+      disabled_reason: `no successful delivery since ${webhook.failing_since!.toISOString()}; last error: ${outcome.error}`,
+    })
     .where('id', '=', target.webhookId)
     .execute();
   await failPending(trx, target.webhookId);

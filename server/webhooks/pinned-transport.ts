@@ -60,7 +60,12 @@ export interface WebhookDispatcherOptions extends Omit<Agent.Options, 'connect'>
 }
 
 /** An undici Agent that connects only to policy-checked addresses (names and literals alike). */
-export function createWebhookDispatcher({ allowPrivate, resolve, connectTimeoutMs = 10_000, ...agentOptions }: WebhookDispatcherOptions): Agent {
+export function createWebhookDispatcher({
+  allowPrivate,
+  resolve,
+  connectTimeoutMs = 10_000,
+  ...agentOptions
+}: WebhookDispatcherOptions): Agent {
   const connector = buildConnector({ lookup: checkedLookup({ allowPrivate, resolve }) as never, timeout: connectTimeoutMs });
   return new Agent({
     ...agentOptions,
@@ -87,7 +92,9 @@ export async function webhookFetch(
     webhookAttempts.inc({ outcome: `${Math.floor(res.status / 100)}xx` });
     return res;
   } catch (error) {
-    webhookAttempts.inc({ outcome: policyRefusal(error) ? 'refused' : (error as Error).name === 'TimeoutError' ? 'timeout' : 'network_error' });
+    webhookAttempts.inc({
+      outcome: policyRefusal(error) ? 'refused' : (error as Error).name === 'TimeoutError' ? 'timeout' : 'network_error',
+    });
     throw error;
   }
 }

@@ -11,8 +11,7 @@ import net from 'node:net';
 export class UrlPolicyError extends Error {}
 
 /** Every refusal names the switch that lifts it, for the developer running a local receiver. */
-export const PRIVATE_HINT =
-  ' (local receivers need QB_ALLOW_PRIVATE_WEBHOOKS=1 on a server listening on a loopback address)';
+export const PRIVATE_HINT = ' (local receivers need QB_ALLOW_PRIVATE_WEBHOOKS=1 on a server listening on a loopback address)';
 
 /**
  * IPv4 ranges that are not globally reachable (IANA special-purpose registry): "this network",

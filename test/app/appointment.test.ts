@@ -44,7 +44,9 @@ describe('appointment (Book Appointment)', () => {
 
   it('leaves out a blank end time, title, notes and agent (the API defaults the length)', async () => {
     const body = { lead_id: inputData.lead_id, scheduled_at: inputData.scheduled_at };
-    api().post('/api/v1/appointments', body).reply(201, { ...sampleAppointment, title: null });
+    api()
+      .post('/api/v1/appointments', body)
+      .reply(201, { ...sampleAppointment, title: null });
     await expect(
       appTester(perform, { authData, inputData: { ...body, ends_at: '', title: '', notes: '', assigned_to: '' } }),
     ).resolves.toMatchObject({ title: null });

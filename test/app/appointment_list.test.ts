@@ -23,7 +23,9 @@ describe('appointment_list (hidden trigger behind the Appointment dropdowns)', (
   });
 
   it('returns the API page newest first, asking for page bundle.meta.page + 1, each with a label in words', async () => {
-    api().get('/api/v1/appointments').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/appointments')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [sampleAppointment, other], meta: { page: 1, per_page: 100, total: 2 } });
     await expect(
       appTester(trigger.operation.perform as never, { authData, meta: { page: 0, timezone: 'America/New_York' } }),
@@ -31,7 +33,9 @@ describe('appointment_list (hidden trigger behind the Appointment dropdowns)', (
       { ...sampleAppointment, label: 'Fri, May 15, 2026, 7:00 AM EDT – Alex Smith' },
       { ...other, label: 'Fri, May 15, 2026, 7:00 AM EDT – Alex Smith (Cancelled)' },
     ]);
-    api().get('/api/v1/appointments').query({ page: '4', per_page: '100' })
+    api()
+      .get('/api/v1/appointments')
+      .query({ page: '4', per_page: '100' })
       .reply(200, { data: [], meta: { page: 4, per_page: 100, total: 2 } });
     await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 3 } })).resolves.toEqual([]);
   });
@@ -40,7 +44,9 @@ describe('appointment_list (hidden trigger behind the Appointment dropdowns)', (
     const unnamed = { ...sampleAppointment, lead_full_name: null };
     const emailOnly = { ...unnamed, id: '6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2910', lead_phone: null };
     const anonymous = { ...emailOnly, id: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d', lead_email: null };
-    api().get('/api/v1/appointments').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/appointments')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [unnamed, emailOnly, anonymous], meta: { page: 1, per_page: 100, total: 3 } });
     const listed = await appTester(trigger.operation.perform as never, { authData, meta: { page: 0, timezone: null } });
     expect((listed as Array<{ label: string }>).map((a) => a.label)).toEqual([

@@ -38,14 +38,18 @@ describe('appointment_update (Reschedule Appointment)', () => {
   });
 
   it('sends a status change alone', async () => {
-    api().patch(`/api/v1/appointments/${id}`, { status: 'completed' }).reply(200, { ...sampleAppointment, status: 'completed' });
+    api()
+      .patch(`/api/v1/appointments/${id}`, { status: 'completed' })
+      .reply(200, { ...sampleAppointment, status: 'completed' });
     await expect(appTester(perform, { authData, inputData: { appointment_id: id, status: 'completed' } })).resolves.toMatchObject({
       status: 'completed',
     });
   });
 
   it('refuses to send an empty change without calling the API', async () => {
-    const error = appErrorOf(await (appTester(perform, { authData, inputData: { appointment_id: id } }) as Promise<unknown>).catch((e) => e));
+    const error = appErrorOf(
+      await (appTester(perform, { authData, inputData: { appointment_id: id } }) as Promise<unknown>).catch((e) => e),
+    );
     expect(error).toMatchObject({ code: 'invalid_input', status: 400 });
     expect(error.message).toMatch(/^Nothing to change/);
   });
@@ -53,7 +57,9 @@ describe('appointment_update (Reschedule Appointment)', () => {
   it('points at Find Available Slot when the new time is taken (409 slot_unavailable)', async () => {
     api().patch(`/api/v1/appointments/${id}`).reply(409, { error: 'That time is already booked or blocked.', code: 'slot_unavailable' });
     const error = appErrorOf(
-      await (appTester(perform, { authData, inputData: { appointment_id: id, scheduled_at: moved.scheduled_at } }) as Promise<unknown>).catch((e) => e),
+      await (
+        appTester(perform, { authData, inputData: { appointment_id: id, scheduled_at: moved.scheduled_at } }) as Promise<unknown>
+      ).catch((e) => e),
     );
     expect(error).toMatchObject({ code: 'slot_unavailable', status: 409 });
     expect(error.message).toMatch(/taken|booked/);

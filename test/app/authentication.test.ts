@@ -8,9 +8,7 @@ describe('authentication', () => {
 
   it('is custom auth with one required password field whose help links to the API keys page', () => {
     expect(App.authentication.type).toBe('custom');
-    expect(App.authentication.fields).toEqual([
-      expect.objectContaining({ key: 'api_key', type: 'password', required: true }),
-    ]);
+    expect(App.authentication.fields).toEqual([expect.objectContaining({ key: 'api_key', type: 'password', required: true })]);
     const help = App.authentication.fields![0]!.helpText!;
     expect(help).toMatch(/\[[^\]]*Setup → API keys\]\(https:\/\/www\.qualifybase\.com\/dashboard\/setup\/api-keys\)/);
   });
@@ -45,7 +43,9 @@ describe('authentication', () => {
   });
 
   it('never sends the key to other hosts', async () => {
-    const scope = nock('https://example.com', { badheaders: ['authorization'] }).get('/elsewhere').reply(200, {});
+    const scope = nock('https://example.com', { badheaders: ['authorization'] })
+      .get('/elsewhere')
+      .reply(200, {});
     await appTester(async (z) => (await z.request('https://example.com/elsewhere')).status, { authData });
     expect(scope.isDone()).toBe(true);
   });

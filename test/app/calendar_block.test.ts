@@ -32,7 +32,9 @@ describe('calendar_block (Block Calendar Slot)', () => {
 
   it('leaves out a blank title', async () => {
     const { title: _title, ...withoutTitle } = inputData;
-    api().post('/api/v1/availability/blocks', withoutTitle).reply(200, { ...sampleBlock, title: null });
+    api()
+      .post('/api/v1/availability/blocks', withoutTitle)
+      .reply(200, { ...sampleBlock, title: null });
     await expect(appTester(perform, { authData, inputData: { ...inputData, title: '' } })).resolves.toMatchObject({
       title: null,
     });

@@ -17,10 +17,7 @@ describe('calendar_unblock (Unblock Calendar Slot)', () => {
   });
 
   it('DELETEs /availability/blocks?external_source=&external_id= and reports the removed block', async () => {
-    const scope = api()
-      .delete('/api/v1/availability/blocks')
-      .query({ external_source: 'outlook', external_id: 'AAMk/42=' })
-      .reply(204);
+    const scope = api().delete('/api/v1/availability/blocks').query({ external_source: 'outlook', external_id: 'AAMk/42=' }).reply(204);
     const result = await appTester(perform, {
       authData,
       inputData: { external_source: 'outlook', external_id: 'AAMk/42=' },

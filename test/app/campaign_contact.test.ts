@@ -11,9 +11,7 @@ describe('campaign_contact (Add Contact to Campaign)', () => {
 
   it("uses the API's field names, the required ones marked required, each with help text", () => {
     const fields = create.operation.inputFields as Array<{ key: string; required?: boolean; helpText?: string }>;
-    expect(fields.map((f) => f.key)).toEqual([
-      'campaign_id', 'name', 'phone', 'interest', 'city', 'country', 'email', 'language', 'notes',
-    ]);
+    expect(fields.map((f) => f.key)).toEqual(['campaign_id', 'name', 'phone', 'interest', 'city', 'country', 'email', 'language', 'notes']);
     expect(fields.filter((f) => f.required).map((f) => f.key)).toEqual(['campaign_id', 'name', 'phone', 'interest', 'city']);
     for (const field of fields) expect(field.helpText?.length).toBeGreaterThan(20);
   });

@@ -17,20 +17,23 @@ describe('campaign_list (hidden trigger behind the Campaign dropdown)', () => {
   });
 
   it('asks for page bundle.meta.page + 1 (Zapier counts from 0, the API from 1)', async () => {
-    api().get('/api/v1/campaigns').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/campaigns')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [sampleCampaign, second], meta: { page: 1, per_page: 100, total: 2 } });
-    await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } })).resolves.toEqual([
-      sampleCampaign,
-      second,
-    ]);
+    await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } })).resolves.toEqual([sampleCampaign, second]);
 
-    api().get('/api/v1/campaigns').query({ page: '3', per_page: '100' })
+    api()
+      .get('/api/v1/campaigns')
+      .query({ page: '3', per_page: '100' })
       .reply(200, { data: [], meta: { page: 3, per_page: 100, total: 2 } });
     await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 2 } })).resolves.toEqual([]);
   });
 
   it('starts from page 1 when Zapier sends no page', async () => {
-    api().get('/api/v1/campaigns').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/campaigns')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [second], meta: { page: 1, per_page: 100, total: 1 } });
     await expect(appTester(trigger.operation.perform as never, { authData })).resolves.toEqual([second]);
   });

@@ -53,7 +53,9 @@ describe('find_appointment (Find Appointment)', () => {
   });
 
   it('refuses to search without an id, lead or date, before calling the API', async () => {
-    const error = appErrorOf(await (appTester(perform, { authData, inputData: { status: 'confirmed' } }) as Promise<unknown>).catch((e) => e));
+    const error = appErrorOf(
+      await (appTester(perform, { authData, inputData: { status: 'confirmed' } }) as Promise<unknown>).catch((e) => e),
+    );
     expect(error).toMatchObject({ code: 'invalid_input', status: 400 });
     expect(error.message).toMatch(/Appointment ID, or a Lead/);
   });

@@ -26,7 +26,10 @@ describe('find_available_slot (Find Available Slot)', () => {
       expect(field.helpText).not.toMatch(/clinic time/);
     }
     // What Zapier sends for "2026-05-15" in a New York Zap reaches the API unchanged.
-    api().get('/api/v1/availability').query({ from: '2026-05-15T00:00:00-04:00', limit: '1' }).reply(200, { data: [sampleSlot] });
+    api()
+      .get('/api/v1/availability')
+      .query({ from: '2026-05-15T00:00:00-04:00', limit: '1' })
+      .reply(200, { data: [sampleSlot] });
     await appTester(perform, { authData, inputData: { from: '2026-05-15T00:00:00-04:00' } });
   });
 

@@ -104,8 +104,7 @@ export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Pr
     });
     const error = appErrorOf(await rejection(run()));
     expect(error).toEqual({
-      message:
-        'The request is invalid. phone: must be an E.164 phone number such as +14155551212; name: Required.',
+      message: 'The request is invalid. phone: must be an E.164 phone number such as +14155551212; name: Required.',
       code: 'invalid_input',
       status: 400,
     });

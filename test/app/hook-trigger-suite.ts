@@ -185,9 +185,7 @@ export function describeHookTrigger(c: HookTriggerCase): void {
 
       it('refuses a delivery signed with another secret', async () => {
         const body = JSON.stringify(envelope());
-        expect(await refusal(deliver(newSecret(), zapierStyle(signed(newSecret(), body)), body))).toMatch(
-          /does not match/,
-        );
+        expect(await refusal(deliver(newSecret(), zapierStyle(signed(newSecret(), body)), body))).toMatch(/does not match/);
       });
 
       it("accepts an authentic delivery that waited hours in Zapier's queue", async () => {

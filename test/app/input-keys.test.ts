@@ -11,12 +11,16 @@ import ts from 'typescript';
 const ROOT = path.resolve(__dirname, '../..');
 const FILE = path.join(__dirname, 'input-keys.typecheck.ts');
 
-const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const config = ts.getParsedCommandLineOfConfigFile(
+  path.join(ROOT, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-})!;
+)!;
 
 /** Type errors in FILE (its text changed by `edit`), one line each: "line: message". */
 function typeErrors(edit: (text: string) => string = (text) => text, oldProgram?: ts.Program) {

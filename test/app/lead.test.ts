@@ -4,7 +4,14 @@ import { app as App, api, appTester, authData, itMapsApiErrors, useNock } from '
 
 const create = App.creates.lead;
 const perform = create.operation.perform as never;
-type Field = { key: string; required?: boolean; helpText?: string; dict?: boolean; dynamic?: string; choices?: Array<{ value: string; label: string }> };
+type Field = {
+  key: string;
+  required?: boolean;
+  helpText?: string;
+  dict?: boolean;
+  dynamic?: string;
+  choices?: Array<{ value: string; label: string }>;
+};
 const fields = create.operation.inputFields as Field[];
 const field = (key: string) => fields.find((f) => f.key === key)!;
 
@@ -55,12 +62,16 @@ describe('lead (Create or Update Lead)', () => {
 
   it('returns the updated lead when the API answers 200 (same external source + id)', async () => {
     const updated = { ...sampleLead, city: 'Oakland', updated_at: '2026-05-14T13:00:00.000Z' };
-    api().post('/api/v1/leads', { ...inputData, city: 'Oakland' }).reply(200, updated);
+    api()
+      .post('/api/v1/leads', { ...inputData, city: 'Oakland' })
+      .reply(200, updated);
     await expect(appTester(perform, { authData, inputData: { ...inputData, city: 'Oakland' } })).resolves.toEqual(updated);
   });
 
   it('leaves out blank fields and an empty metadata dict', async () => {
-    api().post('/api/v1/leads', { email: 'sam@example.com' }).reply(201, { ...sampleLead, email: 'sam@example.com' });
+    api()
+      .post('/api/v1/leads', { email: 'sam@example.com' })
+      .reply(201, { ...sampleLead, email: 'sam@example.com' });
     const result = await appTester(perform, {
       authData,
       inputData: { email: 'sam@example.com', phone: '', full_name: '', source: '', agent_id: '', external_metadata: {} },

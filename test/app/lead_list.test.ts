@@ -19,13 +19,17 @@ describe('lead_list (hidden trigger behind the Lead dropdowns)', () => {
   });
 
   it('returns the API page newest first, asking for page bundle.meta.page + 1, each with a label', async () => {
-    api().get('/api/v1/leads').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/leads')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [sampleLead, older], meta: { page: 1, per_page: 100, total: 102 } });
     await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } })).resolves.toEqual([
       { ...sampleLead, label: 'Alex Smith' },
       { ...older, label: 'Sam Lee' },
     ]);
-    api().get('/api/v1/leads').query({ page: '2', per_page: '100' })
+    api()
+      .get('/api/v1/leads')
+      .query({ page: '2', per_page: '100' })
       .reply(200, { data: [older], meta: { page: 2, per_page: 100, total: 102 } });
     await expect(appTester(trigger.operation.perform as never, { authData, meta: { page: 1 } })).resolves.toEqual([
       { ...older, label: 'Sam Lee' },
@@ -34,7 +38,9 @@ describe('lead_list (hidden trigger behind the Lead dropdowns)', () => {
 
   it('labels a lead without a name by its phone, else its email', async () => {
     const unnamed = { ...sampleLead, full_name: null };
-    api().get('/api/v1/leads').query({ page: '1', per_page: '100' })
+    api()
+      .get('/api/v1/leads')
+      .query({ page: '1', per_page: '100' })
       .reply(200, { data: [unnamed, { ...unnamed, id: older.id, phone: null }], meta: { page: 1, per_page: 100, total: 2 } });
     const listed = await appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } });
     expect((listed as Array<{ label: string }>).map((l) => l.label)).toEqual(['+14155551212', 'alex@example.com']);

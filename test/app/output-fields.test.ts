@@ -28,17 +28,19 @@ function fits(field: OutputField, value: unknown): boolean {
   }
 }
 
-const operations = [
-  ...Object.values(App.triggers),
-  ...Object.values(App.creates),
-  ...Object.values(App.searches ?? {}),
-] as Array<{ key: string; operation: { sample: Record<string, unknown>; outputFields: OutputField[] } }>;
+const operations = [...Object.values(App.triggers), ...Object.values(App.creates), ...Object.values(App.searches ?? {})] as Array<{
+  key: string;
+  operation: { sample: Record<string, unknown>; outputFields: OutputField[] };
+}>;
 
 describe('output fields', () => {
   it.each(operations.map((op) => [op.key, op] as const))('%s: each declared type fits its sample value', (_key, op) => {
     const misfits = op.operation.outputFields
       .filter((field) => !fits(field, op.operation.sample[field.key]))
-      .map((field) => `${field.key}: ${field.type}${field.list ? '[]' : ''} but the sample has ${JSON.stringify(op.operation.sample[field.key])}`);
+      .map(
+        (field) =>
+          `${field.key}: ${field.type}${field.list ? '[]' : ''} but the sample has ${JSON.stringify(op.operation.sample[field.key])}`,
+      );
     expect(misfits).toEqual([]);
   });
 

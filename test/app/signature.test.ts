@@ -6,13 +6,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Webhook } from 'standardwebhooks';
 
-import {
-  MAX_CLOCK_SKEW_SECONDS,
-  MAX_DELIVERY_AGE_SECONDS,
-  SignatureError,
-  readDeliveryHeaders,
-  verifyDelivery,
-} from '../../lib/signature';
+import { MAX_CLOCK_SKEW_SECONDS, MAX_DELIVERY_AGE_SECONDS, SignatureError, readDeliveryHeaders, verifyDelivery } from '../../lib/signature';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const body = JSON.stringify({ id: 'evt_1', type: 'appointment.created', data: { appointment: { id: 'x', note: 'ünïcode ✓' } } });
@@ -70,16 +64,16 @@ describe('Standard Webhooks signatures (lib/signature.ts)', () => {
     expect(reason(() => verifyDelivery({ secret: s, headers: { ...headers, 'webhook-signature': v2 }, body }))).toBe('no_match');
   });
 
-  it('accepts a delivery that waited up to a day in Zapier\'s queue, not longer', () => {
+  it("accepts a delivery that waited up to a day in Zapier's queue, not longer", () => {
     const s = secret();
     const t = now();
     expect(MAX_DELIVERY_AGE_SECONDS).toBe(24 * 60 * 60);
     for (const age of [6 * 60, 3 * 60 * 60, MAX_DELIVERY_AGE_SECONDS]) {
       expect(verifyDelivery({ secret: s, headers: signed(s, 'm', body, t - age), body, nowSeconds: t }).id).toBe('m');
     }
-    expect(reason(() => verifyDelivery({ secret: s, headers: signed(s, 'm', body, t - MAX_DELIVERY_AGE_SECONDS - 1), body, nowSeconds: t }))).toBe(
-      'stale_timestamp',
-    );
+    expect(
+      reason(() => verifyDelivery({ secret: s, headers: signed(s, 'm', body, t - MAX_DELIVERY_AGE_SECONDS - 1), body, nowSeconds: t })),
+    ).toBe('stale_timestamp');
   });
 
   it('refuses a timestamp from the future beyond clock skew', () => {
@@ -87,9 +81,9 @@ describe('Standard Webhooks signatures (lib/signature.ts)', () => {
     const t = now();
     expect(MAX_CLOCK_SKEW_SECONDS).toBe(5 * 60);
     expect(verifyDelivery({ secret: s, headers: signed(s, 'm', body, t + MAX_CLOCK_SKEW_SECONDS), body, nowSeconds: t }).id).toBe('m');
-    expect(reason(() => verifyDelivery({ secret: s, headers: signed(s, 'm', body, t + MAX_CLOCK_SKEW_SECONDS + 1), body, nowSeconds: t }))).toBe(
-      'future_timestamp',
-    );
+    expect(
+      reason(() => verifyDelivery({ secret: s, headers: signed(s, 'm', body, t + MAX_CLOCK_SKEW_SECONDS + 1), body, nowSeconds: t })),
+    ).toBe('future_timestamp');
   });
 
   it('refuses a forged delivery however old or new its timestamp', () => {

@@ -37,8 +37,12 @@ const app = App as unknown as AppDefinition;
 const clone = (): AppDefinition => ({
   ...app,
   authentication: { ...app.authentication, fields: (app.authentication?.fields ?? []).map((f) => ({ ...f })) },
-  triggers: Object.fromEntries(Object.entries(app.triggers ?? {}).map(([k, t]) => [k, { ...t, display: { ...t.display }, operation: { ...t.operation } }])),
-  creates: Object.fromEntries(Object.entries(app.creates ?? {}).map(([k, c]) => [k, { ...c, display: { ...c.display }, operation: { ...c.operation } }])),
+  triggers: Object.fromEntries(
+    Object.entries(app.triggers ?? {}).map(([k, t]) => [k, { ...t, display: { ...t.display }, operation: { ...t.operation } }]),
+  ),
+  creates: Object.fromEntries(
+    Object.entries(app.creates ?? {}).map(([k, c]) => [k, { ...c, display: { ...c.display }, operation: { ...c.operation } }]),
+  ),
   searches: {},
 });
 
@@ -49,12 +53,28 @@ describe('publishing checks', () => {
 
   it('has exactly the pinned operations', () => {
     expect(Object.keys(app.triggers ?? {}).sort()).toEqual([
-      'agent_list', 'appointment_cancelled', 'appointment_created', 'appointment_list', 'appointment_updated',
-      'campaign_contact_callback_requested', 'campaign_contact_exhausted', 'campaign_contact_not_interested',
-      'campaign_contact_qualified', 'campaign_list', 'lead_created', 'lead_list', 'lead_updated',
+      'agent_list',
+      'appointment_cancelled',
+      'appointment_created',
+      'appointment_list',
+      'appointment_updated',
+      'campaign_contact_callback_requested',
+      'campaign_contact_exhausted',
+      'campaign_contact_not_interested',
+      'campaign_contact_qualified',
+      'campaign_list',
+      'lead_created',
+      'lead_list',
+      'lead_updated',
     ]);
     expect(Object.keys(app.creates ?? {}).sort()).toEqual([
-      'appointment', 'appointment_cancel', 'appointment_update', 'calendar_block', 'calendar_unblock', 'campaign_contact', 'lead',
+      'appointment',
+      'appointment_cancel',
+      'appointment_update',
+      'calendar_block',
+      'calendar_unblock',
+      'campaign_contact',
+      'lead',
     ]);
     expect(Object.keys(app.searches ?? {}).sort()).toEqual(['find_appointment', 'find_available_slot', 'find_lead']);
     for (const key of ['campaign_list', 'agent_list', 'lead_list', 'appointment_list']) {
@@ -113,9 +133,12 @@ describe('publishing checks', () => {
         'searches.lookup_lead: description does not start with "Finds "',
         'searches.lookup_lead: no contract schema to check its sample against',
       ]);
-      expect(problemsAfter((a) => (a.searches = { find_lead: { ...app.searches!.find_lead!, display: { label: 'Find lead', description: 'Finds a lead.' } } }))).toEqual([
-        'searches.find_lead: label "Find lead" is not Title Case',
-      ]);
+      expect(
+        problemsAfter(
+          (a) =>
+            (a.searches = { find_lead: { ...app.searches!.find_lead!, display: { label: 'Find lead', description: 'Finds a lead.' } } }),
+        ),
+      ).toEqual(['searches.find_lead: label "Find lead" is not Title Case']);
     });
 
     it('samples: present, with an id, conforming to the schema', () => {
@@ -128,7 +151,13 @@ describe('publishing checks', () => {
         expect.stringMatching(/^creates\.calendar_block: sample does not conform to its schema/),
       ]);
       expect(
-        problemsAfter((a) => (a.triggers!.appointment_created!.operation!.sample = { ...app.triggers!.appointment_created!.operation!.sample, status: 'maybe' })),
+        problemsAfter(
+          (a) =>
+            (a.triggers!.appointment_created!.operation!.sample = {
+              ...app.triggers!.appointment_created!.operation!.sample,
+              status: 'maybe',
+            }),
+        ),
       ).toEqual([expect.stringMatching(/^triggers\.appointment_created: sample does not conform to its schema/)]);
     });
 

@@ -20,10 +20,12 @@ describe('npm run demo', () => {
     const steps: Array<{ step: string; kind: string; ok: boolean; calls: unknown[] }> = report.steps;
     expect(steps.every((s) => s.ok)).toBe(true);
     // Seven hook triggers: subscribed, delivered, sampled, unsubscribed.
-    for (const kind of ['subscribe', 'deliver', 'sample', 'unsubscribe']) expect(steps.filter((s) => s.kind === kind).length).toBeGreaterThanOrEqual(7);
+    for (const kind of ['subscribe', 'deliver', 'sample', 'unsubscribe'])
+      expect(steps.filter((s) => s.kind === kind).length).toBeGreaterThanOrEqual(7);
     // A hook's perform makes no HTTP request; every other operation exactly one.
     for (const s of steps.filter((s) => s.kind === 'deliver')) expect(s.calls).toHaveLength(0);
-    for (const s of steps.filter((s) => ['subscribe', 'sample', 'unsubscribe', 'create', 'search', 'auth'].includes(s.kind))) expect(s.calls).toHaveLength(1);
+    for (const s of steps.filter((s) => ['subscribe', 'sample', 'unsubscribe', 'create', 'search', 'auth'].includes(s.kind)))
+      expect(s.calls).toHaveLength(1);
   });
 
   it('exits non-zero when a step fails (a server without dev tools cannot host the demo)', () => {

@@ -117,7 +117,9 @@ export async function startPlatformStandIn({ deployKey, appId }: { deployKey: st
       return;
     }
     calls.push({ method: req.method ?? 'GET', path, deployKey: key, body });
-    const [status, payload] = url.pathname.startsWith(API_PATH) ? route(req.method ?? 'GET', path, body, key === deployKey) : [404, { errors: ['Not the platform API'] }];
+    const [status, payload] = url.pathname.startsWith(API_PATH)
+      ? route(req.method ?? 'GET', path, body, key === deployKey)
+      : [404, { errors: ['Not the platform API'] }];
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

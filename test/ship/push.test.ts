@@ -73,7 +73,12 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
 
   const zapier = async (args: string[], cwd = ROOT, extraEnv: NodeJS.ProcessEnv = {}) => {
     try {
-      return await run(process.execPath, [CLI, ...args], { cwd, env: { ...env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+      return await run(process.execPath, [CLI, ...args], {
+        cwd,
+        env: { ...env, ...extraEnv },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 600_000,
+      });
     } catch (error) {
       const e = error as Error & { stdout?: string; stderr?: string };
       throw new Error(`zapier-platform ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -104,7 +109,21 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
   });
 
   it('register links the project to a new integration, keeping .zapierapprc settings', async () => {
-    await zapier(['register', 'QualifyBase', '--desc', 'Clinic leads and bookings.', '--url', 'https://www.qualifybase.com', '--audience', 'private', '--role', 'employee', '--category', 'scheduling-booking', '--yes']);
+    await zapier([
+      'register',
+      'QualifyBase',
+      '--desc',
+      'Clinic leads and bookings.',
+      '--url',
+      'https://www.qualifybase.com',
+      '--audience',
+      'private',
+      '--role',
+      'employee',
+      '--category',
+      'scheduling-booking',
+      '--yes',
+    ]);
     const linked = JSON.parse(fs.readFileSync(path.join(tmp, 'zapierapprc'), 'utf8'));
     const repoRc = JSON.parse(fs.readFileSync(path.join(ROOT, '.zapierapprc'), 'utf8'));
     expect(linked).toEqual({ ...repoRc, id: APP_ID, key: `App${APP_ID}` });
@@ -147,7 +166,8 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     });
 
     // The event's `environment` is how Zapier hands env vars (QB_HOST here) to the app.
-    const invoke = (method: string, bundle: object) => callHandler(unzipped, { command: 'execute', method, bundle, environment: { QB_HOST: host } });
+    const invoke = (method: string, bundle: object) =>
+      callHandler(unzipped, { command: 'execute', method, bundle, environment: { QB_HOST: host } });
 
     it('uploads this version with the build zip and the source zip, after the style checks', () => {
       expect(standIn.uploads).toHaveLength(1);
@@ -160,7 +180,14 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     });
 
     it("holds Zapier's entry point, the compiled app and its runtime packages, and no other code", () => {
-      for (const file of ['zapierwrapper.js', 'index.js', 'definition.json', 'package.json', 'dist/index.js', 'dist/triggers/appointment_created.js']) {
+      for (const file of [
+        'zapierwrapper.js',
+        'index.js',
+        'definition.json',
+        'package.json',
+        'dist/index.js',
+        'dist/triggers/appointment_created.js',
+      ]) {
         expect(fs.existsSync(path.join(unzipped, file))).toBe(true);
       }
       expect(fs.existsSync(path.join(unzipped, 'node_modules/zapier-platform-core/index.js'))).toBe(true);
@@ -168,7 +195,11 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
       expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
       // The CLI adds every package.json of the tree (a preset pattern); no server or test code comes along.
       expect(files.filter((f) => /^(server|test|scripts)\//.test(f) && path.basename(f) !== 'package.json')).toEqual([]);
-      expect(files.filter((f) => /node_modules\/(jest|typescript|zapier-platform-cli|pg|hono|kysely)\//.test(f) && path.basename(f) !== 'package.json')).toEqual([]);
+      expect(
+        files.filter(
+          (f) => /node_modules\/(jest|typescript|zapier-platform-cli|pg|hono|kysely)\//.test(f) && path.basename(f) !== 'package.json',
+        ),
+      ).toEqual([]);
       expect(JSON.parse(fs.readFileSync(path.join(unzipped, 'definition.json'), 'utf8')).version).toBe(PKG.version);
     });
 
@@ -177,7 +208,16 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
       fs.writeFileSync(path.join(tmp, 'source.zip'), standIn.uploads[0]!.sourceZip);
       await decompress(path.join(tmp, 'source.zip'), source);
       const files = listFiles(source);
-      expect(files).toEqual(expect.arrayContaining(['index.ts', 'index.js', 'package.json', 'package-lock.json', 'triggers/appointment_created.ts', 'CHANGELOG.md']));
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'index.ts',
+          'index.js',
+          'package.json',
+          'package-lock.json',
+          'triggers/appointment_created.ts',
+          'CHANGELOG.md',
+        ]),
+      );
       expect(files.filter((f) => f.includes('node_modules/') || f.startsWith('dist/') || f.startsWith('build/'))).toEqual([]);
     });
 
@@ -201,12 +241,28 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     }, 60_000);
 
     it("runs calendar_block's perform, and the block is on the clinic's calendar", async () => {
-      const inputData = { external_source: 'google_calendar', external_id: 'ship-evt-1', starts_at: '2031-03-04T15:00:00Z', ends_at: '2031-03-04T15:30:00Z', title: 'Lunch' };
+      const inputData = {
+        external_source: 'google_calendar',
+        external_id: 'ship-evt-1',
+        starts_at: '2031-03-04T15:00:00Z',
+        ends_at: '2031-03-04T15:30:00Z',
+        title: 'Lunch',
+      };
       const out = await invoke('creates.calendar_block.operation.perform', { authData: { api_key: clinic.api_key }, inputData });
       expect(out.ok).toBe(true);
       const block = CalendarBlock.parse(out.results);
-      expect(block).toMatchObject({ external_source: 'google_calendar', external_id: 'ship-evt-1', starts_at: '2031-03-04T15:00:00.000Z', ends_at: '2031-03-04T15:30:00.000Z' });
-      const stored = await srv.running.deps.database.db.selectFrom('calendar_blocks').select('id').where('id', '=', block.id).where('clinic_id', '=', clinic.clinic.id).execute();
+      expect(block).toMatchObject({
+        external_source: 'google_calendar',
+        external_id: 'ship-evt-1',
+        starts_at: '2031-03-04T15:00:00.000Z',
+        ends_at: '2031-03-04T15:30:00.000Z',
+      });
+      const stored = await srv.running.deps.database.db
+        .selectFrom('calendar_blocks')
+        .select('id')
+        .where('id', '=', block.id)
+        .where('clinic_id', '=', clinic.clinic.id)
+        .execute();
       expect(stored).toHaveLength(1);
     }, 60_000);
 
@@ -237,7 +293,12 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     it('migrate moves users from an older version', async () => {
       await zapier(['migrate', '0.9.0', PKG.version, '--yes']);
       const migrations = standIn.calls.filter((c) => c.method === 'POST' && c.path === `/apps/${APP_ID}/migrations`);
-      expect(migrations.at(-1)?.body?.job).toMatchObject({ name: 'migrate', from_version: '0.9.0', to_version: PKG.version, percent_human: 100 });
+      expect(migrations.at(-1)?.body?.job).toMatchObject({
+        name: 'migrate',
+        from_version: '0.9.0',
+        to_version: PKG.version,
+        percent_human: 100,
+      });
     }, 120_000);
   });
 
@@ -249,7 +310,10 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
       // tmp/deploy/node_modules holds the build tools a deploy job has (TypeScript, Node's types),
       // outside the checkout, where tsc still finds them (an ancestor's node_modules).
       lean = path.join(tmp, 'deploy', 'lean');
-      const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+        cwd: ROOT,
+        maxBuffer: 16 * 1024 * 1024,
+      });
       for (const file of stdout.split('\0').filter(Boolean)) {
         const from = path.join(ROOT, file);
         if (!fs.existsSync(from)) continue; // deleted in the working tree
@@ -259,7 +323,8 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     }, 120_000);
 
     it('npm ci --omit=dev installs the app alone (no server packages)', async () => {
-      const npm = (args: string[]) => run('npm', [...args, '--no-audit', '--no-fund'], { cwd: lean, env, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+      const npm = (args: string[]) =>
+        run('npm', [...args, '--no-audit', '--no-fund'], { cwd: lean, env, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
       const { stdout } = await npm(['ci', '--omit=dev']);
       expect(stdout).toContain('skipping the reference server');
       expect(fs.existsSync(path.join(lean, 'node_modules/zapier-platform-core'))).toBe(true);

@@ -10,7 +10,11 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
   // Every day 08:00-20:00 in 15-minute slots: 48 a day, 17,520 a year, room for 11,000 busy.
   const full = await scaleClinic(r.db, 'Bench Full Year');
   const empty = await scaleClinic(r.db, 'Bench Empty Year');
-  const lead = await r.db.insertInto('leads').values({ clinic_id: full.clinicId, email: 'year@example.com' }).returning('id').executeTakeFirstOrThrow();
+  const lead = await r.db
+    .insertInto('leads')
+    .values({ clinic_id: full.clinicId, email: 'year@example.com' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const firstDay = Math.floor(Date.now() / DAY) * DAY + DAY; // tomorrow 00:00 UTC
   const starts: number[] = [];
   for (let d = 0; d < 365; d++) for (let s = 0; s < 48; s++) starts.push(firstDay + d * DAY + 8 * 3_600_000 + s * SLOT);
@@ -22,7 +26,17 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
   for (let i = 0; i < blocks.length; i += 1000) {
     await r.db
       .insertInto('calendar_blocks')
-      .values(blocks.slice(i, i + 1000).map((s, j) => ({ clinic_id: full.clinicId, external_source: 'bench', external_id: `block-${i + j}`, starts_at: new Date(s), ends_at: new Date(s + SLOT) })))
+      .values(
+        blocks
+          .slice(i, i + 1000)
+          .map((s, j) => ({
+            clinic_id: full.clinicId,
+            external_source: 'bench',
+            external_id: `block-${i + j}`,
+            starts_at: new Date(s),
+            ends_at: new Date(s + SLOT),
+          })),
+      )
       .execute();
   }
   const counts = await r.db
@@ -42,7 +56,22 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
   if (fullSlots.body.data.length !== 5 || emptySlots.body.data.length !== 5) fail('availability did not answer 5 slots');
   const onFull = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys: fullKeys }, 200);
   const onEmpty = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys: emptyKeys }, 200);
-  bench.record(`${r.backend}: GET /availability?limit=5 p50, 10k appointments + 1k blocks (vs empty calendar)`, onFull.p50, 'ms', onEmpty.p50);
-  bench.record(`${r.backend}: GET /availability?limit=5 p99, 10k appointments + 1k blocks (vs empty calendar)`, onFull.p99, 'ms', onEmpty.p99);
-  bench.record(`${r.backend}: GET /availability?limit=5 throughput, 10k appointments + 1k blocks (vs empty calendar)`, onFull.rps, 'req/s', onEmpty.rps);
+  bench.record(
+    `${r.backend}: GET /availability?limit=5 p50, 10k appointments + 1k blocks (vs empty calendar)`,
+    onFull.p50,
+    'ms',
+    onEmpty.p50,
+  );
+  bench.record(
+    `${r.backend}: GET /availability?limit=5 p99, 10k appointments + 1k blocks (vs empty calendar)`,
+    onFull.p99,
+    'ms',
+    onEmpty.p99,
+  );
+  bench.record(
+    `${r.backend}: GET /availability?limit=5 throughput, 10k appointments + 1k blocks (vs empty calendar)`,
+    onFull.rps,
+    'req/s',
+    onEmpty.rps,
+  );
 }

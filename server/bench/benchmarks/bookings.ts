@@ -21,7 +21,10 @@ async function bookingItems(r: Running): Promise<{ items: Item[]; sample: Item }
     for (let l = 0; l < 4; l++) leads.push(await createLead(r.url, clinic.api_key, `book-${c}-${l}`));
     const slots = await openSlots(r.url, clinic.api_key, SLOTS_PER_CLINIC + 1);
     const keys = await makeKeys(r.db, clinic.clinic.id, Math.ceil(slots.length / PER_KEY));
-    const items = slots.map((slot, j) => ({ key: keys[Math.floor(j / PER_KEY)]!, body: JSON.stringify({ lead_id: leads[j % leads.length], scheduled_at: slot }) }));
+    const items = slots.map((slot, j) => ({
+      key: keys[Math.floor(j / PER_KEY)]!,
+      body: JSON.stringify({ lead_id: leads[j % leads.length], scheduled_at: slot }),
+    }));
     if (c === 0) sample = items.shift()!;
     perClinic.push(items);
   }
@@ -53,10 +56,15 @@ async function raceForOneSlot(bench: Bench, r: Running): Promise<void> {
   for (let l = 0; l < 5; l++) leads.push(await createLead(r.url, clinic.api_key, `race-${l}`));
   const [slot] = await openSlots(r.url, clinic.api_key, 1);
   const keys = await makeKeys(r.db, clinic.clinic.id, 4);
-  const items = Array.from({ length: 200 }, (_, i) => ({ key: keys[i % 4]!, body: JSON.stringify({ lead_id: leads[i % 5], scheduled_at: slot }) }));
+  const items = Array.from({ length: 200 }, (_, i) => ({
+    key: keys[i % 4]!,
+    body: JSON.stringify({ lead_id: leads[i % 5], scheduled_at: slot }),
+  }));
   const race = await bench.child<RaceResult>('race.mjs', { url: r.url, method: 'POST', path: '/api/v1/appointments', items });
   if (race.statuses['201'] !== 1 || race.statuses['409'] !== 199) {
-    fail(`200 concurrent bookings of one slot on ${r.backend}: expected exactly one 201 and 199 × 409, got ${JSON.stringify(race.statuses)}`);
+    fail(
+      `200 concurrent bookings of one slot on ${r.backend}: expected exactly one 201 and 199 × 409, got ${JSON.stringify(race.statuses)}`,
+    );
   }
   const stored = await r.db
     .selectFrom('appointments')
@@ -67,7 +75,12 @@ async function raceForOneSlot(bench: Bench, r: Running): Promise<void> {
   if (Number(stored.n) !== 1) fail(`the raced slot holds ${stored.n} appointments`);
   const bare = await bench.child<RaceResult>('race.mjs', { url: bench.ceiling.url, method: 'POST', path: '/api/v1/appointments', items });
   bench.log(`  race on ${r.backend}: ${JSON.stringify(race.statuses)}; one appointment stored`);
-  bench.record(`${r.backend}: 200 concurrent bookings of one slot, time to settle (exactly one 201, 199 × 409)`, race.settleMs, 'ms', bare.settleMs);
+  bench.record(
+    `${r.backend}: 200 concurrent bookings of one slot, time to settle (exactly one 201, 199 × 409)`,
+    race.settleMs,
+    'ms',
+    bare.settleMs,
+  );
 }
 
 export async function bookings(bench: Bench, r: Running): Promise<void> {

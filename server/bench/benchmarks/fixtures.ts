@@ -16,7 +16,13 @@ export async function createClinicWithAppointments(r: Running, name: string, cou
 }
 
 /** A clinic open every day 08:00-20:00 (UTC) in slots of `slotMinutes`, with its first key. */
-export async function scaleClinic(db: Db, name: string, slotMinutes = 15, opensAt = '08:00:00', closesAt = '20:00:00'): Promise<{ clinicId: string; key: string }> {
+export async function scaleClinic(
+  db: Db,
+  name: string,
+  slotMinutes = 15,
+  opensAt = '08:00:00',
+  closesAt = '20:00:00',
+): Promise<{ clinicId: string; key: string }> {
   const clinic = await createClinic(db, name, 'UTC');
   const id = clinic.clinic.id;
   await db.updateTable('clinics').set({ slot_minutes: slotMinutes }).where('id', '=', id).execute();
@@ -33,7 +39,11 @@ export async function insertAppointments(db: Db, clinicId: string, leadId: strin
   for (let i = 0; i < starts.length; i += 1000) {
     await db
       .insertInto('appointments')
-      .values(starts.slice(i, i + 1000).map((s) => ({ clinic_id: clinicId, lead_id: leadId, scheduled_at: new Date(s), ends_at: new Date(s + slotMs) })))
+      .values(
+        starts
+          .slice(i, i + 1000)
+          .map((s) => ({ clinic_id: clinicId, lead_id: leadId, scheduled_at: new Date(s), ends_at: new Date(s + slotMs) })),
+      )
       .execute();
   }
 }

@@ -19,7 +19,11 @@ const PATHS = [
 export async function growth(bench: Bench, r: Running, sizes = GROWTH_SIZES): Promise<void> {
   bench.log(`6. ${r.backend}: per-request cost as one clinic grows to ${sizes.at(-1)!.toLocaleString('en-US')} appointments`);
   const clinic = await scaleClinic(r.db, 'Bench Growth', 5, '00:00:00', '24:00:00');
-  const lead = await r.db.insertInto('leads').values({ clinic_id: clinic.clinicId, email: 'growth@example.com' }).returning('id').executeTakeFirstOrThrow();
+  const lead = await r.db
+    .insertInto('leads')
+    .values({ clinic_id: clinic.clinicId, email: 'growth@example.com' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const firstSlot = Math.floor(Date.now() / DAY) * DAY - 4 * 365 * DAY;
   const slots = Array.from({ length: 5 * 365 * (DAY / SLOT) }, (_, i) => firstSlot + i * SLOT);
   const order = shuffled(slots, 7);
@@ -32,7 +36,12 @@ export async function growth(bench: Bench, r: Running, sizes = GROWTH_SIZES): Pr
       const keys = await makeKeys(r.db, clinic.clinicId, bench.getKeys);
       const result = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys }, 200);
       if (!atFirst.has(label)) atFirst.set(label, result.p50);
-      bench.record(`${r.backend}: ${label} p50 at ${size.toLocaleString('en-US')} appointments in the clinic (vs ${sizes[0]!.toLocaleString('en-US')})`, result.p50, 'ms', atFirst.get(label)!);
+      bench.record(
+        `${r.backend}: ${label} p50 at ${size.toLocaleString('en-US')} appointments in the clinic (vs ${sizes[0]!.toLocaleString('en-US')})`,
+        result.p50,
+        'ms',
+        atFirst.get(label)!,
+      );
     }
   }
   if (inserted > order.length) fail('growth: more appointments than distinct slots');

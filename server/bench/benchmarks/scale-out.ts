@@ -18,7 +18,15 @@ interface ServerProcess {
 function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', QB_WORKER: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      QB_WORKER: 'off',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -60,13 +68,29 @@ export async function scaleOut(bench: Bench, r: Running, counts = PROCESS_COUNTS
     try {
       const connections = Math.max(1, Math.round(bench.settings.connections / n));
       const results = await Promise.all(
-        servers.map(async (s) => bench.load({ url: s.url, method: 'GET', path: urlPath, keys: await makeKeys(r.db, clinic.clinic.id, Math.ceil(bench.getKeys / n) + 1), connections }, 200)),
+        servers.map(async (s) =>
+          bench.load(
+            {
+              url: s.url,
+              method: 'GET',
+              path: urlPath,
+              keys: await makeKeys(r.db, clinic.clinic.id, Math.ceil(bench.getKeys / n) + 1),
+              connections,
+            },
+            200,
+          ),
+        ),
       );
       const rps = results.reduce((sum, x) => sum + x.rps, 0);
       const p99 = Math.max(...results.map((x: LoadResult) => x.p99));
       if (n === 1) single = rps;
       if (!single) fail('scale-out: the 1-process run must come first');
-      bench.record(`postgres: GET ${urlPath} throughput, ${n} server process${n > 1 ? 'es' : ''} on one database (vs 1 process)`, rps, 'req/s', single);
+      bench.record(
+        `postgres: GET ${urlPath} throughput, ${n} server process${n > 1 ? 'es' : ''} on one database (vs 1 process)`,
+        rps,
+        'req/s',
+        single,
+      );
       bench.log(`  ${n} processes: p99 ${p99} ms`);
     } finally {
       await Promise.all(servers.map(stopServerProcess));

@@ -40,7 +40,14 @@ interface WebhookResult {
 }
 
 /** One bench/webhooks.mjs run: `clinics` clinics with `subscriptions` each, `events` leads at `rate`/s. */
-async function webhookRun(bench: Bench, r: Running, clinics: number, subscriptions: number, events: number, rate: number): Promise<WebhookResult> {
+async function webhookRun(
+  bench: Bench,
+  r: Running,
+  clinics: number,
+  subscriptions: number,
+  events: number,
+  rate: number,
+): Promise<WebhookResult> {
   const groups = [];
   for (let c = 0; c < clinics; c++) {
     const clinic = await createClinic(r.db, `Bench Webhooks ${c}`, 'America/New_York');
@@ -49,7 +56,8 @@ async function webhookRun(bench: Bench, r: Running, clinics: number, subscriptio
   }
   const result = await bench.child<WebhookResult>('webhooks.mjs', { url: r.url, groups, events, rate, timeoutMs: 240_000 });
   if (result.writeErrorCount > 0) fail(`webhook writes failed: ${result.writeErrors.join('; ')}`);
-  if (result.missing > 0 || result.unsigned > 0) fail(`webhooks on ${r.backend}: ${result.missing} of ${result.expected} deliveries missing after 240 s, ${result.unsigned} unsigned`);
+  if (result.missing > 0 || result.unsigned > 0)
+    fail(`webhooks on ${r.backend}: ${result.missing} of ${result.expected} deliveries missing after 240 s, ${result.unsigned} unsigned`);
   bench.log(
     `  ${result.deliveries} deliveries of ${result.events} events (${result.duplicates} duplicates); writes took ${round(result.writeSeconds, 1)} s, last delivery at ${round(result.drainedSeconds, 1)} s; ${result.negative} arrived before the write's response`,
   );
@@ -59,10 +67,20 @@ async function webhookRun(bench: Bench, r: Running, clinics: number, subscriptio
 export async function webhooks(bench: Bench, r: Running, s: WebhookSettings): Promise<void> {
   bench.log(`4. ${r.backend}: webhook latency, ${s.events} events at ${s.rate}/s over ${s.subscriptions} subscriptions (one per clinic)`);
   const spread = await webhookRun(bench, r, s.subscriptions, 1, s.events, s.rate);
-  bench.record(`${r.backend}: webhook latency p50, write response -> signed delivery (${s.events} events at ${s.rate}/s, ${s.subscriptions} subscriptions; vs direct POST)`, spread.p50, 'ms', spread.directP50);
+  bench.record(
+    `${r.backend}: webhook latency p50, write response -> signed delivery (${s.events} events at ${s.rate}/s, ${s.subscriptions} subscriptions; vs direct POST)`,
+    spread.p50,
+    'ms',
+    spread.directP50,
+  );
   bench.record(`${r.backend}: webhook latency p99, same run (vs direct POST)`, spread.p99, 'ms', spread.directP99);
   bench.log(`4b. ${r.backend}: fan-out, ${s.fanoutEvents} events written at once to one clinic with ${s.subscriptions} subscriptions`);
   const fanout = await webhookRun(bench, r, 1, s.subscriptions, s.fanoutEvents, 1000);
-  bench.record(`${r.backend}: webhook fan-out drain, ${fanout.expected} deliveries (vs direct POSTs, 8 at a time)`, fanout.deliveries / fanout.drainedSeconds, 'deliveries/s', fanout.directPerSecond);
+  bench.record(
+    `${r.backend}: webhook fan-out drain, ${fanout.expected} deliveries (vs direct POSTs, 8 at a time)`,
+    fanout.deliveries / fanout.drainedSeconds,
+    'deliveries/s',
+    fanout.directPerSecond,
+  );
   bench.record(`${r.backend}: webhook fan-out latency p99, same run (vs direct POST)`, fanout.p99, 'ms', fanout.directP99);
 }

@@ -80,7 +80,12 @@ export async function loadWeek(db: Kysely<Database>, clinicId: string, week: str
     weekAppointments(db, clinicId, from, to),
     listBlocks(db, clinicId, new Date(from), new Date(to)),
     // Every open slot of the week from the booking engine (past ones are never offered).
-    findAvailability(db, clinicId, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), preference: 'any', limit: 10_000 }, now),
+    findAvailability(
+      db,
+      clinicId,
+      { from: new Date(from).toISOString(), to: new Date(to).toISOString(), preference: 'any', limit: 10_000 },
+      now,
+    ),
   ]);
 
   const leadNames = new Map<string, string>();
@@ -94,7 +99,8 @@ export async function loadWeek(db: Kysely<Database>, clinicId: string, week: str
     const items: CalendarItem[] = [];
     for (const a of appointments) {
       const s = Date.parse(a.scheduled_at);
-      if (inDay(s)) items.push({ kind: 'appointment', start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadNames.get(a.lead_id) ?? '' });
+      if (inDay(s))
+        items.push({ kind: 'appointment', start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadNames.get(a.lead_id) ?? '' });
     }
     for (const b of blocks) {
       const s = Date.parse(b.starts_at);

@@ -15,7 +15,11 @@ export async function loadContacts(
   const perPage = CONTACTS_PER_PAGE;
   const tabs: StatusTab[] = ['all', ...CONTACT_STATUSES];
   const totals = await Promise.all(
-    tabs.map(async (t) => (await listContacts(db, clinicId, { status: t === 'all' ? undefined : t, campaign_id: campaignId, page: 1, per_page: 1 })).meta.total),
+    tabs.map(
+      async (t) =>
+        (await listContacts(db, clinicId, { status: t === 'all' ? undefined : t, campaign_id: campaignId, page: 1, per_page: 1 })).meta
+          .total,
+    ),
   );
   const list = await listContacts(db, clinicId, {
     status: status === 'all' ? undefined : status,

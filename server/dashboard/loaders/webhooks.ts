@@ -31,7 +31,12 @@ function toDelivery(d: DeliveryJson): WebhookDelivery {
     event_id: d.event_id,
     event_type: d.type as WebhookDelivery['event_type'],
     status: d.status as WebhookDelivery['status'],
-    attempts: d.attempts.map((a) => ({ attempted_at: iso(a.attempted_at), response_status: a.response_status, latency_ms: a.latency_ms, error: a.error })),
+    attempts: d.attempts.map((a) => ({
+      attempted_at: iso(a.attempted_at),
+      response_status: a.response_status,
+      latency_ms: a.latency_ms,
+      error: a.error,
+    })),
     next_attempt_at: isoOrNull(d.next_attempt_at),
     created_at: iso(d.created_at),
   };

@@ -15,7 +15,11 @@ export function registerApiKeyPages(dash: DashboardApp, { database: { db } }: Se
     const session = c.var.session;
     const done = c.req.query('done');
     const flash: Flash | undefined =
-      done === 'revoked' ? { kind: 'ok', text: 'The key was revoked. Requests with it are now refused.' } : done === 'gone' ? { kind: 'bad', text: 'That key was already revoked.' } : undefined;
+      done === 'revoked'
+        ? { kind: 'ok', text: 'The key was revoked. Requests with it are now refused.' }
+        : done === 'gone'
+          ? { kind: 'bad', text: 'That key was already revoked.' }
+          : undefined;
     return render(c, apiKeysPage(session, await listApiKeys(db, session.clinicId), { name: '', scopes: SCOPES }, flash));
   });
 

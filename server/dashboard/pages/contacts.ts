@@ -20,7 +20,9 @@ export function registerContactPages(dash: DashboardApp, { database: { db } }: S
     const view = await loadContacts(db, session.clinicId, { status, campaignId, page });
     const done = c.req.query('done');
     const flash: Flash | undefined =
-      done && done in OUTCOME_LABELS ? { kind: 'ok', text: `Outcome recorded: ${OUTCOME_LABELS[done as keyof typeof OUTCOME_LABELS]}.` } : undefined;
+      done && done in OUTCOME_LABELS
+        ? { kind: 'ok', text: `Outcome recorded: ${OUTCOME_LABELS[done as keyof typeof OUTCOME_LABELS]}.` }
+        : undefined;
     return render(c, contactsPage(session, view, flash));
   });
 

@@ -36,14 +36,14 @@ export function registerLoginPages(dash: DashboardApp, { database: { db }, confi
     }
     const email = field(form, 'email');
     const next = safeNext(field(form, 'next'));
-    const again = (error: string, status: 401 | 429) =>
-      render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
+    const again = (error: string, status: 401 | 429) => render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
     const result = await signIn(db, email, field(form, 'password'), clientAddress(c, config.trustProxy));
     if (!result.ok) {
       if (result.reason === 'rate_limited') {
         rateLimitRefusals.inc({ limiter: 'dashboard_login' });
         c.header('Retry-After', String(result.retryAfterSeconds));
-        const wait = result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
+        const wait =
+          result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
         return again(`Too many failed sign-in attempts. Try again in ${wait}.`, 429);
       }
       return again(GENERIC_LOGIN_ERROR, 401);

@@ -47,7 +47,8 @@ function row(session: DashboardSession, v: ContactsView, c: CampaignContact, cam
 <td><form method="post" action="/dashboard/contacts/${c.id}/outcome" class="actions">${csrfField(session)}
 <input type="hidden" name="back" value="${query(v, { page: v.page })}">
 ${CONTACT_OUTCOMES.map(
-  (o) => html`<button class="secondary small" type="submit" name="status" value="${o}"${c.status === o ? raw(' disabled') : ''}>${OUTCOME_LABELS[o]}</button>`,
+  (o) =>
+    html`<button class="secondary small" type="submit" name="status" value="${o}"${c.status === o ? raw(' disabled') : ''}>${OUTCOME_LABELS[o]}</button>`,
 )}</form></td>
 </tr>`;
 }
@@ -65,7 +66,8 @@ export function contactsPage(session: DashboardSession, v: ContactsView, flash?:
 <p class="sub">Contacts added to outbound campaigns (for example by the Zapier action "Add Contact to Campaign"). The outcome buttons record a call
 outcome as the AI agent would: the status changes, the attempt is counted and the matching <code>campaign.contact.*</code> webhook fires.</p>
 <nav class="tabs" aria-label="Status">${tabs.map(
-      (t) => html`<a href="${query(v, { status: t })}"${t === v.status ? raw(' aria-current="page"') : ''}>${TAB_LABELS[t]}<span class="count">${v.counts[t]}</span></a>`,
+      (t) =>
+        html`<a href="${query(v, { status: t })}"${t === v.status ? raw(' aria-current="page"') : ''}>${TAB_LABELS[t]}<span class="count">${v.counts[t]}</span></a>`,
     )}</nav>
 <form class="toolbar" method="get" action="/dashboard/contacts">
 ${v.status !== 'all' ? html`<input type="hidden" name="status" value="${v.status}">` : ''}
@@ -81,9 +83,11 @@ ${v.status !== 'all' ? html`<input type="hidden" name="status" value="${v.status
 ${v.contacts.length === 0 ? html`<tr><td colspan="6" class="muted">No contacts${v.status === 'all' ? '' : ` with status ${TAB_LABELS[v.status].toLowerCase()}`}.</td></tr>` : ''}
 ${v.contacts.map((c) => row(session, v, c, names.get(c.campaign_id) ?? ''))}
 </tbody></table></div>
-${pages > 1
-  ? html`<div class="pager">${v.page > 1 ? html`<a href="${query(v, { page: v.page - 1 })}">← Newer</a>` : ''}
+${
+  pages > 1
+    ? html`<div class="pager">${v.page > 1 ? html`<a href="${query(v, { page: v.page - 1 })}">← Newer</a>` : ''}
 <span class="muted">Page ${v.page} of ${pages}</span>${v.page < pages ? html`<a href="${query(v, { page: v.page + 1 })}">Older →</a>` : ''}</div>`
-  : ''}`,
+    : ''
+}`,
   });
 }

@@ -171,7 +171,7 @@ function formatter(timeZone: string, kind: 'datetime' | 'time' | 'day' | 'stamp'
           ? { weekday: 'short', day: 'numeric', month: 'short' }
           : kind === 'stamp'
             ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
-          : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+            : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
     f = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
     formatters.set(key, f);
   }

@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await runStatements(db, `
+  await runStatements(
+    db,
+    `
     create extension if not exists btree_gist;
 
     create table clinics (
@@ -179,5 +181,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       password_hash text not null,
       created_at timestamptz not null default now()
     );
-  `);
+  `,
+  );
 }

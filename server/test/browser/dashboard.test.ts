@@ -231,7 +231,10 @@ describe('dashboard in a browser', () => {
     // A real form submission from the page, with the token field removed.
     await page.fill('#key-name', 'No token');
     await page.locator('form[action="/dashboard/setup/api-keys"] input[name=_csrf]').evaluate((el) => el.remove());
-    const [response] = await Promise.all([page.waitForResponse('**/dashboard/setup/api-keys'), page.click('button:has-text("Create key")')]);
+    const [response] = await Promise.all([
+      page.waitForResponse('**/dashboard/setup/api-keys'),
+      page.click('button:has-text("Create key")'),
+    ]);
     expect(response.status()).toBe(403);
     await expect(page.locator('h1').textContent()).resolves.toBe('Refused');
 

@@ -101,9 +101,30 @@ const bodyArb = fc.oneof(
   fc
     .dictionary(
       fc.constantFrom(
-        'name', 'phone', 'email', 'full_name', 'source', 'agent_id', 'lead_id', 'scheduled_at', 'ends_at',
-        'starts_at', 'external_source', 'external_id', 'external_metadata', 'url', 'events', 'status', 'title',
-        'interest', 'city', 'country', 'notes', 'assigned_to', '__proto__', 'constructor',
+        'name',
+        'phone',
+        'email',
+        'full_name',
+        'source',
+        'agent_id',
+        'lead_id',
+        'scheduled_at',
+        'ends_at',
+        'starts_at',
+        'external_source',
+        'external_id',
+        'external_metadata',
+        'url',
+        'events',
+        'status',
+        'title',
+        'interest',
+        'city',
+        'country',
+        'notes',
+        'assigned_to',
+        '__proto__',
+        'constructor',
       ),
       fc.oneof(jsonValue, nastyString),
     )
@@ -113,14 +134,21 @@ const bodyArb = fc.oneof(
 );
 
 const headerArb = fc.record({
-  'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', ''),
+  'content-type': fc.constantFrom(
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json; charset=latin1',
+    '',
+  ),
   'x-extra': fc.string({ maxLength: 200 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
 });
 
 describe.each(backends())('fuzzing every endpoint on %s', (backend) => {
   let srv: TestServer;
   let operations: Operation[];
-  let keys: string[] = [];
+  const keys: string[] = [];
   let requestsSent = 0;
 
   beforeAll(async () => {
@@ -146,7 +174,14 @@ describe.each(backends())('fuzzing every endpoint on %s', (backend) => {
     const property = fc.asyncProperty(
       fc.nat(),
       fc.array(nastyString, { minLength: 3, maxLength: 3 }),
-      fc.dictionary(fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('page', 'per_page', 'limit', 'from', 'to', 'status', 'preference', 'search')), nastyString, { maxKeys: 4 }),
+      fc.dictionary(
+        fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom('page', 'per_page', 'limit', 'from', 'to', 'status', 'preference', 'search'),
+        ),
+        nastyString,
+        { maxKeys: 4 },
+      ),
       bodyArb,
       headerArb,
       async (opIndex, pathValues, query, body, headers) => {
@@ -175,21 +210,27 @@ describe.each(backends())('fuzzing every endpoint on %s', (backend) => {
   });
 
   it('answers deeply nested bodies and oversize headers with a 4xx, never a 5xx, and writes nothing', async () => {
-    const property = fc.asyncProperty(fc.nat(), deepBodyArb, oversizeHeadersArb, fc.boolean(), async (opIndex, body, oversize, withHeader) => {
-      const op = operations.filter((o) => o.hasBody)[opIndex % operations.filter((o) => o.hasBody).length]!;
-      const path = op.path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000');
-      const value = oversize.char.repeat(oversize.size);
-      const headers: Record<string, string> = { authorization: `Bearer ${nextKey()}`, 'content-type': 'application/json' };
-      if (withHeader) headers[oversize.name] = oversize.name === 'authorization' ? `Bearer ${value}` : value;
-      const before = await tableCounts(srv.running.deps.database);
-      const res = await rawRequest(srv.url, op.method, path, body, headers);
-      expect(res.status).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      // Node itself refuses headers over 16 KB (431, no body); everything else is our JSON error.
-      if (res.status !== 431) expect(res.body).toEqual(expect.objectContaining({ error: expect.any(String), code: expect.any(String) }));
-      if (withHeader && oversize.name === 'x-request-id' && res.status !== 431) expect(res.headers.get('x-request-id')).not.toBe(value);
-      expect(await tableCounts(srv.running.deps.database)).toEqual(before);
-    });
+    const property = fc.asyncProperty(
+      fc.nat(),
+      deepBodyArb,
+      oversizeHeadersArb,
+      fc.boolean(),
+      async (opIndex, body, oversize, withHeader) => {
+        const op = operations.filter((o) => o.hasBody)[opIndex % operations.filter((o) => o.hasBody).length]!;
+        const path = op.path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000');
+        const value = oversize.char.repeat(oversize.size);
+        const headers: Record<string, string> = { authorization: `Bearer ${nextKey()}`, 'content-type': 'application/json' };
+        if (withHeader) headers[oversize.name] = oversize.name === 'authorization' ? `Bearer ${value}` : value;
+        const before = await tableCounts(srv.running.deps.database);
+        const res = await rawRequest(srv.url, op.method, path, body, headers);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        // Node itself refuses headers over 16 KB (431, no body); everything else is our JSON error.
+        if (res.status !== 431) expect(res.body).toEqual(expect.objectContaining({ error: expect.any(String), code: expect.any(String) }));
+        if (withHeader && oversize.name === 'x-request-id' && res.status !== 431) expect(res.headers.get('x-request-id')).not.toBe(value);
+        expect(await tableCounts(srv.running.deps.database)).toEqual(before);
+      },
+    );
     await fc.assert(property, { numRuns: Math.max(60, Math.round(RUNS_PER_OPERATION / 2)) });
   });
 

@@ -28,7 +28,8 @@ interface ClinicState {
   step: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
 describe.each(backends())('steady load on %s', (backend) => {
   let server: ServerProcess | undefined;
@@ -46,7 +47,10 @@ describe.each(backends())('steady load on %s', (backend) => {
     const clinics: ClinicState[] = [];
     for (let c = 0; c < CLINICS; c++) {
       const { api } = await devClinic(server.url, `Load Clinic ${c}`);
-      const sub = await api.post('/api/v1/webhooks', { url: receiver.url, events: ['appointment.created', 'appointment.cancelled', 'lead.created'] });
+      const sub = await api.post('/api/v1/webhooks', {
+        url: receiver.url,
+        events: ['appointment.created', 'appointment.cancelled', 'lead.created'],
+      });
       expect(sub.status).toBe(201);
       const leads = [];
       for (let l = 0; l < 2; l++) leads.push((await api.post('/api/v1/leads', { email: `load-${c}-${l}@example.com` })).body.id);
@@ -96,7 +100,8 @@ describe.each(backends())('steady load on %s', (backend) => {
       }
       latencies.push(performance.now() - started);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (!allowed.includes(res.status) && res.status !== 429) unexpected.push(`${kind}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      if (!allowed.includes(res.status) && res.status !== 429)
+        unexpected.push(`${kind}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
     }
 
     const t0 = Date.now();
@@ -118,7 +123,10 @@ describe.each(backends())('steady load on %s', (backend) => {
     latencies.sort((a, b) => a - b);
     const warm = rss.filter((s) => s.at >= Math.max(10, SECONDS * 0.2));
     const quarter = Math.max(1, Math.floor(warm.length / 4));
-    const firstQuarter = warm.slice(0, quarter).map((s) => s.mib).sort((a, b) => a - b);
+    const firstQuarter = warm
+      .slice(0, quarter)
+      .map((s) => s.mib)
+      .sort((a, b) => a - b);
     const baseline = firstQuarter[Math.floor(firstQuarter.length / 2)]!;
     const lastPeak = Math.max(...warm.slice(-quarter).map((s) => s.mib));
     const summary = {

@@ -95,12 +95,18 @@ describe('two server instances on one PostgreSQL', () => {
     await waitUntil('a delivery for each of 100 leads', () => created.every((id) => arrived().has(id)), 90_000);
     receiver.failEvery(0);
     let log: { event_id: string; status: string }[] = [];
-    await waitUntil('every delivery to succeed', async () => (log = await allDeliveries(api, sub.body.id)).every((d) => d.status === 'succeeded'), 60_000);
+    await waitUntil(
+      'every delivery to succeed',
+      async () => (log = await allDeliveries(api, sub.body.id)).every((d) => d.status === 'succeeded'),
+      60_000,
+    );
     expect(log.length).toBe(100);
     const received = receiver.eventIds();
     for (const d of log) expect(received.has(d.event_id)).toBe(true);
     const perDelivery = new Map<string, number>();
     for (const d of receiver.delivered) perDelivery.set(d.deliveryId, (perDelivery.get(d.deliveryId) ?? 0) + 1);
-    console.log(`two instances: ${log.length} deliveries, ${receiver.delivered.length} successful receipts, ${[...perDelivery.values()].filter((n) => n > 1).length} delivered more than once`);
+    console.log(
+      `two instances: ${log.length} deliveries, ${receiver.delivered.length} successful receipts, ${[...perDelivery.values()].filter((n) => n > 1).length} delivered more than once`,
+    );
   });
 });

@@ -16,8 +16,7 @@ export function futureMonday(weeksAhead = 1): string {
 }
 
 /** The calendar day `n` days after `day`. */
-export const nextDay = (day: string, n = 1): string =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+export const nextDay = (day: string, n = 1): string => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** Wall-clock "HH:MM" of an instant in a zone. */
 export function localTime(instant: string | number, timeZone: string): string {
@@ -96,7 +95,11 @@ export async function setOpeningHours(
 ): Promise<void> {
   const { db } = srv.running.deps.database;
   await db.deleteFrom('opening_hours').where('clinic_id', '=', clinicId).execute();
-  if (hours.length > 0) await db.insertInto('opening_hours').values(hours.map((h) => ({ clinic_id: clinicId, ...h }))).execute();
+  if (hours.length > 0)
+    await db
+      .insertInto('opening_hours')
+      .values(hours.map((h) => ({ clinic_id: clinicId, ...h })))
+      .execute();
   if (slotMinutes) await db.updateTable('clinics').set({ slot_minutes: slotMinutes }).where('id', '=', clinicId).execute();
 }
 

@@ -31,7 +31,12 @@ export async function expectGuarded(srv: TestServer, clinicId: string, call: Gua
   const unknown = await srv.client(`qbk_live_${'x'.repeat(32)}`).request(call.method, call.path, call.body);
   expect({ status: unknown.status, code: unknown.body?.code }).toEqual({ status: 401, code: 'unauthorized' });
 
-  const lacking = await clientWithScopes(srv, clinicId, SCOPES.filter((s) => s !== call.scope), `lacks ${call.scope}`);
+  const lacking = await clientWithScopes(
+    srv,
+    clinicId,
+    SCOPES.filter((s) => s !== call.scope),
+    `lacks ${call.scope}`,
+  );
   const forbidden = await lacking.request(call.method, call.path, call.body);
   expect({ status: forbidden.status, code: forbidden.body?.code }).toEqual({ status: 403, code: 'insufficient_scope' });
   expect(forbidden.body.error).toContain(call.scope);
