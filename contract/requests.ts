@@ -18,8 +18,8 @@ export const EXTERNAL_METADATA_MAX_DEPTH = 10;
  */
 export function jsonDepthWithin(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
     if (node === null || typeof node !== 'object') continue;
     if (depth > max) return false;
     for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);

@@ -60,12 +60,12 @@ export function overlapsAny(merged: Interval[], start: number, end: number): boo
   let idx = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (merged[mid]!.start < end) {
+    if ((merged[mid]?.start ?? Number.POSITIVE_INFINITY) < end) {
       idx = mid;
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  return idx >= 0 && merged[idx]!.end > start;
+  return (merged[idx]?.end ?? Number.NEGATIVE_INFINITY) > start;
 }
 
 /** A candidate slot, with the clinic-local minute of day it starts at. */

@@ -39,6 +39,8 @@ const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 
 export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) parts[p.type] = p.value;
+  const weekday = WEEKDAYS[parts.weekday ?? ''];
+  if (weekday === undefined) throw new Error(`no weekday for ${new Date(epochMs).toISOString()} in ${timeZone}`);
   return {
     year: Number(parts.year),
     month: Number(parts.month),
@@ -46,7 +48,7 @@ export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
     hour: Number(parts.hour),
     minute: Number(parts.minute),
     second: Number(parts.second),
-    weekday: WEEKDAYS[parts.weekday!]!,
+    weekday,
   };
 }
 

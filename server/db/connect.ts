@@ -11,7 +11,8 @@ import type { Database } from './schema';
 import { migrations } from './migrations';
 
 export interface SqlResult {
-  rows: any[];
+  /** Rows as the driver returns them; callers state their shape. */
+  rows: unknown[];
   rowCount?: number | null;
 }
 
@@ -67,8 +68,8 @@ async function connectPostgres(url: string, max: number): Promise<DatabaseHandle
     db,
     kind: 'postgres',
     pool,
-    executeSql: async (text, values) => pool.query(text, values as any[]),
-    executePrepared: async (name, text, values) => pool.query({ name, text, values: values as any[] }),
+    executeSql: async (text, values) => pool.query(text, values),
+    executePrepared: async (name, text, values) => pool.query({ name, text, values }),
     close: () => db.destroy(),
   };
 }
@@ -97,8 +98,7 @@ export function restrictDataDir(dataDir: string): void {
   process.umask(0o077);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pending = [dataDir];
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     fs.chmodSync(dir, 0o700);
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = `${dir}/${entry.name}`;
@@ -128,7 +128,8 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       }
       // No parameters: may be a multi-statement script; like pg, one result per statement.
       const results = (await pglite.exec(text)).map((r) => ({ rows: r.rows, rowCount: r.affectedRows ?? 0 }));
-      return results.length === 1 ? results[0]! : (results as unknown as SqlResult);
+      const [only] = results;
+      return results.length === 1 && only ? only : (results as unknown as SqlResult);
     });
   return {
     db,

@@ -66,7 +66,10 @@ const throttles = new WeakMap<ServerDeps, FailedAuthThrottle>();
 /** One throttle per server (the API and the dev tools share it). */
 export function failedAuthThrottle(deps: ServerDeps): FailedAuthThrottle {
   let throttle = throttles.get(deps);
-  if (!throttle) throttles.set(deps, (throttle = new FailedAuthThrottle(deps.config.failedAuthPerMinute)));
+  if (!throttle) {
+    throttle = new FailedAuthThrottle(deps.config.failedAuthPerMinute);
+    throttles.set(deps, throttle);
+  }
   return throttle;
 }
 

@@ -31,8 +31,8 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     }
     const header = c.req.header('authorization');
     if (header) refuseThrottledAddress(c, deps);
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) {
+    const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    if (!token) {
       if (header) recordFailedAuth(c, deps);
       throw new ApiError(
         401,
@@ -45,7 +45,7 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       );
     }
     // One round trip: key lookup, rate-limit count, last_used_at (see countKeyRequest).
-    const key = await countKeyRequest(deps.database, hashApiKey(match[1]!), limit);
+    const key = await countKeyRequest(deps.database, hashApiKey(token), limit);
     if (!key) {
       recordFailedAuth(c, deps);
       throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {

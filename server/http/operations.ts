@@ -48,7 +48,7 @@ async function readiness(deps: ServerDeps): Promise<Record<string, Check>> {
     // leave as failed
   }
   const queue = deps.webhookQueue;
-  checks.queue = !queue || !queue.runsHere ? 'not in this process' : queue.running() ? 'ok' : 'stopped';
+  checks.queue = !queue?.runsHere ? 'not in this process' : queue.running() ? 'ok' : 'stopped';
   return checks;
 }
 

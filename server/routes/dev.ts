@@ -17,8 +17,9 @@ import { createClinic, isValidTimeZone } from '../services/clinics';
 export function registerDevRoutes(app: ApiApp, deps: ServerDeps): void {
   const { db } = deps.database;
   app.use('/dev/*', async (c, next) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && type !== 'application/json') {
+    const [type = ''] = (c.req.header('content-type') ?? '').split(';');
+    const mediaType = type.trim().toLowerCase();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && mediaType !== 'application/json') {
       throw new ApiError(415, 'invalid_input', 'Dev tools accept only JSON bodies: send Content-Type: application/json');
     }
     await next();

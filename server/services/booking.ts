@@ -62,12 +62,15 @@ export async function loadCalendar(db: Db, clinicId: string): Promise<ClinicCale
     .execute();
   const clinic = rows[0];
   if (!clinic) throw notFound('Clinic');
-  const hours = rows.flatMap((h) => (h.weekday === null ? [] : [{ weekday: h.weekday, opens_at: h.opens_at!, closes_at: h.closes_at! }]));
+  const hours = rows.flatMap(({ weekday, opens_at, closes_at }) =>
+    weekday === null || opens_at === null || closes_at === null ? [] : [{ weekday, opens_at, closes_at }],
+  );
   const calendar = { timeZone: clinic.timezone, slotMinutes: clinic.slot_minutes, hours };
   const version = Number(clinic.calendar_version);
   const cached = calendars.get(clinicId);
   if (!cached || cached.version <= version) {
-    if (calendars.size >= MAX_CACHED_CALENDARS && !cached) calendars.delete(calendars.keys().next().value!);
+    const oldest = calendars.keys().next().value;
+    if (calendars.size >= MAX_CACHED_CALENDARS && !cached && oldest !== undefined) calendars.delete(oldest);
     calendars.set(clinicId, { version, calendar });
   }
   return calendar;
@@ -135,7 +138,7 @@ export async function loadBusyPage(db: Db, clinicId: string, from: number, to: n
   // A part that filled its page may have more, all starting at or after its last row's start.
   let knownUntil = Infinity;
   for (const part of [1, 2]) {
-    const starts = busy.filter((_, i) => Number(rows[i]!.part) === part).map((b) => b.start);
+    const starts = busy.filter((_, i) => Number(rows[i]?.part) === part).map((b) => b.start);
     if (starts.length >= size) knownUntil = Math.min(knownUntil, Math.max(...starts));
   }
   return { busy, knownUntil };
@@ -175,14 +178,15 @@ export async function findAvailability(
   let busy: Interval[] = [];
   let searchFrom: number | null = from;
   while (searchFrom !== null && slots.length < query.limit) {
-    const page = await loadBusyPage(db, clinicId, searchFrom, end, BUSY_PAGE);
+    const pageFrom: number = searchFrom;
+    const page = await loadBusyPage(db, clinicId, pageFrom, end, BUSY_PAGE);
     let { knownUntil } = page;
     if (knownUntil <= searchFrom) {
       // A page of intervals all starting at one instant: load the rest of the window at once.
       page.busy.push(...(await loadBusy(db, clinicId, searchFrom, end)));
       knownUntil = Infinity;
     }
-    busy = [...busy.filter((i) => i.end > searchFrom!), ...page.busy];
+    busy = [...busy.filter((i) => i.end > pageFrom), ...page.busy];
     const found = findOpenSlotsBefore(
       { ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length },
       knownUntil,

@@ -56,7 +56,8 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
       ])
       .returningAll()
       .execute();
-    const outbound = agents.find((a) => a.direction === 'outbound')!;
+    const outbound = agents.find((a) => a.direction === 'outbound');
+    if (!outbound) throw new Error('a new clinic was created without its outbound agent');
     const campaigns = await trx
       .insertInto('campaigns')
       .values([

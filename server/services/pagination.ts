@@ -30,7 +30,8 @@ export async function paginate<DB, TB extends keyof DB, Row, Out>(
     .offset((params.page - 1) * params.per_page)
     .execute()) as (Row & { __total: number | string })[];
   let total: number;
-  if (rows.length > 0) total = Number(rows[0]!.__total);
+  const [first] = rows;
+  if (first) total = Number(first.__total);
   else if (params.page === 1) total = 0;
   else total = Number(((await countOf(query).executeTakeFirst()) as { total: number | string } | undefined)?.total ?? 0);
   return { data: rows.map(({ __total, ...row }) => map(row as Row)), meta: { page: params.page, per_page: params.per_page, total } };

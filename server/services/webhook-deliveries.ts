@@ -118,5 +118,7 @@ export async function redeliver(
     .select(deliveryColumns)
     .where('d.id', '=', deliveryId)
     .execute();
-  return (await withAttempts(db, rows))[0]!;
+  const [delivery] = await withAttempts(db, rows);
+  if (!delivery) throw notFound('Delivery');
+  return delivery;
 }

@@ -71,7 +71,7 @@ function inTransaction(trx: Transaction<Database>) {
   return {
     executeSql: async (text: string, values?: unknown[]) => {
       const result = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
-      return { rows: result.rows as any[] };
+      return { rows: result.rows as unknown[] };
     },
   };
 }
@@ -111,7 +111,7 @@ async function claimTargets(
   const disabled = new Set<string>();
   for (const { deliveryId, seq = 0 } of jobs) {
     const row = byId.get(deliveryId);
-    if (!row || row.status !== 'pending' || row.job_seq !== seq) continue;
+    if (row?.status !== 'pending' || row.job_seq !== seq) continue;
     if (row.webhook_status !== 'active') disabled.add(row.webhook_id);
     else
       targets.push({ deliveryId, seq, webhookId: row.webhook_id, url: row.url, secret: row.secret, type: row.type, payload: row.payload });
@@ -128,7 +128,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const attemptSettings: AttemptSettings = { transport, timeoutMs: options.timeoutMs ?? 15_000, allowPrivate };
 
   const boss = new PgBoss({
-    db: { executeSql: deps.database.executeSql as (text: string, values?: unknown[]) => Promise<{ rows: any[] }> },
+    db: { executeSql: deps.database.executeSql },
     schema: 'pgboss',
     schedule: false,
     supervise: true,

@@ -67,8 +67,8 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
     .execute();
   // A newer job owns a delivery whose number moved on: that job decides what happens next.
   const owned = present.filter((a) => {
-    const c = byId.get(a.target.deliveryId)!;
-    return c.status === 'pending' && c.job_seq === a.target.seq;
+    const c = byId.get(a.target.deliveryId);
+    return c?.status === 'pending' && c.job_seq === a.target.seq;
   });
   if (owned.length === 0) return;
   // The subscriptions too are locked up front, in id order, for the same reason.
@@ -86,7 +86,7 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   const gone = new Set<string>();
   for (const a of owned) {
     if (a.outcome.error === null || gone.has(a.target.webhookId)) continue;
-    const attempts = byId.get(a.target.deliveryId)!.attempt_count + 1;
+    const attempts = (byId.get(a.target.deliveryId)?.attempt_count ?? 0) + 1;
     if (a.outcome.status === 410) {
       await recordGone(trx, a, settings);
       gone.add(a.target.webhookId);
@@ -143,13 +143,13 @@ async function recordFailure(trx: Trx, { target, outcome }: Attempted, attempts:
     .set({ status: 'failed', attempt_count: attempts, next_attempt_at: null, updated_at: sql`now()` })
     .where('id', '=', target.deliveryId)
     .execute();
-  const failingFor = Date.now() - (webhook.failing_since?.getTime() ?? Date.now());
-  if (failingFor < DISABLE_AFTER_MS * settings.scale) return;
+  const failingSince = webhook.failing_since;
+  if (!failingSince || Date.now() - failingSince.getTime() < DISABLE_AFTER_MS * settings.scale) return;
   await trx
     .updateTable('webhooks')
     .set({
       status: 'disabled',
-      disabled_reason: `no successful delivery since ${webhook.failing_since!.toISOString()}; last error: ${outcome.error}`,
+      disabled_reason: `no successful delivery since ${failingSince.toISOString()}; last error: ${outcome.error}`,
     })
     .where('id', '=', target.webhookId)
     .execute();

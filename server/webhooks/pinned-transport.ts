@@ -44,8 +44,9 @@ export function checkedLookup({ allowPrivate, resolve = systemResolver }: { allo
           callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
           return;
         }
-        if (options.all) callback(null, usable);
-        else callback(null, usable[0]!.address, usable[0]!.family);
+        const [first] = usable;
+        if (options.all || !first) callback(null, usable);
+        else callback(null, first.address, first.family);
       },
       (error: NodeJS.ErrnoException) => callback(error, ''),
     );

@@ -54,8 +54,8 @@ function isGlobalV4(ip: string): boolean {
 function v6Groups(ip: string): number[] {
   let text = ip.toLowerCase().replace(/%.*$/, '');
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const n = v4ToInt(dotted[1]!);
+  if (dotted?.[1]) {
+    const n = v4ToInt(dotted[1]);
     text = `${text.slice(0, dotted.index)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
@@ -81,7 +81,7 @@ function inV6Range(groups: number[], [prefix, bits]: [number[], number]): boolea
   for (let i = 0; i * 16 < bits; i++) {
     const take = Math.min(16, bits - i * 16);
     const mask = (0xffff << (16 - take)) & 0xffff;
-    if ((groups[i]! & mask) !== ((prefix[i] ?? 0) & mask)) return false;
+    if (((groups[i] ?? 0) & mask) !== ((prefix[i] ?? 0) & mask)) return false;
   }
   return true;
 }
@@ -90,13 +90,14 @@ function isGlobalV6(ip: string): boolean {
   const g = v6Groups(ip);
   if (g.length !== 8 || g.some((x) => !(x >= 0 && x <= 0xffff))) return false;
   // IPv4-mapped (::ffff:a.b.c.d): the socket reaches the IPv4 address, so judge that one.
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return isGlobalV4(`${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`);
+  const [first = 0, , , , , mapped, high = 0, low = 0] = g;
+  if (g.slice(0, 5).every((x) => x === 0) && mapped === 0xffff) {
+    return isGlobalV4(`${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`);
   }
   // Only 2000::/3 is global unicast: this leaves out ::/8 (unspecified, loopback, IPv4-compatible,
   // SIIT ::ffff:0:0:0/96), NAT64 64:ff9b::/96 and 64:ff9b:1::/48, discard-only 100::/64,
   // unique local fc00::/7, link-local fe80::/10, site-local and multicast ff00::/8.
-  if ((g[0]! & 0xe000) !== 0x2000) return false;
+  if ((first & 0xe000) !== 0x2000) return false;
   return !SPECIAL_V6.some((range) => inV6Range(g, range));
 }
 

@@ -149,7 +149,7 @@ export function describeHookTrigger(c: HookTriggerCase): void {
     });
 
     describe('signature verification', () => {
-      it('accepts a valid delivery with Zapier-style header names and returns [data.' + c.dataKey + ']', async () => {
+      it(`accepts a valid delivery with Zapier-style header names and returns [data.${c.dataKey}]`, async () => {
         const secret = newSecret();
         const body = JSON.stringify(envelope());
         await expect(deliver(secret, zapierStyle(signed(secret, body)), body)).resolves.toEqual([c.item]);

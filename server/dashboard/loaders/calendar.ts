@@ -73,8 +73,8 @@ export async function loadWeek(db: Kysely<Database>, clinicId: string, week: str
   const monday = mondayOf(parseDay(week) ?? today);
   const dates = Array.from({ length: 7 }, (_, i) => addDays(monday, i));
   const bounds = dates.map((d) => ({ date: d, start: fromLocal(d[0], d[1], d[2], 0, 0, tz), end: fromLocal(...nextDay(...d), 0, 0, tz) }));
-  const from = bounds[0]!.start;
-  const to = bounds[6]!.end;
+  const from = fromLocal(monday[0], monday[1], monday[2], 0, 0, tz);
+  const to = fromLocal(...nextDay(...addDays(monday, 6)), 0, 0, tz);
 
   const [appointments, blocks, slots] = await Promise.all([
     weekAppointments(db, clinicId, from, to),

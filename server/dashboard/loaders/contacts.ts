@@ -32,7 +32,7 @@ export async function loadContacts(
     status,
     campaignId,
     campaigns: campaigns.data,
-    counts: Object.fromEntries(tabs.map((t, i) => [t, totals[i]!])) as Record<StatusTab, number>,
+    counts: Object.fromEntries(tabs.map((t, i) => [t, totals[i] ?? 0])) as Record<StatusTab, number>,
     contacts: list.data,
     page,
     perPage,

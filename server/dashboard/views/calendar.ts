@@ -20,8 +20,9 @@ function item(i: CalendarItem, tz: string): Html {
 
 export function calendarPage(session: DashboardSession, week: CalendarWeek): Html {
   const tz = week.timeZone;
-  const first = week.days[0]!;
-  const last = week.days[6]!;
+  const first = week.days[0];
+  const last = week.days.at(-1);
+  if (!first || !last) throw new Error('a calendar week has seven days');
   return page({
     title: 'Calendar',
     section: 'calendar',
