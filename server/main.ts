@@ -1,5 +1,6 @@
 /** `npm start`: the reference server on http://127.0.0.1:8787 (see README for configuration). */
 import { startServer } from './server';
+import { stopOnSignals } from './shutdown';
 
 async function main() {
   const started = Date.now();
@@ -31,24 +32,13 @@ async function main() {
   }
   // One write, so whoever reads the banner sees all of it at once.
   console.log(lines.join('\n'));
-  let stopping = false;
   // Graceful: no new connections, in-flight requests and delivery attempts finish, then exit 0.
   // Bounded: whatever is still running after the timeout (plus the queue's own) is cut off.
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down (finishing in-flight requests and webhook attempts)`);
-    const deadline = setTimeout(() => {
-      console.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 15_000);
-    deadline.unref();
-    await running.close();
-    console.log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals({
+    finishing: 'in-flight requests and webhook attempts',
+    timeoutMs: config.shutdownTimeoutMs + 15_000,
+    close: () => running.close(),
+  });
 }
 
 main().catch((error) => {

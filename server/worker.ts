@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { assertDevSwitchesAllowed, loadConfig } from './config';
 import { connectDatabase } from './db/connect';
+import { stopOnSignals } from './shutdown';
 import { startWebhookDelivery } from './webhooks/delivery';
 
 async function main() {
@@ -21,20 +22,14 @@ async function main() {
   const delivery = await startWebhookDelivery({ database, config, logger, notifyEvents: () => undefined });
   logger.info('webhook worker started');
   // Graceful: the queue stops fetching jobs and waits for the attempts in flight, then exit 0.
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down (finishing in-flight webhook attempts)`);
-    const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 15_000);
-    deadline.unref();
-    await delivery.stop();
-    await database.close();
-    console.log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals({
+    finishing: 'in-flight webhook attempts',
+    timeoutMs: config.shutdownTimeoutMs + 15_000,
+    close: async () => {
+      await delivery.stop();
+      await database.close();
+    },
+  });
 }
 
 main().catch((error) => {

@@ -20,7 +20,9 @@ function coldRequire(node: string, dir: string, what: string, runs = 7): number 
     Number(execFileSync(node, ['-e', code], { cwd: dir, encoding: 'utf8', timeout: 60_000 })),
   );
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  const median = times[Math.floor(times.length / 2)];
+  if (median === undefined) throw new Error(`no timing of require(${JSON.stringify(what)}): runs must be at least 1`);
+  return median;
 }
 
 export async function measureApp(root: string, tmp: string, log: (m: string) => void): Promise<AppFigures> {

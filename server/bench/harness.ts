@@ -87,7 +87,8 @@ export function runChild<T>(script: string, config: unknown, tmp = os.tmpdir()):
       fs.rmSync(file, { force: true });
       if (code !== 0) return reject(new Error(`${script} exited with ${code}:\n${err}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+        const last = out.trim().split('\n').at(-1) ?? '';
+        resolve(JSON.parse(last) as T);
       } catch {
         reject(new Error(`${script} printed no JSON:\n${out}\n${err}`));
       }
@@ -130,7 +131,7 @@ export async function startCeiling(): Promise<Ceiling> {
   const server = http.createServer((req, res) => {
     req.on('data', () => undefined);
     req.on('end', () => {
-      const answer = answers.get(`${req.method} ${new URL(req.url!, 'http://x').pathname}`);
+      const answer = answers.get(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`);
       if (!answer) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end('{"error":"no route","code":"not_found"}');
@@ -279,26 +280,27 @@ export async function makeKeys(db: Db, clinicId: string, n: number): Promise<str
   return keys;
 }
 
-export async function api(
+/** One API call; `T` is the JSON body the caller expects (not checked: the caller checks the status first). */
+export async function api<T = unknown>(
   url: string,
   key: string,
   method: string,
   urlPath: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url + urlPath, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 export async function createLead(url: string, key: string, tag: string): Promise<string> {
-  const res = await api(url, key, 'POST', '/api/v1/leads', { email: `${tag}@example.com`, full_name: tag });
+  const res = await api<{ id: string }>(url, key, 'POST', '/api/v1/leads', { email: `${tag}@example.com`, full_name: tag });
   if (res.status !== 201) fail(`POST /api/v1/leads answered ${res.status}`);
-  return res.body.id as string;
+  return res.body.id;
 }
 
 /** Open slots of a clinic, earliest first, paging through GET /availability. */
@@ -307,12 +309,13 @@ export async function openSlots(url: string, key: string, count: number): Promis
   let from = Date.now() + 60 * 60_000;
   while (slots.length < count) {
     const q = new URLSearchParams({ from: new Date(from).toISOString(), to: new Date(from + 90 * 86_400_000).toISOString(), limit: '100' });
-    const res = await api(url, key, 'GET', `/api/v1/availability?${q}`);
+    const res = await api<{ data: { scheduled_at: string; ends_at: string }[] }>(url, key, 'GET', `/api/v1/availability?${q}`);
     if (res.status !== 200) fail(`GET /availability answered ${res.status}`);
-    const page = res.body.data as { scheduled_at: string; ends_at: string }[];
-    if (page.length === 0) break;
+    const page = res.body.data;
+    const last = page.at(-1);
+    if (!last) break;
     slots.push(...page.map((s) => s.scheduled_at));
-    from = Date.parse(page[page.length - 1]!.ends_at);
+    from = Date.parse(last.ends_at);
   }
   return slots.slice(0, count);
 }
@@ -321,10 +324,14 @@ export async function openSlots(url: string, key: string, count: number): Promis
 export function shuffled<T>(items: T[], seed = 42): T[] {
   const out = [...items];
   let state = seed;
-  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
+    // i and j are both within 0..out.length - 1.
+    [out[i], out[j]] = [out[j], out[i]] as [T, T];
   }
   return out;
 }

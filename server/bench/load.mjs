@@ -50,7 +50,7 @@ const result = await autocannon({
 
 const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([s, v]) => [s, v.count]));
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     requests: result.requests.total,
     seconds: result.duration,
     rps: result.requests.total / result.duration,
@@ -61,5 +61,5 @@ process.stdout.write(
     errors: result.errors,
     timeouts: result.timeouts,
     capacity: Number.isFinite(capacity) ? capacity : null,
-  }) + '\n',
+  })}\n`,
 );

@@ -48,7 +48,20 @@ function queryTimer(): KyselyPlugin & { stats: Map<string, QueryStats> } {
   };
 }
 
-function label(node: { kind: string } & Record<string, any>): string {
+/** The parts of a Kysely root operation node that `label` reads (a table name, when the node names one). */
+interface TableRef {
+  kind?: string;
+  table?: { identifier?: { name?: string } };
+}
+interface LabelledNode {
+  kind: string;
+  from?: { froms?: readonly TableRef[] };
+  into?: TableRef;
+  table?: TableRef;
+  sqlFragments?: readonly string[];
+}
+
+function label(node: LabelledNode): string {
   const table = node.from?.froms?.[0]?.table?.identifier?.name ?? node.into?.table?.identifier?.name ?? node.table?.table?.identifier?.name;
   if (node.kind === 'RawNode')
     return `raw: ${String(node.sqlFragments?.[0] ?? '')
@@ -88,7 +101,7 @@ async function main(): Promise<void> {
   });
   try {
     const clinic = await createClinic(database.db, 'Profile', 'America/New_York');
-    const lead = await api(server.url, clinic.api_key, 'POST', '/api/v1/leads', { email: 'profile@example.com' });
+    const lead = await api<{ id: string }>(server.url, clinic.api_key, 'POST', '/api/v1/leads', { email: 'profile@example.com' });
     for (const slot of await openSlots(server.url, clinic.api_key, 30)) {
       const res = await api(server.url, clinic.api_key, 'POST', '/api/v1/appointments', { lead_id: lead.body.id, scheduled_at: slot });
       if (res.status !== 201) fail(`booking a fixture answered ${res.status}`);

@@ -46,6 +46,6 @@ const settleMs = performance.now() - started;
 const statuses = {};
 for (const r of responses) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
 process.stdout.write(
-  JSON.stringify({ statuses, settleMs, bodies201: responses.filter((r) => r.status === 201).map((r) => r.body) }) + '\n',
+  `${JSON.stringify({ statuses, settleMs, bodies201: responses.filter((r) => r.status === 201).map((r) => r.body) })}\n`,
 );
 agent.destroy();

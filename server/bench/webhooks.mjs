@@ -149,7 +149,7 @@ for (const [leadId, { at, group }] of responded) {
 }
 latencies.sort((a, b) => a - b);
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     events: responded.size,
     writeErrors: writeErrors.slice(0, 5),
     writeErrorCount: writeErrors.length,
@@ -167,7 +167,7 @@ process.stdout.write(
     directP50: percentile(direct, 50),
     directP99: percentile(direct, 99),
     directPerSecond,
-  }) + '\n',
+  })}\n`,
 );
 agent.destroy();
 receiver.closeAllConnections();

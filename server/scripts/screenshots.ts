@@ -21,7 +21,7 @@ const PASSWORD = 'screenshot-demo-password';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function expectStatus<T extends { status: number; body: any }>(res: T, status: number, what: string): T {
+function expectStatus<T extends { status: number; body: unknown }>(res: T, status: number, what: string): T {
   if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
   return res;
 }
@@ -77,28 +77,34 @@ async function main() {
       scheduled_at: string;
       ends_at: string;
     }>;
+    const slotAt = (i: number) => {
+      const slot = slots[i];
+      if (!slot) throw new Error(`availability: expected more than ${i} slots, got ${slots.length}`);
+      return slot;
+    };
+    // Each person with the index of the slot they book.
     const people = [
-      ['Alex Smith', 'Implant consultation'],
-      ['Maria Lopez', 'Cleaning'],
-      ['Sam Patel', 'Whitening consultation'],
-      ['Chen Wei', 'Check-up'],
-      ['Olivia Brown', 'Invisalign assessment'],
-      ['Noah Wilson', 'Crown fitting'],
+      ['Alex Smith', 'Implant consultation', 2],
+      ['Maria Lopez', 'Cleaning', 5],
+      ['Sam Patel', 'Whitening consultation', 18],
+      ['Chen Wei', 'Check-up', 23],
+      ['Olivia Brown', 'Invisalign assessment', 37],
+      ['Noah Wilson', 'Crown fitting', 52],
     ] as const;
-    const picks = [2, 5, 18, 23, 37, 52];
-    for (const [i, [name, title]] of people.entries()) {
+    for (const [name, title, pick] of people) {
+      const [firstName = name] = name.split(' ');
       const lead = expectStatus(
-        await api.post('/api/v1/leads', { full_name: name, email: `${name.split(' ')[0]!.toLowerCase()}@example.com` }),
+        await api.post('/api/v1/leads', { full_name: name, email: `${firstName.toLowerCase()}@example.com` }),
         201,
         'lead',
       );
-      expectStatus(await api.post('/api/v1/appointments', { lead_id: lead.body.id, ...slots[picks[i]!]!, title }), 201, 'appointment');
+      expectStatus(await api.post('/api/v1/appointments', { lead_id: lead.body.id, ...slotAt(pick), title }), 201, 'appointment');
     }
     for (const [n, idx, title] of [
       [1, 9, 'Staff meeting'],
       [2, 40, 'Dr. Reyes at conference'],
     ] as const) {
-      const start = slots[idx]!.scheduled_at;
+      const start = slotAt(idx).scheduled_at;
       const end = new Date(Date.parse(start) + (n === 2 ? 3 : 1) * 60 * 60 * 1000).toISOString();
       expectStatus(
         await api.post('/api/v1/availability/blocks', {
@@ -124,7 +130,8 @@ async function main() {
       ['Sophia Kim', '+16175550107', 'implants', 'Brookline', null],
     ] as const;
     for (const [i, [name, phone, interest, city, outcome]] of contacts.entries()) {
-      const campaign = clinic.campaigns[i % 2]!.id;
+      const campaign = clinic.campaigns[i % 2]?.id;
+      if (!campaign) throw new Error('expected the new clinic to have two campaigns');
       const c = expectStatus(
         await api.post(`/api/v1/campaigns/${campaign}/contacts`, { name, phone, interest, city, country: 'US' }),
         201,

@@ -68,7 +68,13 @@ function burst(url: string, key: string, concurrency: number) {
     }
   };
   const done = Promise.all(Array.from({ length: concurrency }, worker));
-  return { acknowledged, done, stop: () => void (stop = true) };
+  return {
+    acknowledged,
+    done,
+    stop: () => {
+      stop = true;
+    },
+  };
 }
 
 async function expectNothingLost(database: DatabaseHandle, acknowledged: string[], answered: Set<string>) {

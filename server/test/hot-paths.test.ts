@@ -104,15 +104,13 @@ describe.each(backends())('hot paths on %s', (backend) => {
     await database.db
       .insertInto('calendar_blocks')
       .values(
-        open
-          .slice(66, 70)
-          .map((s, i) => ({
-            clinic_id: clinicId,
-            external_source: 'test',
-            external_id: `page-${i}`,
-            starts_at: s.scheduled_at,
-            ends_at: s.ends_at,
-          })),
+        open.slice(66, 70).map((s, i) => ({
+          clinic_id: clinicId,
+          external_source: 'test',
+          external_id: `page-${i}`,
+          starts_at: s.scheduled_at,
+          ends_at: s.ends_at,
+        })),
       )
       .execute();
     let res!: { body: any };

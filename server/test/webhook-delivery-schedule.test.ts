@@ -42,7 +42,7 @@ describe('retry schedule', () => {
 });
 
 describe('signature', () => {
-  const secret = 'whsec_' + Buffer.from('a 32-byte secret for the tests!!').toString('base64');
+  const secret = `whsec_${Buffer.from('a 32-byte secret for the tests!!').toString('base64')}`;
 
   it('produces headers a Standard Webhooks library verifies, under both header names', () => {
     const body = JSON.stringify({ id: 'evt_1', type: 'lead.created', created: '2026-05-14T12:00:00.000Z', data: { lead: {} } });
@@ -54,7 +54,7 @@ describe('signature', () => {
     expect(headers['x-qualifybase-event']).toBe('lead.created');
     expect(headers['user-agent']).toBe('QualifyBase-Webhooks/1');
     expect(headers['content-type']).toBe('application/json');
-    expect(() => new StandardWebhook(secret).verify(body + ' ', headers)).toThrow();
+    expect(() => new StandardWebhook(secret).verify(`${body} `, headers)).toThrow();
   });
 
   it('signs "<id>.<timestamp>.<body>" with the base64-decoded secret', () => {

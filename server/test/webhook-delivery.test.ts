@@ -108,7 +108,7 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
     };
     expect(() => verifier.verify(sample.body, staleHeaders)).toThrow(/too old/i);
     expect(() =>
-      new StandardWebhook('whsec_' + Buffer.from('wrong secret 123').toString('base64')).verify(
+      new StandardWebhook(`whsec_${Buffer.from('wrong secret 123').toString('base64')}`).verify(
         sample.body,
         sample.headers as Record<string, string>,
       ),

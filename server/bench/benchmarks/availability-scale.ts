@@ -27,15 +27,13 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
     await r.db
       .insertInto('calendar_blocks')
       .values(
-        blocks
-          .slice(i, i + 1000)
-          .map((s, j) => ({
-            clinic_id: full.clinicId,
-            external_source: 'bench',
-            external_id: `block-${i + j}`,
-            starts_at: new Date(s),
-            ends_at: new Date(s + SLOT),
-          })),
+        blocks.slice(i, i + 1000).map((s, j) => ({
+          clinic_id: full.clinicId,
+          external_source: 'bench',
+          external_id: `block-${i + j}`,
+          starts_at: new Date(s),
+          ends_at: new Date(s + SLOT),
+        })),
       )
       .execute();
   }
@@ -51,8 +49,8 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
   const urlPath = '/api/v1/availability?limit=5';
   const fullKeys = await makeKeys(r.db, full.clinicId, bench.getKeys);
   const emptyKeys = await makeKeys(r.db, empty.clinicId, bench.getKeys);
-  const fullSlots = await api(r.url, full.key, 'GET', urlPath);
-  const emptySlots = await api(r.url, empty.key, 'GET', urlPath);
+  const fullSlots = await api<{ data: unknown[] }>(r.url, full.key, 'GET', urlPath);
+  const emptySlots = await api<{ data: unknown[] }>(r.url, empty.key, 'GET', urlPath);
   if (fullSlots.body.data.length !== 5 || emptySlots.body.data.length !== 5) fail('availability did not answer 5 slots');
   const onFull = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys: fullKeys }, 200);
   const onEmpty = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys: emptyKeys }, 200);

@@ -21,16 +21,23 @@ async function bookingItems(r: Running): Promise<{ items: Item[]; sample: Item }
     for (let l = 0; l < 4; l++) leads.push(await createLead(r.url, clinic.api_key, `book-${c}-${l}`));
     const slots = await openSlots(r.url, clinic.api_key, SLOTS_PER_CLINIC + 1);
     const keys = await makeKeys(r.db, clinic.clinic.id, Math.ceil(slots.length / PER_KEY));
-    const items = slots.map((slot, j) => ({
-      key: keys[Math.floor(j / PER_KEY)]!,
-      body: JSON.stringify({ lead_id: leads[j % leads.length], scheduled_at: slot }),
-    }));
-    if (c === 0) sample = items.shift()!;
+    const items = slots.map((slot, j) => {
+      const key = keys[Math.floor(j / PER_KEY)];
+      if (!key) fail(`bookings: no API key for slot ${j}`);
+      return { key, body: JSON.stringify({ lead_id: leads[j % leads.length], scheduled_at: slot }) };
+    });
+    if (c === 0) sample = items.shift();
     perClinic.push(items);
   }
+  if (!sample) fail('bookings: no free slot for the sample booking');
   const items: Item[] = [];
-  for (let j = 0; j < SLOTS_PER_CLINIC; j++) for (const list of perClinic) if (list[j]) items.push(list[j]!);
-  return { items, sample: sample! };
+  for (let j = 0; j < SLOTS_PER_CLINIC; j++) {
+    for (const list of perClinic) {
+      const item = list[j];
+      if (item) items.push(item);
+    }
+  }
+  return { items, sample };
 }
 
 async function distinctSlots(bench: Bench, r: Running): Promise<void> {
@@ -55,11 +62,13 @@ async function raceForOneSlot(bench: Bench, r: Running): Promise<void> {
   const leads: string[] = [];
   for (let l = 0; l < 5; l++) leads.push(await createLead(r.url, clinic.api_key, `race-${l}`));
   const [slot] = await openSlots(r.url, clinic.api_key, 1);
+  if (!slot) fail(`race on ${r.backend}: no open slot`);
   const keys = await makeKeys(r.db, clinic.clinic.id, 4);
-  const items = Array.from({ length: 200 }, (_, i) => ({
-    key: keys[i % 4]!,
-    body: JSON.stringify({ lead_id: leads[i % 5], scheduled_at: slot }),
-  }));
+  const items = Array.from({ length: 200 }, (_, i) => {
+    const key = keys[i % 4];
+    if (!key) fail(`race on ${r.backend}: expected 4 API keys, got ${keys.length}`);
+    return { key, body: JSON.stringify({ lead_id: leads[i % 5], scheduled_at: slot }) };
+  });
   const race = await bench.child<RaceResult>('race.mjs', { url: r.url, method: 'POST', path: '/api/v1/appointments', items });
   if (race.statuses['201'] !== 1 || race.statuses['409'] !== 199) {
     fail(
@@ -70,7 +79,7 @@ async function raceForOneSlot(bench: Bench, r: Running): Promise<void> {
     .selectFrom('appointments')
     .select(sql<number>`count(*)::int`.as('n'))
     .where('clinic_id', '=', clinic.clinic.id)
-    .where('scheduled_at', '=', new Date(slot!))
+    .where('scheduled_at', '=', new Date(slot))
     .executeTakeFirstOrThrow();
   if (Number(stored.n) !== 1) fail(`the raced slot holds ${stored.n} appointments`);
   const bare = await bench.child<RaceResult>('race.mjs', { url: bench.ceiling.url, method: 'POST', path: '/api/v1/appointments', items });

@@ -17,7 +17,10 @@ const PATHS = [
 ] as const;
 
 export async function growth(bench: Bench, r: Running, sizes = GROWTH_SIZES): Promise<void> {
-  bench.log(`6. ${r.backend}: per-request cost as one clinic grows to ${sizes.at(-1)!.toLocaleString('en-US')} appointments`);
+  const smallest = sizes[0];
+  const largest = sizes.at(-1);
+  if (smallest === undefined || largest === undefined) fail('growth: no clinic sizes to measure');
+  bench.log(`6. ${r.backend}: per-request cost as one clinic grows to ${largest.toLocaleString('en-US')} appointments`);
   const clinic = await scaleClinic(r.db, 'Bench Growth', 5, '00:00:00', '24:00:00');
   const lead = await r.db
     .insertInto('leads')
@@ -35,12 +38,13 @@ export async function growth(bench: Bench, r: Running, sizes = GROWTH_SIZES): Pr
     for (const [label, urlPath] of PATHS) {
       const keys = await makeKeys(r.db, clinic.clinicId, bench.getKeys);
       const result = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys }, 200);
-      if (!atFirst.has(label)) atFirst.set(label, result.p50);
+      const baseline = atFirst.get(label) ?? result.p50;
+      atFirst.set(label, baseline);
       bench.record(
-        `${r.backend}: ${label} p50 at ${size.toLocaleString('en-US')} appointments in the clinic (vs ${sizes[0]!.toLocaleString('en-US')})`,
+        `${r.backend}: ${label} p50 at ${size.toLocaleString('en-US')} appointments in the clinic (vs ${smallest.toLocaleString('en-US')})`,
         result.p50,
         'ms',
-        atFirst.get(label)!,
+        baseline,
       );
     }
   }

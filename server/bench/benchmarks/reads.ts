@@ -11,7 +11,9 @@ export async function reads(bench: Bench, r: Running): Promise<void> {
   const clinic = await createClinicWithAppointments(r, 'Bench Reads', 30);
   for (const [label, urlPath] of READ_PATHS) {
     const keys = await makeKeys(r.db, clinic.clinic.id, bench.getKeys);
-    const captured = await capture(r.url, 'GET', urlPath, keys.pop()!);
+    const key = keys.pop();
+    if (!key) fail(`${label}: no API key was made`);
+    const captured = await capture(r.url, 'GET', urlPath, key);
     if (captured.status !== 200) fail(`${label} answered ${captured.status}`);
     bench.ceiling.set('GET', new URL(urlPath, 'http://x').pathname, captured);
     const real = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys }, 200);

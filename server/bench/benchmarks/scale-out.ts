@@ -34,14 +34,14 @@ function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
     const timer = setTimeout(() => reject(new Error(`server process did not start:\n${output}`)), 90_000);
     const onData = (d: Buffer) => {
       output += d;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) {
         clearTimeout(timer);
-        resolve({ child, url: match[1]! });
+        resolve({ child, url });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server process exited with ${code}:\n${output}`));
@@ -58,13 +58,14 @@ function stopServerProcess(p: ServerProcess): Promise<void> {
 }
 
 export async function scaleOut(bench: Bench, r: Running, counts = PROCESS_COUNTS): Promise<void> {
-  if (r.backend !== 'postgres' || !r.databaseUrl) return;
+  const databaseUrl = r.databaseUrl;
+  if (r.backend !== 'postgres' || !databaseUrl) return;
   const urlPath = '/api/v1/appointments?per_page=25';
   bench.log(`7. ${r.backend}: GET ${urlPath} on 1, 2 and 4 server processes sharing one database`);
   const clinic = await createClinicWithAppointments(r, 'Bench Scale-out', 30);
   let single = 0;
   for (const n of counts) {
-    const servers = await Promise.all(Array.from({ length: n }, () => startServerProcess(r.databaseUrl!)));
+    const servers = await Promise.all(Array.from({ length: n }, () => startServerProcess(databaseUrl)));
     try {
       const connections = Math.max(1, Math.round(bench.settings.connections / n));
       const results = await Promise.all(

@@ -97,7 +97,10 @@ describe('two server instances on one PostgreSQL', () => {
     let log: { event_id: string; status: string }[] = [];
     await waitUntil(
       'every delivery to succeed',
-      async () => (log = await allDeliveries(api, sub.body.id)).every((d) => d.status === 'succeeded'),
+      async () => {
+        log = await allDeliveries(api, sub.body.id);
+        return log.every((d) => d.status === 'succeeded');
+      },
       60_000,
     );
     expect(log.length).toBe(100);

@@ -124,7 +124,9 @@ export async function startFlakyReceiver(port = 0): Promise<FlakyReceiver> {
     url: `http://127.0.0.1:${actual}/hooks`,
     port: actual,
     delivered,
-    failEvery: (n) => void (every = n),
+    failEvery: (n) => {
+      every = n;
+    },
     eventIds: () => new Set(delivered.map((d) => d.eventId)),
     close: () =>
       new Promise<void>((resolve) => {
