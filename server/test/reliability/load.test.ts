@@ -105,7 +105,12 @@ describe.each(backends())('steady load on %s', (backend) => {
     }
 
     const t0 = Date.now();
-    const sampler = setInterval(() => rss.push({ at: (Date.now() - t0) / 1000, mib: rssMiB(server!.pid) }), 2000);
+    const running = server;
+    // Sampled while the server runs; a server that dies mid-run is reported below with its output.
+    const sampler = setInterval(() => {
+      if (running.process.exitCode === null && running.process.signalCode === null)
+        rss.push({ at: (Date.now() - t0) / 1000, mib: rssMiB(running.pid) });
+    }, 2000);
     const inFlight = new Set<Promise<void>>();
     const total = Math.round(SECONDS * RATE);
     for (let i = 0; i < total; i++) {
@@ -145,6 +150,9 @@ describe.each(backends())('steady load on %s', (backend) => {
       webhookDeliveriesReceived: receiver.delivered.length,
     };
     console.log(`steady load: ${JSON.stringify(summary)}`);
+
+    const exited = running.process.exitCode ?? running.process.signalCode;
+    expect({ exited, output: exited === null ? '' : running.output().slice(-4000) }).toEqual({ exited: null, output: '' });
 
     expect(unexpected.slice(0, 10)).toEqual([]);
     expect(latencies.length).toBe(total);
