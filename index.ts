@@ -1,7 +1,7 @@
 /**
- * The QualifyBase Zapier app definition. Compiled to dist/index.js (package.json "main"), which
- * `zapier-platform validate` and createAppTester load; scripts/zapier-build.js stages it as the
- * zip's root index.js, the file Zapier's zapierwrapper.js requires.
+ * The QualifyBase Zapier app definition. Compiled to dist/index.js by `npm run build` (the CLI's
+ * `_zapier-build`); the root index.js (package.json "main") loads it, and that is the file
+ * Zapier's zapierwrapper.js requires at the root of the zip. Tests load this file directly.
  */
 import { defineApp, version as platformVersion } from 'zapier-platform-core';
 

@@ -1,5 +1,5 @@
 /**
- * Item 5 of `npm run bench`: the Zapier app as built by `npm run zapier:build`: the size of
+ * Item 5 of `npm run bench`: the Zapier app as `zapier-platform build --skip-dep-install` zips it: the size of
  * build/build.zip, and the cold load of its entry (index.js from the unzipped zip, required in a
  * fresh Node process) against the cold load of zapier-platform-core alone from the same unzipped
  * copy, the floor every Zapier app pays.

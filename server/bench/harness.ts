@@ -251,6 +251,9 @@ export async function withBackend(bench: Bench, backend: Backend, fn: (r: Runnin
         port: 0,
         host: '127.0.0.1',
         devTools: true,
+        // The bench's receivers are on loopback; one client address sends every benchmark's requests.
+        allowPrivateWebhooks: true,
+        failedAuthPerMinute: 100_000,
         databaseUrl: connect.databaseUrl,
         ...(connect.dataDir ? { dataDir: connect.dataDir } : {}),
       },

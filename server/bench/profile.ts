@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         }
       },
     },
-    config: { port: 0, host: '127.0.0.1', devTools: true },
+    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000 },
     logger: pino({ level: 'error' }),
     seedDemo: false,
   });

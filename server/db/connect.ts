@@ -92,10 +92,12 @@ export function parseTimestamptz(value: string): Date {
 /**
  * The embedded database holds API-key hashes, signing secrets and personal data: only the owner
  * may read it. The directory is made (or tightened to) 0700, files already in it to 0600, and
- * the process umask to 077 so that every file the database creates later is 0600 too.
+ * the process umask to 077 so that every file the database creates later is 0600 too. Returns the
+ * umask it replaced: closing the database puts it back (a process that goes on to do other work,
+ * such as the bench starting PostgreSQL next, gets its own umask again).
  */
-export function restrictDataDir(dataDir: string): void {
-  process.umask(0o077);
+export function restrictDataDir(dataDir: string): number {
+  const previousUmask = process.umask(0o077);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pending = [dataDir];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
@@ -106,12 +108,13 @@ export function restrictDataDir(dataDir: string): void {
       else if (entry.isFile()) fs.chmodSync(full, 0o600);
     }
   }
+  return previousUmask;
 }
 
 async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
-  if (dataDir !== 'memory') restrictDataDir(dataDir);
+  const previousUmask = dataDir === 'memory' ? undefined : restrictDataDir(dataDir);
   const pglite = (await PGlite.create({
     ...(dataDir === 'memory' ? {} : { dataDir }),
     extensions: { btree_gist },
@@ -141,6 +144,7 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       closed = true;
       await db.destroy(); // the dialect's destroy closes the PGlite instance
       if (!pglite.closed) await pglite.close();
+      if (previousUmask !== undefined) process.umask(previousUmask);
     },
   };
 }

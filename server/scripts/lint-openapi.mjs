@@ -1,11 +1,11 @@
 // Lints an OpenAPI document with Redocly's recommended ruleset (offline).
-// Usage: node scripts/lint-openapi.mjs <file.json>; prints problems, exits 1 on any error.
+// Usage: node server/scripts/lint-openapi.mjs <file.json>; prints problems, exits 1 on any error.
 import fs from 'node:fs';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 
 const file = process.argv[2];
 if (!file) {
-  console.error('usage: node scripts/lint-openapi.mjs <openapi.json>');
+  console.error('usage: node server/scripts/lint-openapi.mjs <openapi.json>');
   process.exit(2);
 }
 const config = await createConfig({ extends: ['recommended'] });

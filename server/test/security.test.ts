@@ -325,6 +325,8 @@ describe('7. data directory and the production first start', () => {
     try {
       const database = await connectDatabase({ dataDir });
       await database.close();
+      // Closing the database gives the process its own umask back (077 only while it is open).
+      expect(process.umask(umask).toString(8)).toBe(umask.toString(8));
       const modes: Array<[string, number]> = [];
       const walk = (dir: string) => {
         modes.push([dir, fs.statSync(dir).mode & 0o777]);
