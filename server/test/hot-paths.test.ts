@@ -3,28 +3,15 @@
  * the in-memory clinic calendar seeing every change (even plain SQL), totals past the last page,
  * and the rate-limit table kept out of the WAL.
  */
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../server';
 import { createApiKey } from '../services/api-keys';
 import type { DatabaseHandle } from '../db/connect';
 import { ALL_WEEK_ALL_DAY, futureMonday, nextDay, setOpeningHours, slotsOfDay } from './support/booking';
 import { backends, openTestDatabase } from './support/databases';
+import { countedDatabase, queryCounter } from './support/db-counts';
 import { apiClient, rawRequest, type ApiClient, type TestServer } from './support/server';
-
-/** Counts the queries Kysely executes (results, once each; transformQuery also sees subqueries). */
-function queryCounter(): KyselyPlugin & { count: number } {
-  return {
-    count: 0,
-    transformQuery(args) {
-      return args.node;
-    },
-    async transformResult(args) {
-      this.count++;
-      return args.result;
-    },
-  };
-}
 
 describe.each(backends())('hot paths on %s', (backend) => {
   let database: DatabaseHandle;
@@ -45,15 +32,7 @@ describe.each(backends())('hot paths on %s', (backend) => {
     database = await openTestDatabase(backend);
     // No webhook worker: its sweep would add queries of its own to the count.
     running = await startServer({
-      database: {
-        ...database,
-        db: database.db.withPlugin(counter),
-        // The key lookup runs as a named statement, outside Kysely: count it too.
-        executePrepared: (...args) => {
-          counter.count++;
-          return database.executePrepared(...args);
-        },
-      },
+      database: countedDatabase(database, counter),
       config: { port: 0, host: '127.0.0.1', devTools: true, runWorker: false },
       logger: pino({ level: 'silent' }),
       seedDemo: false,

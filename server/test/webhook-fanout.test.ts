@@ -3,27 +3,15 @@
  * keep-alive connections, every one signed and logged; and the named error descriptions of an
  * attempt (issue 13).
  */
-import type { KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { DatabaseHandle } from '../db/connect';
 import { startServer, type RunningServer } from '../server';
 import { describeStatus } from '../webhooks/attempt';
 import { backends, openTestDatabase } from './support/databases';
+import { countedDatabase, queryCounter } from './support/db-counts';
 import { startReceiver, type Receiver } from './support/receiver';
 import { apiClient, rawRequest, type ApiClient } from './support/server';
-
-/** Counts the queries Kysely executes. */
-function queryCounter(): KyselyPlugin & { count: number } {
-  return {
-    count: 0,
-    transformQuery: (args) => args.node,
-    async transformResult(args) {
-      this.count++;
-      return args.result;
-    },
-  };
-}
 
 describe('attempt descriptions', () => {
   // Transport failures (refusals, timeouts, network errors) are described in pinned-transport.ts
@@ -47,15 +35,7 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase(backend);
     running = await startServer({
-      database: {
-        ...database,
-        db: database.db.withPlugin(counter),
-        // The key lookup runs as a named statement, outside Kysely: count it too.
-        executePrepared: (...args) => {
-          counter.count++;
-          return database.executePrepared(...args);
-        },
-      },
+      database: countedDatabase(database, counter),
       config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true },
       logger: pino({ level: 'silent' }),
       seedDemo: false,

@@ -1,5 +1,5 @@
 /** Row counts of every table in one query: the "nothing was written" check of bad-input tests. */
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import type { DatabaseHandle } from '../../db/connect';
 
 export async function tableCounts(database: DatabaseHandle): Promise<Record<string, number>> {
@@ -13,4 +13,32 @@ export async function tableCounts(database: DatabaseHandle): Promise<Record<stri
   const select = names.map((n) => `(select count(*) from "${n}")::int as "${n}"`).join(', ');
   const result = await sql.raw<Record<string, number>>(`select ${select}`).execute(database.db);
   return Object.fromEntries(Object.entries(result.rows[0]!).map(([k, v]) => [k, Number(v)]));
+}
+
+/** Counts the queries Kysely executes (results, once each; transformQuery also sees subqueries). */
+export interface QueryCounter extends KyselyPlugin {
+  count: number;
+}
+
+export function queryCounter(): QueryCounter {
+  return {
+    count: 0,
+    transformQuery: (args) => args.node,
+    async transformResult(args) {
+      this.count++;
+      return args.result;
+    },
+  };
+}
+
+/** The same database with every query counted: Kysely's, and the key lookup's named statement. */
+export function countedDatabase(database: DatabaseHandle, counter: QueryCounter): DatabaseHandle {
+  return {
+    ...database,
+    db: database.db.withPlugin(counter),
+    executePrepared: (...args) => {
+      counter.count++;
+      return database.executePrepared(...args);
+    },
+  };
 }
