@@ -1,12 +1,14 @@
 /** Builds the HTTP application: the public API under /api/v1, dev tools, and error handling. */
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ServerDeps } from './context';
+import type { AppEnv, ServerDeps } from './context';
 import { createDashboard } from './dashboard';
 import { ApiError } from './errors';
 import { createApiApp } from './http/api-app';
 import { apiKeyAuth } from './http/auth';
 import { apiErrorHandler, routeNotFound } from './http/errors';
 import { registerOperationsRoutes, requestMetrics } from './http/operations';
+import { PageCache } from './http/page-cache';
 import { responseHeaders } from './http/response-headers';
 import { registerApiRoutes } from './routes';
 import { registerDevRoutes } from './routes/dev';
@@ -18,12 +20,15 @@ export function createApp(deps: ServerDeps) {
   app.use('*', requestMetrics());
   app.use('*', responseHeaders(deps));
 
-  const limitBody = bodyLimit({
+  const limitAnyBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
     onError: () => {
       throw new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
     },
   });
+  // A GET or HEAD carries no body to limit; skipping them also spares building a fetch Request.
+  const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitAnyBody(c, next);
   // /api/v1 checks the size after authentication (below), so a 413 carries the RateLimit headers too.
   app.use('*', async (c, next) => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
 
@@ -35,8 +40,10 @@ export function createApp(deps: ServerDeps) {
 
   // Everything under /api/v1 needs a key, except the OpenAPI document itself.
   const auth = apiKeyAuth(deps);
+  const pageCache = new PageCache();
   app.use('/api/v1/*', async (c, next) => {
     if (c.req.path === '/api/v1/openapi.json') return next();
+    c.set('pageCache', pageCache);
     return auth(c, next);
   });
   app.use('/api/v1/*', limitBody);

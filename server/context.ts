@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Scope } from '../contract';
 import type { ServerConfig } from './config';
 import type { DatabaseHandle } from './db/connect';
+import type { PageCache } from './http/page-cache';
 
 export interface ServerDeps {
   database: DatabaseHandle;
@@ -19,9 +20,18 @@ export interface AuthContext {
   clinicId: string;
   keyId: string;
   scopes: readonly Scope[];
+  /** The clinic's `data_version` and `calendar_version` as this request's key statement read them. */
+  dataVersion: number;
+  calendarVersion: number;
 }
 
 /** Hono environment: `c.var.auth` is set by the API-key middleware. */
 export interface AppEnv {
-  Variables: { auth: AuthContext; requestId: string };
+  Variables: {
+    auth: AuthContext;
+    requestId: string;
+    pageCache: PageCache;
+    /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
+    cacheUntil?: number;
+  };
 }

@@ -8,7 +8,8 @@
  * sums it by package.
  *
  * Environment: QB_PROFILE_BACKEND (postgres | pglite, default postgres), QB_PROFILE_PATH (default
- * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5), QB_PROFILE_CPU.
+ * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20),
+ * QB_PROFILE_CPU. It also prints CPU time per request of this process and, on PostgreSQL, of its processes.
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -72,10 +73,28 @@ function label(node: LabelledNode): string {
   return `${node.kind.replace('QueryNode', '')} ${table ?? ''}`.trim();
 }
 
+/** CPU time (user + system, ms) used so far by every process whose command line names postgres (Linux /proc). */
+function postgresCpuMs(): number {
+  const tick = 10; // ms per clock tick (USER_HZ = 100 on Linux)
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) continue;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
+}
+
 async function main(): Promise<void> {
   const backend = (process.env.QB_PROFILE_BACKEND ?? 'postgres') as 'postgres' | 'pglite';
   const urlPath = process.env.QB_PROFILE_PATH ?? '/api/v1/appointments?per_page=25';
   const seconds = Number(process.env.QB_PROFILE_SECONDS ?? 5);
+  const connections = Number(process.env.QB_PROFILE_CONNECTIONS ?? 20);
   const { connect, stop } = await startBackendDatabase(backend, 'qb_profile');
   const database: DatabaseHandle = await connectDatabase(connect);
   const timer = queryTimer();
@@ -115,12 +134,14 @@ async function main(): Promise<void> {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
+    const cpuBefore = process.cpuUsage();
+    const pgBefore = postgresCpuMs();
     const result = await runChild<LoadResult>('load.mjs', {
       url: server.url,
       method: 'GET',
       path: urlPath,
       keys,
-      connections: 20,
+      connections,
       duration: seconds,
       perKey: PER_KEY,
     });
@@ -130,6 +151,8 @@ async function main(): Promise<void> {
       session.disconnect();
     }
     const requests = result.requests;
+    const cpu = process.cpuUsage(cpuBefore);
+    const pgCpu = postgresCpuMs() - pgBefore;
     process.stdout.write(
       `${backend} GET ${urlPath}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`,
     );
@@ -142,6 +165,10 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `  round trips per request: ${(total / requests).toFixed(2)}; database time per request (wall, queued included): ${(totalMs / requests).toFixed(2)} ms\n`,
+    );
+    process.stdout.write(
+      `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs` +
+        (backend === 'postgres' ? `, PostgreSQL processes ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : '\n'),
     );
   } finally {
     await server.close();

@@ -14,6 +14,7 @@ export interface ClinicsTable {
   created_at: DefaultedTimestamp;
   /** Bumped by triggers when time zone, slot length or opening hours change (migration 005). */
   calendar_version: Generated<number>;
+  data_version: Generated<number>;
 }
 
 /** One row per open period of a weekday (ISO: 1 = Monday ... 7 = Sunday), in clinic time. */

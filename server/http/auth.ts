@@ -6,7 +6,7 @@ import { ApiError } from '../errors';
 import { hashApiKey } from '../services/api-keys';
 import { noteCalendarVersion } from '../services/booking';
 import { recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
-import { countKeyRequest, policyHeader, rateLimitHeader } from './rate-limit';
+import { createKeyCounter, policyHeader, rateLimitHeader } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
 
@@ -20,6 +20,7 @@ function keyInQueryString(url: URL): boolean {
 /** Authenticates `Authorization: Bearer qbk_live_...`, then counts the request against the key. */
 export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
   const limit = deps.config.rateLimitPerMinute;
+  const countKeyRequest = createKeyCounter(deps.database, limit, deps.database.kind === 'pglite' ? 1 : 2);
   return async (c, next) => {
     c.header('RateLimit-Policy', policyHeader(limit));
     if (keyInQueryString(new URL(c.req.url))) {
@@ -44,8 +45,9 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
         { 'WWW-Authenticate': 'Bearer realm="qualifybase"' },
       );
     }
-    // One round trip: key lookup, rate-limit count, last_used_at (see countKeyRequest).
-    const key = await countKeyRequest(deps.database, hashApiKey(token), limit);
+    // Key lookup, rate-limit count and last_used_at: one statement, shared with the requests that
+    // arrive at the same time (see createKeyCounter).
+    const key = await countKeyRequest(hashApiKey(token));
     if (!key) {
       recordFailedAuth(c, deps);
       throw new ApiError(401, 'unauthorized', 'The API key is invalid or has been revoked', undefined, {
@@ -64,7 +66,13 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       );
     }
     noteCalendarVersion(key.clinic_id, key.calendar_version);
-    c.set('auth', { clinicId: key.clinic_id, keyId: key.id, scopes: key.scopes as Scope[] });
+    c.set('auth', {
+      clinicId: key.clinic_id,
+      keyId: key.id,
+      scopes: key.scopes as Scope[],
+      dataVersion: key.data_version,
+      calendarVersion: key.calendar_version,
+    });
     await next();
   };
 }

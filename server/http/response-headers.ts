@@ -21,10 +21,20 @@ export function responseHeaders(deps: ServerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = acceptedRequestId(c.req.header('x-request-id')) ?? randomUUID();
     c.set('requestId', requestId);
+    // Set before the handler runs, every answer made with c.json/c.body/c.html carries them at no
+    // cost; a handler may still replace Cache-Control. Setting a header on a finished answer makes
+    // Hono rebuild it as a full fetch Response, so after the handler only an answer that lacks one
+    // (a Response built by hand) is completed.
     c.header('X-Request-Id', requestId);
-    await next();
     c.header('X-Content-Type-Options', 'nosniff');
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-    if (requestIsHttps(c, deps.config.trustProxy)) c.header('Strict-Transport-Security', 'max-age=31536000');
+    c.header('Cache-Control', 'no-store');
+    const https = requestIsHttps(c, deps.config.trustProxy);
+    if (https) c.header('Strict-Transport-Security', 'max-age=31536000');
+    await next();
+    const headers = c.res.headers;
+    if (!headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
+    if (!headers.has('X-Content-Type-Options')) c.header('X-Content-Type-Options', 'nosniff');
+    if (!headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    if (https && !headers.has('Strict-Transport-Security')) c.header('Strict-Transport-Security', 'max-age=31536000');
   };
 }

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';
+import { servePageFromCache } from './page-cache';
 
 const ERROR_DESCRIPTIONS = {
   400: 'invalid_input: the request is malformed or a field is invalid',
@@ -43,17 +44,23 @@ type ApiRouteConfig = Omit<RouteConfig, 'middleware' | 'security'> & {
   scope: Scope;
   /** Error statuses beyond the ones every authenticated endpoint can answer (400/401/403/429). */
   errors?: readonly ErrorStatus[];
+  /**
+   * Answers repeated requests from memory while the clinic's data is unchanged (page-cache.ts).
+   * Only for reads whose answer depends on nothing but the URL, the clinic's appointments and
+   * leads, and its calendar settings.
+   */
+  cached?: boolean;
 };
 
 /** An authenticated /api/v1 endpoint guarded by `scope`. */
 export function apiRoute<const C extends ApiRouteConfig>(config: C) {
-  const { scope, errors = [], responses, description, ...rest } = config;
+  const { scope, errors = [], responses, description, cached = false, ...rest } = config;
   const statuses = [...new Set<ErrorStatus>([400, 401, 403, 429, ...errors])];
   return createRoute({
     ...rest,
     description: `${description ?? ''}${description ? '\n\n' : ''}Requires scope \`${scope}\`.`,
     security: [{ bearerAuth: [] }],
-    middleware: [requireScope(scope)] as MiddlewareHandler<AppEnv>[],
+    middleware: (cached ? [requireScope(scope), servePageFromCache] : [requireScope(scope)]) as MiddlewareHandler<AppEnv>[],
     responses: { ...responses, ...errorResponses(statuses) },
   } as unknown as C);
 }

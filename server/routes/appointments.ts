@@ -29,6 +29,7 @@ const list = apiRoute({
   summary: 'List appointments',
   description: 'Newest first (by creation). `from`/`to` filter on scheduled_at; a day means midnight clinic time.',
   scope: 'appointments:read',
+  cached: true,
   request: { query: AppointmentListQuery },
   responses: { 200: json(AppointmentList, 'A page of appointments') },
 });

@@ -3,7 +3,7 @@ import { AvailabilityQuery, BlockDeleteQuery, BlockUpsert, CalendarBlock, Slot }
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
-import { findAvailability, MAX_RANGE_DAYS } from '../services/booking';
+import { answerAvailability, MAX_RANGE_DAYS } from '../services/booking';
 import { deleteBlock, upsertBlock } from '../services/blocks';
 
 const tags = ['Availability'];
@@ -17,6 +17,7 @@ const availability = apiRoute({
   summary: 'Find open appointment slots',
   description: `Open slots from the clinic's opening hours in its time zone (DST-aware), each the clinic's slot length, minus booked (not cancelled) appointments and calendar blocks, earliest first, never starting in the past. \`from\`/\`to\` take a day (midnight clinic time) or an instant; \`from\` defaults to now (a past \`from\` searches from now), \`to\` is exclusive and defaults to 14 days after \`from\`, and the range is at most ${MAX_RANGE_DAYS} days (400 otherwise). \`preference\` keeps slots starting in the clinic's morning (06-12), afternoon (12-17) or evening (17-22). Each slot can be posted as-is to POST /api/v1/appointments.`,
   scope: 'availability:read',
+  cached: true,
   request: { query: AvailabilityQuery },
   responses: { 200: json(SlotList, 'Open slots') },
 });
@@ -48,7 +49,11 @@ const remove = apiRoute({
 });
 
 export function registerAvailabilityRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
-  app.openapi(availability, async (c) => c.json({ data: await findAvailability(db, c.var.auth.clinicId, c.req.valid('query')) }, 200));
+  app.openapi(availability, async (c) => {
+    const answer = await answerAvailability(db, c.var.auth.clinicId, c.req.valid('query'));
+    c.set('cacheUntil', answer.sameUntil ?? 0);
+    return c.json({ data: answer.slots }, 200);
+  });
   app.openapi(upsert, async (c) => {
     const { block, created } = await upsertBlock(db, c.var.auth.clinicId, c.req.valid('json'));
     return created ? c.json(block, 201) : c.json(block, 200);

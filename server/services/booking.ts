@@ -6,7 +6,15 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
 import { fromLocal } from '../booking/time';
-import { findOpenSlotsBefore, overlapsAny, mergeIntervals, withinOpeningHours, type Interval, type OpeningPeriod } from '../booking/slots';
+import {
+  candidateSlots,
+  findOpenSlotsBefore,
+  overlapsAny,
+  mergeIntervals,
+  withinOpeningHours,
+  type Interval,
+  type OpeningPeriod,
+} from '../booking/slots';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { iso } from './serialize';
@@ -157,6 +165,28 @@ export async function findAvailability(
   query: AvailabilityQuery,
   now = Date.now(),
 ): Promise<Slot[]> {
+  return (await answerAvailability(db, clinicId, query, now)).slots;
+}
+
+/** Open slots, and until when (epoch ms) they stay the answer to the same query while no data changes. */
+export interface AvailabilityAnswer {
+  slots: Slot[];
+  /**
+   * The answer depends on the clock only through `from` (now, when later than the asked `from`)
+   * and the default end of the window (14 days after that). Until the first slot of the grid at
+   * or after `from` starts, a later `from` skips no slot, so the same slots come back, as long as
+   * the window's end cannot matter: the answer is full (`limit` slots, all before the old end) or
+   * the end was given (`to`). Null when the answer must be computed again next time.
+   */
+  sameUntil: number | null;
+}
+
+export async function answerAvailability(
+  db: Kysely<Database>,
+  clinicId: string,
+  query: AvailabilityQuery,
+  now = Date.now(),
+): Promise<AvailabilityAnswer> {
   const calendar = await clinicCalendar(db, clinicId);
   const requestedFrom = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
   // `from` is a lower bound: a past day means "from now on", and the default window follows it.
@@ -171,7 +201,7 @@ export async function findAvailability(
     ]);
   }
   const end = Math.min(to, MAX_INSTANT);
-  if (from >= end) return [];
+  if (from >= end) return { slots: [], sameUntil: null };
   // Busy time is loaded a page at a time, earliest first: a search that finds its slots before
   // the page runs out (nearly every one) is one query, however full the calendar further on.
   const slots: Interval[] = [];
@@ -194,7 +224,12 @@ export async function findAvailability(
     slots.push(...found.slots);
     searchFrom = found.resumeAt;
   }
-  return slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) }));
+  const windowEndFixed = query.to !== undefined || slots.length >= query.limit;
+  const firstOnGrid = windowEndFixed ? candidateSlots({ ...calendar, from, to: end }).next().value : undefined;
+  return {
+    slots: slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) })),
+    sameUntil: firstOnGrid ? firstOnGrid.start : null,
+  };
 }
 
 /**

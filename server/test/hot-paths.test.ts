@@ -6,7 +6,9 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../server';
-import { createApiKey } from '../services/api-keys';
+import { createKeyCounter } from '../http/rate-limit';
+import { answerAvailability } from '../services/booking';
+import { createApiKey, hashApiKey } from '../services/api-keys';
 import type { DatabaseHandle } from '../db/connect';
 import { ALL_WEEK_ALL_DAY, futureMonday, nextDay, setOpeningHours, slotsOfDay } from './support/booking';
 import { backends, openTestDatabase } from './support/databases';
@@ -50,10 +52,130 @@ describe.each(backends())('hot paths on %s', (backend) => {
 
   const freshKey = async () => apiClient(running.url, (await createApiKey(database.db, clinicId, 'hot paths')).key);
 
-  test('an authenticated list is two round trips: key and rate limit in one, the page with its total in the other', async () => {
+  test('an authenticated list is two round trips (key and rate limit in one, the page with its total), then one while nothing changes', async () => {
     const client = await freshKey(); // its first use also refreshes last_used_at, in the same statement
-    expect(await roundTrips(() => client.get('/api/v1/appointments?per_page=25'))).toBe(2);
-    expect(await roundTrips(() => client.get('/api/v1/appointments?per_page=25'))).toBe(2);
+    expect(await roundTrips(() => client.get('/api/v1/appointments?per_page=25&page=1'))).toBe(2);
+    expect(await roundTrips(() => client.get('/api/v1/appointments?per_page=25&page=1'))).toBe(1);
+    expect(await roundTrips(() => client.get('/api/v1/appointments?per_page=24&page=1'))).toBe(2);
+  });
+
+  test('a list answered from memory sees every change at once, even one made with plain SQL', async () => {
+    const client = await freshKey();
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: clinicId, email: 'cache@example.com', full_name: 'Before' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const list = async () => (await client.get('/api/v1/appointments?per_page=100')).body;
+    const start = Date.parse(`${futureMonday(20)}T15:00:00Z`);
+    const before = await list();
+    expect(await list()).toEqual(before); // from memory now
+    await database.db
+      .insertInto('appointments')
+      .values({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: new Date(start), ends_at: new Date(start + 1_800_000) })
+      .execute();
+    const inserted = await list();
+    expect(inserted.meta.total).toBe(before.meta.total + 1);
+    expect(inserted.data[0].lead_full_name).toBe('Before');
+    // A change to a lead changes the appointments that show it.
+    await database.db.updateTable('leads').set({ full_name: 'After' }).where('id', '=', lead.id).execute();
+    expect((await list()).data[0].lead_full_name).toBe('After');
+    // A change inside a transaction that rolls back changes nothing, and is not seen.
+    await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('leads').set({ full_name: 'Rolled back' }).where('id', '=', lead.id).execute();
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    expect((await list()).data[0].lead_full_name).toBe('After');
+    await database.db.deleteFrom('appointments').where('lead_id', '=', lead.id).execute();
+    expect((await list()).meta.total).toBe(before.meta.total);
+  });
+
+  test('requests that arrive together are each counted exactly, and a revoked key among them is refused', async () => {
+    const key = (await createApiKey(database.db, clinicId, 'together')).key;
+    const revoked = await createApiKey(database.db, clinicId, 'revoked');
+    await database.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', revoked.row.id).execute();
+    const client = apiClient(running.url, key);
+    const gone = apiClient(running.url, revoked.key);
+    const answers = await Promise.all([
+      ...Array.from({ length: 130 }, () => client.get('/api/v1/me')),
+      ...Array.from({ length: 5 }, () => gone.get('/api/v1/me')),
+    ]);
+    const mine = answers.slice(0, 130);
+    expect(mine.filter((r) => r.status === 200)).toHaveLength(120);
+    expect(mine.filter((r) => r.status === 429)).toHaveLength(10);
+    expect(answers.slice(130).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    // Every remaining count from 119 down to 1 is handed out once; the 120th and the ten refused say 0.
+    const remaining = mine.map((r) => Number(/r=(\d+)/.exec(r.headers.get('ratelimit') ?? '')?.[1]));
+    expect(remaining.filter((r) => r > 0).sort((a, b) => a - b)).toEqual(Array.from({ length: 119 }, (_, i) => i + 1));
+    expect(remaining.filter((r) => r === 0)).toHaveLength(11);
+  });
+
+  test('key statements asked for together go out as one statement, each answer its own', async () => {
+    const a = await createApiKey(database.db, clinicId, 'batch a');
+    const b = await createApiKey(database.db, clinicId, 'batch b');
+    const revoked = await createApiKey(database.db, clinicId, 'batch revoked');
+    await database.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', revoked.row.id).execute();
+    const count = createKeyCounter(countedDatabase(database, counter), 3);
+    const before = counter.prepared;
+    const hashes = [a.key, b.key, a.key, revoked.key, a.key, 'qbk_live_unknown', a.key, b.key].map(hashApiKey);
+    const answers = await Promise.all(hashes.map((h) => count(h)));
+    expect(counter.prepared - before).toBe(1);
+    expect(answers.map((k) => k && [k.id, k.rate.allowed, k.rate.remaining])).toEqual([
+      [a.row.id, true, 2],
+      [b.row.id, true, 2],
+      [a.row.id, true, 1],
+      undefined,
+      [a.row.id, true, 0],
+      undefined,
+      [a.row.id, false, 0],
+      [b.row.id, true, 1],
+    ]);
+    // The next batch goes on from where this one ended.
+    const [next] = await Promise.all([count(hashApiKey(b.key))]);
+    expect([next?.rate.allowed, next?.rate.remaining]).toEqual([true, 0]);
+    expect((await count(hashApiKey(b.key)))?.rate.allowed).toBe(false);
+  });
+
+  test('an availability answer kept in memory is the answer until its first grid slot starts, and any change is seen at once', async () => {
+    await setOpeningHours(srv, clinicId, ALL_WEEK_ALL_DAY, 30);
+    const client = await freshKey();
+    const search = async () => (await client.get('/api/v1/availability?limit=3')).body.data as { scheduled_at: string }[];
+    const first = await search();
+    expect(await roundTrips(search)).toBe(1); // key statement only: from memory
+    expect(await search()).toEqual(first);
+    // A block over the first open slot, written with plain SQL, is seen by the very next search.
+    await database.db
+      .insertInto('calendar_blocks')
+      .values({
+        clinic_id: clinicId,
+        external_source: 'test',
+        external_id: 'cache',
+        starts_at: first[0]!.scheduled_at,
+        ends_at: new Date(Date.parse(first[0]!.scheduled_at) + 1_800_000),
+      })
+      .execute();
+    expect((await search())[0]).toEqual(first[1]);
+    await database.db.deleteFrom('calendar_blocks').where('external_id', '=', 'cache').execute();
+    expect(await search()).toEqual(first);
+    // The clock: at any instant before `sameUntil` the search answers the same; `sameUntil` is a slot start.
+    const query = { limit: 3, preference: 'any' } as const;
+    for (const offset of [0, 7 * 60_000, 29 * 60_000 + 59_000, 3 * 3_600_000 + 1]) {
+      const now = Date.parse(`${futureMonday(1)}T10:00:00Z`) + offset;
+      const answer = await answerAvailability(database.db, clinicId, query as never, now);
+      expect(answer.sameUntil).not.toBeNull();
+      expect((answer.sameUntil! - Date.parse(`${futureMonday(1)}T00:00:00Z`)) % 1_800_000).toBe(0);
+      expect(answer.sameUntil!).toBeGreaterThanOrEqual(now);
+      for (const later of [Math.floor((now + answer.sameUntil!) / 2), answer.sameUntil!]) {
+        expect((await answerAvailability(database.db, clinicId, query as never, later)).slots).toEqual(answer.slots);
+      }
+      // Once that slot has started, a search that offered it moves on.
+      if (Date.parse(answer.slots[0]!.scheduled_at) === answer.sameUntil) {
+        expect((await answerAvailability(database.db, clinicId, query as never, answer.sameUntil! + 1)).slots).not.toEqual(answer.slots);
+      }
+    }
   });
 
   test('availability on a known calendar is two round trips when the first day has the slots', async () => {
@@ -62,7 +184,8 @@ describe.each(backends())('hot paths on %s', (backend) => {
     const first = await client.get('/api/v1/availability?limit=5');
     expect(first.status).toBe(200);
     expect(first.body.data).toHaveLength(5);
-    expect(await roundTrips(() => client.get('/api/v1/availability?limit=5'))).toBe(2);
+    // A search not answered before (another limit): key statement, one page of busy time.
+    expect(await roundTrips(() => client.get('/api/v1/availability?limit=4'))).toBe(2);
   });
 
   test('a search past more than a page of busy time finds exactly the first free slots', async () => {

@@ -18,11 +18,14 @@ export async function tableCounts(database: DatabaseHandle): Promise<Record<stri
 /** Counts the queries Kysely executes (results, once each; transformQuery also sees subqueries). */
 export interface QueryCounter extends KyselyPlugin {
   count: number;
+  /** Of `count`, the named statements (the key statement). */
+  prepared: number;
 }
 
 export function queryCounter(): QueryCounter {
   return {
     count: 0,
+    prepared: 0,
     transformQuery: (args) => args.node,
     async transformResult(args) {
       this.count++;
@@ -38,6 +41,7 @@ export function countedDatabase(database: DatabaseHandle, counter: QueryCounter)
     db: database.db.withPlugin(counter),
     executePrepared: (...args) => {
       counter.count++;
+      counter.prepared++;
       return database.executePrepared(...args);
     },
   };
