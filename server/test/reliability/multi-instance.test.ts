@@ -57,6 +57,30 @@ describe('two server instances on one PostgreSQL', () => {
     expect(statuses.slice(120).every(([, s]) => s === 429)).toBe(true);
   });
 
+  it('a list one instance answers from memory shows a change made on the other at once', async () => {
+    const { api } = await devClinic(a.url, 'Cache Clinic');
+    const onA = apiClient(a.url, api.key);
+    const onB = apiClient(b.url, api.key);
+    const lead = await onB.post('/api/v1/leads', { email: 'cache@example.com', full_name: 'First name' });
+    const [slot] = await openSlots(api, 1);
+    const booked = await onB.post('/api/v1/appointments', { lead_id: lead.body.id, scheduled_at: slot });
+    expect(booked.status).toBe(201);
+    const list = async () => (await onA.get('/api/v1/appointments?per_page=10')).body;
+    expect((await list()).data[0].lead_full_name).toBe('First name');
+    expect((await list()).data[0].lead_full_name).toBe('First name'); // now from A's memory
+    const firstOpen = async () =>
+      (await onA.get(`/api/v1/availability?limit=1&from=${encodeURIComponent(slot!)}`)).body.data[0].scheduled_at as string;
+    expect(await firstOpen()).not.toBe(slot); // booked
+    expect(await firstOpen()).not.toBe(slot); // from A's memory
+    await onB.patch(`/api/v1/leads/${lead.body.id}`, { full_name: 'Second name' });
+    expect((await list()).data[0].lead_full_name).toBe('Second name');
+    const cancelled = await onB.delete(`/api/v1/appointments/${booked.body.id}`);
+    expect(cancelled.status).toBe(200);
+    expect((await list()).data[0].status).toBe('cancelled');
+    // Availability too: the cancelled slot is open again on A.
+    expect(await firstOpen()).toBe(slot);
+  });
+
   it('books a slot raced from both instances exactly once', async () => {
     const { api } = await devClinic(a.url, 'Race Clinic');
     const lead = await api.post('/api/v1/leads', { email: 'race@example.com' });
