@@ -67,6 +67,12 @@ export interface LoadConfig {
   path: string;
   keys?: string[];
   items?: { key: string; body: string }[];
+  /**
+   * Every request gets its own URL (a `_n=<request number>` query parameter the API ignores), so
+   * the server can never answer it from memory (server/http/page-cache.ts): the cost of the
+   * database path itself.
+   */
+  distinct?: boolean;
   connections?: number;
   duration?: number;
 }

@@ -2,11 +2,13 @@
 // an event loop. Takes one JSON config on argv, prints one JSON result line on stdout.
 //
 // config (inline JSON, or @file holding it): { url, method, path, connections, duration (s),
-//   keys?: string[], perKey?: number, items?: { key: string, body: string }[] }
+//   keys?: string[], perKey?: number, items?: { key: string, body: string }[], distinct?: boolean }
 // A GET takes the next API key for every request, each key used perKey times before the next
 // (so the 120/min limit is never hit while requests <= keys * perKey); a write takes the next
 // item (its own key and body). Both wrap around past the end: the caller sizes them so that
-// the server under test never gets there (the ceiling, which checks nothing, may).
+// the server under test never gets there (the ceiling, which checks nothing, may). With
+// `distinct`, request n asks for path + `_n=n` (a parameter the API ignores): no two requests
+// share a URL, so none is answered from the server's memory of an earlier one.
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -35,6 +37,7 @@ const result = await autocannon({
         const i = n++;
         const h = { ...headers };
         const out = { ...req, headers: h };
+        if (config.distinct) out.path = `${config.path}${config.path.includes('?') ? '&' : '?'}_n=${i}`;
         if (items) {
           const item = items[i % items.length];
           h.authorization = `Bearer ${item.key}`;

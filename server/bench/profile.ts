@@ -9,7 +9,7 @@
  *
  * Environment: QB_PROFILE_BACKEND (postgres | pglite, default postgres), QB_PROFILE_PATH (default
  * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20),
- * QB_PROFILE_CPU. It also prints CPU time per request of this process and, on PostgreSQL, of its processes.
+ * QB_PROFILE_DISTINCT=1 (a URL of its own every request: never answered from memory), QB_PROFILE_CPU. It also prints CPU time per request of this process and, on PostgreSQL, of its processes.
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
       path: urlPath,
       keys,
       connections,
+      distinct: process.env.QB_PROFILE_DISTINCT === '1',
       duration: seconds,
       perKey: PER_KEY,
     });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { PGlite } from '@electric-sql/pglite';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Database } from './schema';
 import { migrations } from './migrations';
 
@@ -63,7 +63,7 @@ async function connectPostgres(url: string, max: number): Promise<DatabaseHandle
   (pg.default?.types ?? pg.types).setTypeParser(20, (v: string) => Number(v));
   const pool = new Pool({ connectionString: url, max });
   pool.on('error', () => undefined); // an idle client's error must not crash the process
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return {
     db,
     kind: 'postgres',
@@ -71,6 +71,52 @@ async function connectPostgres(url: string, max: number): Promise<DatabaseHandle
     executeSql: async (text, values) => pool.query(text, values),
     executePrepared: async (name, text, values) => pool.query({ name, text, values }),
     close: () => db.destroy(),
+  };
+}
+
+/** Distinct statement texts named at most: past this, new texts run unnamed (as before). */
+const MAX_NAMED_STATEMENTS = 1000;
+const statementNames = new Map<string, string>();
+
+/** The name of a parameterised statement, the same for the same text in the whole process. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `qb_k${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type PgClient = PoolClient;
+
+/**
+ * The pool as Kysely sees it: every parameterised statement Kysely sends runs as a named prepared
+ * statement, so PostgreSQL parses and analyses each distinct text once per connection, then only
+ * binds and runs it (pg skips the Parse message for a name the connection already prepared).
+ * Kysely's texts are few (parameters carry the values); a statement without parameters (BEGIN,
+ * COMMIT, a migration's DDL) runs as before, and so does everything past the first
+ * MAX_NAMED_STATEMENTS texts. One wrapper per pg client, because Kysely keeps per-client state.
+ */
+function preparingPool(pool: Pool) {
+  const wrappers = new WeakMap<PgClient, PgClient>();
+  const wrap = (client: PgClient): PgClient => {
+    let wrapper = wrappers.get(client);
+    if (!wrapper) {
+      wrapper = Object.create(client) as PgClient;
+      const query = (text: unknown, values?: unknown[]) => {
+        const name = typeof text === 'string' && values && values.length > 0 ? statementName(text) : undefined;
+        return name ? client.query({ name, text: text as string, values }) : client.query(text as string, values);
+      };
+      Object.defineProperty(wrapper, 'query', { value: query });
+      Object.defineProperty(wrapper, 'release', { value: (error?: Error | boolean) => client.release(error) });
+      wrappers.set(client, wrapper);
+    }
+    return wrapper;
+  };
+  return {
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end(),
   };
 }
 

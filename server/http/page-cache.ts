@@ -74,10 +74,17 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   const { clinicId, dataVersion, calendarVersion } = c.var.auth;
   const key = `${clinicId} ${dataVersion} ${calendarVersion} ${c.req.url}`;
   const hit = cache.get(key);
-  if (hit !== undefined) return c.body(hit, 200, { 'Content-Type': 'application/json' });
+  if (hit !== undefined) return c.body(hit, 200, { 'Content-Type': JSON_TYPE });
+  // The handler answers with c.json: keep the text it sends (reading it back from the finished
+  // Response would make Hono rebuild that as a full fetch Response).
+  let sent: string | undefined;
+  c.json = ((object: unknown, status?: number, headers?: Record<string, string>) => {
+    sent = JSON.stringify(object);
+    return c.body(sent, status as 200, { 'Content-Type': JSON_TYPE, ...headers });
+  }) as unknown as typeof c.json;
   await next();
   const until = c.var.cacheUntil ?? Infinity;
-  if (c.res.status === 200 && until > Date.now() && c.res.headers.get('content-type') === 'application/json') {
-    cache.set(key, await c.res.clone().text(), until);
-  }
+  if (sent !== undefined && c.res.status === 200 && until > Date.now()) cache.set(key, sent, until);
 };
+
+const JSON_TYPE = 'application/json';

@@ -72,4 +72,19 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
     'req/s',
     onEmpty.rps,
   );
+  // The same pair with a URL of its own every request: never from memory, always the search itself.
+  const missFull = await bench.load(
+    { url: r.url, method: 'GET', path: urlPath, keys: await makeKeys(r.db, full.clinicId, bench.getKeys), distinct: true },
+    200,
+  );
+  const missEmpty = await bench.load(
+    { url: r.url, method: 'GET', path: urlPath, keys: await makeKeys(r.db, empty.clinicId, bench.getKeys), distinct: true },
+    200,
+  );
+  bench.record(
+    `${r.backend}: GET /availability?limit=5 p50, 10k appointments + 1k blocks (vs empty calendar), a new URL every request`,
+    missFull.p50,
+    'ms',
+    missEmpty.p50,
+  );
 }

@@ -3,7 +3,8 @@
  * and GET /availability p50 at each size, against the same figure at 1,000. The clinic is open
  * around the clock in 5-minute slots; its appointments lie on distinct random slots from four
  * years ago to one year ahead (a clinic's history is mostly past), so the near future fills up
- * as it grows.
+ * as it grows. Every request has a URL of its own (`distinct`), so none is answered from the
+ * server's memory of an earlier one: the curve is the database path's.
  */
 import { fail, insertAppointments, makeKeys, scaleClinic, shuffled, type Bench, type Running } from './fixtures';
 
@@ -37,7 +38,7 @@ export async function growth(bench: Bench, r: Running, sizes = GROWTH_SIZES): Pr
     inserted = size;
     for (const [label, urlPath] of PATHS) {
       const keys = await makeKeys(r.db, clinic.clinicId, bench.getKeys);
-      const result = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys }, 200);
+      const result = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys, distinct: true }, 200);
       const baseline = atFirst.get(label) ?? result.p50;
       atFirst.set(label, baseline);
       bench.record(

@@ -20,5 +20,10 @@ export async function reads(bench: Bench, r: Running): Promise<void> {
     const bare = await bench.load({ url: bench.ceiling.url, method: 'GET', path: urlPath, keys }, 200);
     bench.record(`${r.backend}: ${label} throughput`, real.rps, 'req/s', bare.rps);
     bench.record(`${r.backend}: ${label} p99 latency (${bench.settings.connections} connections)`, real.p99, 'ms', bare.p99);
+    // The same read with a URL of its own every time: never from memory, always the database path.
+    const keysMiss = await makeKeys(r.db, clinic.clinic.id, bench.getKeys);
+    const miss = await bench.load({ url: r.url, method: 'GET', path: urlPath, keys: keysMiss, distinct: true }, 200);
+    bench.record(`${r.backend}: ${label} throughput, a new URL every request (never from memory)`, miss.rps, 'req/s', bare.rps);
+    bench.record(`${r.backend}: ${label} p99 latency, a new URL every request`, miss.p99, 'ms', bare.p99);
   }
 }
