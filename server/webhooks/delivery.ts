@@ -178,15 +178,21 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   // A full batch is followed at once by the next fetch (burstWhenBatchFull) instead of waiting out
   // the poll interval. A batch whose recording fails (a database error) is logged and left
   // pending; the sweep queues it again once it is overdue, so its jobs hold up no others.
-  // One work() per batch in flight rather than localConcurrency: notifyWorker wakes one worker id,
-  // and every one of them should start fetching when the dispatcher has queued jobs.
+  // One work() per batch in flight rather than localConcurrency, whose workers share one id that
+  // notifyWorker wakes only the first of. The dispatcher wakes them all when it has queued jobs,
+  // and a full batch wakes the others too (more jobs are likely waiting: retries come due, jobs
+  // queued by another instance); so only the first polls often, the rest are a slow fallback.
   const workerIds: string[] = [];
+  const wakeWorkers = (): void => {
+    for (const id of workerIds) boss.notifyWorker(id);
+  };
   for (let i = 0; i < BATCHES_IN_FLIGHT; i++) {
     workerIds.push(
       await boss.work<DeliveryJob>(
         DELIVERY_QUEUE,
-        { batchSize: BATCH_SIZE, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true },
+        { batchSize: BATCH_SIZE, pollingIntervalSeconds: i === 0 ? 0.5 : 2, burstWhenBatchFull: true },
         async (jobs) => {
+          if (jobs.length === BATCH_SIZE) wakeWorkers();
           await deliverBatch(jobs.map((j) => j.data)).catch((error: unknown) =>
             log.error(
               { err: error, deliveries: jobs.map((j) => j.data.deliveryId) },
@@ -211,9 +217,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
         { db: inTransaction(trx) },
       );
     },
-    moved: () => {
-      for (const id of workerIds) boss.notifyWorker(id);
-    },
+    moved: wakeWorkers,
     onError: (error) => log.error({ err: error }, 'webhook dispatch failed; the sweep will retry'),
   });
 
