@@ -51,7 +51,7 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
     await receiver.close();
   });
 
-  test('200 deliveries are posted, signed and logged with far fewer database round trips than deliveries', async () => {
+  test('200 deliveries are posted, signed and logged with far fewer database round trips and connections than deliveries', async () => {
     for (let s = 0; s < SUBSCRIPTIONS; s++) {
       const sub = await api.post('/api/v1/webhooks', { url: `${receiver.url}/${s}`, events: ['lead.created'] });
       expect(sub.status).toBe(201);
@@ -82,6 +82,8 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
 
     // The writes themselves, the dispatcher and the batches: a few dozen queries, not several per delivery.
     expect(counter.count - before).toBeLessThan((SUBSCRIPTIONS * EVENTS) / 2);
+    // Keep-alive connections are reused and capped per receiver origin: not one per POST in flight.
+    expect(receiver.connections()).toBeLessThanOrEqual(64);
   });
 
   test('each delivery verifies against exactly one subscription secret', async () => {

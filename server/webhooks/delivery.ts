@@ -39,9 +39,18 @@ import { failPending, recordOutcomes, type Attempted, type OutcomeSettings } fro
 import { createTransport } from './transport';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
-/** Jobs a worker claims at once, and batches in flight per process: up to 200 POSTs side by side. */
+/**
+ * Jobs a worker claims at once, and batches in flight per process: while one batch waits on the
+ * database (claiming, recording), the others post.
+ */
 const BATCH_SIZE = 100;
-const BATCHES_IN_FLIGHT = 2;
+const BATCHES_IN_FLIGHT = 4;
+/**
+ * Keep-alive connections per receiver origin. Enough for a slow receiver to take many POSTs side
+ * by side; not one per POST in flight, which would open hundreds of connections to a receiver
+ * (often one origin for all subscriptions, such as Zapier's) that answers fast anyway.
+ */
+const CONNECTIONS_PER_ORIGIN = 64;
 
 export interface WebhookDelivery {
   /** Call after a transaction that recorded events committed. */
@@ -124,7 +133,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const log = deps.logger.child({ component: 'webhooks' });
   const expireSeconds = Math.max(1, Math.round(deps.config.webhookJobExpireSeconds));
   const allowPrivate = deps.config.allowPrivateWebhooks;
-  const transport = createTransport({ allowPrivate, maxSockets: BATCH_SIZE * BATCHES_IN_FLIGHT });
+  const transport = createTransport({ allowPrivate, maxSockets: CONNECTIONS_PER_ORIGIN });
   const attemptSettings: AttemptSettings = { transport, timeoutMs: options.timeoutMs ?? 15_000, allowPrivate };
 
   const boss = new PgBoss({
@@ -169,15 +178,31 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   // A full batch is followed at once by the next fetch (burstWhenBatchFull) instead of waiting out
   // the poll interval. A batch whose recording fails (a database error) is logged and left
   // pending; the sweep queues it again once it is overdue, so its jobs hold up no others.
-  const workerId = await boss.work<DeliveryJob>(
-    DELIVERY_QUEUE,
-    { batchSize: BATCH_SIZE, localConcurrency: BATCHES_IN_FLIGHT, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true },
-    async (jobs) => {
-      await deliverBatch(jobs.map((j) => j.data)).catch((error: unknown) =>
-        log.error({ err: error, deliveries: jobs.map((j) => j.data.deliveryId) }, 'webhook batch failed; its deliveries will be requeued'),
-      );
-    },
-  );
+  // One work() per batch in flight rather than localConcurrency, whose workers share one id that
+  // notifyWorker wakes only the first of. The dispatcher wakes them all when it has queued jobs,
+  // and a full batch wakes the others too (more jobs are likely waiting: retries come due, jobs
+  // queued by another instance); so only the first polls often, the rest are a slow fallback.
+  const workerIds: string[] = [];
+  const wakeWorkers = (): void => {
+    for (const id of workerIds) boss.notifyWorker(id);
+  };
+  for (let i = 0; i < BATCHES_IN_FLIGHT; i++) {
+    workerIds.push(
+      await boss.work<DeliveryJob>(
+        DELIVERY_QUEUE,
+        { batchSize: BATCH_SIZE, pollingIntervalSeconds: i === 0 ? 0.5 : 2, burstWhenBatchFull: true },
+        async (jobs) => {
+          if (jobs.length === BATCH_SIZE) wakeWorkers();
+          await deliverBatch(jobs.map((j) => j.data)).catch((error: unknown) =>
+            log.error(
+              { err: error, deliveries: jobs.map((j) => j.data.deliveryId) },
+              'webhook batch failed; its deliveries will be requeued',
+            ),
+          );
+        },
+      ),
+    );
+  }
 
   const dispatcher = startDispatcher(db, {
     staleAfterMs: options.staleAfterMs ?? 5 * expireSeconds * 1000,
@@ -192,7 +217,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
         { db: inTransaction(trx) },
       );
     },
-    moved: () => boss.notifyWorker(workerId),
+    moved: wakeWorkers,
     onError: (error) => log.error({ err: error }, 'webhook dispatch failed; the sweep will retry'),
   });
 

@@ -22,7 +22,7 @@ export interface DispatcherSettings {
   sweepIntervalMs: number;
   /** Queues one job per delivery inside the transaction that marked them dispatched. */
   enqueue(trx: Transaction<Database>, deliveries: QueuedDelivery[]): Promise<void>;
-  /** After a run that moved anything: wake the worker. */
+  /** After a transaction that moved anything committed: wake the worker. */
   moved(): void;
   onError(error: unknown): void;
 }
@@ -37,29 +37,34 @@ export interface Dispatcher {
 async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const staleBefore = new Date(Date.now() - settings.staleAfterMs);
-    const due = await trx
-      .selectFrom('webhook_deliveries')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
-      .orderBy('created_at')
-      .limit(DISPATCH_BATCH)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    if (due.length === 0) return 0;
-    // A new job number supersedes any job already queued; due no earlier than now, so a requeued
+    // One statement takes the due rows (locked once, in a materialized CTE) and marks them. A new
+    // job number supersedes any job already queued; due no earlier than now, so a requeued
     // delivery is not found overdue again until another staleAfterMs has passed.
     const queued = await trx
-      .updateTable('webhook_deliveries')
-      .set({ dispatched: true, job_seq: sql`job_seq + 1`, next_attempt_at: sql`greatest(coalesce(next_attempt_at, now()), now())` })
-      .where(
-        'id',
-        'in',
-        due.map((d) => d.id),
+      .with(
+        (cte) => cte('due').materialized(),
+        (qb) =>
+          qb
+            .selectFrom('webhook_deliveries')
+            .select('id')
+            .where('status', '=', 'pending')
+            .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
+            .orderBy('created_at')
+            .limit(DISPATCH_BATCH)
+            .forUpdate()
+            .skipLocked(),
       )
-      .returning(['id', 'job_seq', 'next_attempt_at'])
+      .updateTable('webhook_deliveries as d')
+      .from('due')
+      .whereRef('d.id', '=', 'due.id')
+      .set({
+        dispatched: true,
+        job_seq: sql`d.job_seq + 1`,
+        next_attempt_at: sql`greatest(coalesce(d.next_attempt_at, now()), now())`,
+      })
+      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at'])
       .execute();
+    if (queued.length === 0) return 0;
     await settings.enqueue(trx, queued);
     return queued.length;
   });
@@ -72,16 +77,15 @@ export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettin
 
   async function run(): Promise<void> {
     try {
-      let moved = 0;
       do {
         again = false;
         let n: number;
         do {
           n = await dispatchOnce(db, settings);
-          moved += n;
+          // Committed: the worker can start on these while the next batch is moved.
+          if (n > 0) settings.moved();
         } while (n === DISPATCH_BATCH);
       } while (again && !stopped);
-      if (moved > 0) settings.moved();
     } catch (error) {
       if (!stopped) settings.onError(error);
     } finally {

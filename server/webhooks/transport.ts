@@ -5,7 +5,7 @@
  * (pinned-transport.ts): the host is resolved once, every address checked against the URL policy,
  * and the socket connects to the address that was checked (no DNS rebinding).
  */
-import { createWebhookDispatcher, webhookFetch } from './pinned-transport';
+import { createWebhookDispatcher, webhookPost } from './pinned-transport';
 
 export interface TransportOptions {
   /** Private and loopback receivers allowed (QB_ALLOW_PRIVATE_WEBHOOKS=1). */
@@ -30,11 +30,8 @@ export function createTransport({ allowPrivate, maxSockets = 64 }: TransportOpti
   // under a request (Node's default server keep-alive timeout is 5 s).
   const dispatcher = createWebhookDispatcher({ allowPrivate, connections: maxSockets, keepAliveTimeout: 4_000 });
   return {
-    async post(url, headers, body, timeoutMs) {
-      const signal = AbortSignal.timeout(timeoutMs);
-      const res = await webhookFetch(url, { method: 'POST', headers, body, signal }, { dispatcher });
-      await res.body?.cancel().catch(() => undefined);
-      return { status: res.status, retryAfter: res.headers.get('retry-after') };
+    post(url, headers, body, timeoutMs) {
+      return webhookPost(url, { headers, body, signal: AbortSignal.timeout(timeoutMs) }, { dispatcher });
     },
     close: () => dispatcher.close(),
   };

@@ -17,6 +17,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: ReceivedRequest[];
+  /** TCP connections accepted so far (keep-alive reuse shows as far fewer than requests). */
+  connections(): number;
   /** Answers to give, in order, before falling back to 200. */
   script(...responses: ScriptedResponse[]): void;
   /** Resolves when at least n requests have arrived (rejects after timeoutMs). */
@@ -41,12 +43,15 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       res.end(next.status < 300 ? 'ok' : 'no');
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${actualPort}/hooks`,
     port: actualPort,
     received,
+    connections: () => connections,
     script: (...responses) => void queue.push(...responses),
     async waitFor(n, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
