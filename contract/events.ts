@@ -2,28 +2,12 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from './common';
 import { Appointment, CampaignContact, Lead } from './resources';
+import { EVENT_TYPES, type EventDataKey, eventDataKey } from './values';
 
-export const EVENT_TYPES = [
-  'appointment.created',
-  'appointment.updated',
-  'appointment.cancelled',
-  'campaign.contact.qualified',
-  'campaign.contact.not_interested',
-  'campaign.contact.exhausted',
-  'campaign.contact.callback_requested',
-  'lead.created',
-  'lead.updated',
-] as const;
+export { EVENT_TYPES, type EventDataKey, eventDataKey };
+
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;
-
-/** Which key of `data` carries the object for an event type. */
-export type EventDataKey = 'appointment' | 'contact' | 'lead';
-export function eventDataKey(type: EventType): EventDataKey {
-  if (type.startsWith('appointment.')) return 'appointment';
-  if (type.startsWith('campaign.contact.')) return 'contact';
-  return 'lead';
-}
 
 export const EventEnvelope = z
   .object({

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { Scope, Timestamp, Uuid } from './common';
+import { APPOINTMENT_STATUSES, CONTACT_OUTCOMES, CONTACT_STATUSES, LEAD_SOURCES, LEAD_STATUSES } from './values';
+
+export { APPOINTMENT_STATUSES, CONTACT_OUTCOMES, CONTACT_STATUSES, LEAD_SOURCES, LEAD_STATUSES };
 
 const t = (title: string, description?: string) => (description ? { title, description } : { title });
 
@@ -29,10 +32,8 @@ export const ApiKeyInfo = z
 export const Me = z.object({ clinic: Clinic, api_key: ApiKeyInfo }).meta({ id: 'Me' });
 export type Me = z.infer<typeof Me>;
 
-export const LEAD_SOURCES = ['website', 'instagram', 'whatsapp', 'facebook', 'tiktok', 'referral', 'email', 'paid_ads', 'other'] as const;
 export const LeadSource = z.enum(LEAD_SOURCES);
 
-export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'booked', 'not_interested', 'lost'] as const;
 export const LeadStatus = z.enum(LEAD_STATUSES);
 
 export const Lead = z
@@ -78,7 +79,6 @@ export const Slot = z
   .meta({ id: 'Slot' });
 export type Slot = z.infer<typeof Slot>;
 
-export const APPOINTMENT_STATUSES = ['confirmed', 'completed', 'no_show', 'cancelled'] as const;
 export const AppointmentStatus = z.enum(APPOINTMENT_STATUSES);
 
 export const Appointment = z
@@ -118,10 +118,7 @@ export const Campaign = z
   .meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof Campaign>;
 
-export const CONTACT_STATUSES = ['pending', 'qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;
 export const ContactStatus = z.enum(CONTACT_STATUSES);
-/** The outcomes the AI agent's call can end in (each fires a campaign.contact.<outcome> event). */
-export const CONTACT_OUTCOMES = ['qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;
 export const ContactOutcome = z.enum(CONTACT_OUTCOMES);
 
 export const CampaignContact = z

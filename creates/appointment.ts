@@ -2,11 +2,11 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { Appointment } from '../contract/resources';
+import type { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
 import { agentIdField, leadIdField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 export const inputFields = defineInputFields([
   leadIdField,
@@ -62,6 +62,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleAppointment,
-    outputFields: outputFieldsFromSchema(Appointment),
+    outputFields: outputFields.Appointment,
   },
 });

@@ -2,11 +2,11 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { Appointment } from '../contract/resources';
+import type { Appointment } from '../contract/resources';
 import { sampleCancelledAppointment } from '../contract/samples';
 import { apiRequest, segment } from '../lib/client';
 import { appointmentIdField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([appointmentIdField] as const);
 
@@ -28,6 +28,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleCancelledAppointment,
-    outputFields: outputFieldsFromSchema(Appointment),
+    outputFields: outputFields.Appointment,
   },
 });

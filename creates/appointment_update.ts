@@ -2,12 +2,12 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { Appointment } from '../contract/resources';
+import type { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { apiRequest, compact, segment } from '../lib/client';
 import { agentIdField, appointmentIdField } from '../lib/fields';
 import { choicesOf } from '../lib/labels';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([
   appointmentIdField,
@@ -68,6 +68,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleAppointment,
-    outputFields: outputFieldsFromSchema(Appointment),
+    outputFields: outputFields.Appointment,
   },
 });

@@ -2,11 +2,11 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { CalendarBlock } from '../contract/resources';
+import type { CalendarBlock } from '../contract/resources';
 import { sampleBlock } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
 import { externalIdField, externalSourceField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([
   externalSourceField,
@@ -54,6 +54,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleBlock,
-    outputFields: outputFieldsFromSchema(CalendarBlock),
+    outputFields: outputFields.CalendarBlock,
   },
 });

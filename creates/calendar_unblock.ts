@@ -4,8 +4,9 @@ import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import { apiRequest } from '../lib/client';
 import { externalIdField, externalSourceField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
-import { CalendarUnblockResult, sampleCalendarUnblockResult } from '../lib/schemas';
+import { outputFields } from '../lib/output-fields.generated';
+import { sampleCalendarUnblockResult } from '../lib/samples';
+import type { CalendarUnblockResult } from '../lib/schemas';
 
 const inputFields = defineInputFields([
   { ...externalSourceField, helpText: 'The External Source the block was created with, e.g. `google_calendar`.' },
@@ -30,6 +31,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleCalendarUnblockResult,
-    outputFields: outputFieldsFromSchema(CalendarUnblockResult),
+    outputFields: outputFields.CalendarUnblockResult,
   },
 });

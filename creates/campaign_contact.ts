@@ -2,11 +2,11 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { CampaignContact } from '../contract/resources';
+import type { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { apiRequest, compact, segment } from '../lib/client';
 import { campaignIdField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([
   campaignIdField,
@@ -66,6 +66,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: { ...sampleContact, status: 'pending', attempts: 0, last_attempt_at: null },
-    outputFields: outputFieldsFromSchema(CampaignContact),
+    outputFields: outputFields.CampaignContact,
   },
 });

@@ -2,12 +2,13 @@
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
-import { LEAD_SOURCES, Lead } from '../contract/resources';
+import type { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
+import { LEAD_SOURCES } from '../contract/values';
 import { apiRequest, compact } from '../lib/client';
 import { agentIdField, externalIdField, externalSourceField } from '../lib/fields';
 import { choicesOf } from '../lib/labels';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([
   { key: 'full_name', label: 'Full Name', required: false, helpText: "The lead's full name, e.g. `Alex Smith`." },
@@ -106,6 +107,6 @@ export default defineCreate({
     inputFields,
     perform,
     sample: sampleLead,
-    outputFields: outputFieldsFromSchema(Lead),
+    outputFields: outputFields.Lead,
   },
 });

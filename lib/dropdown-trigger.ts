@@ -6,11 +6,10 @@
  */
 import { defineTrigger } from 'zapier-platform-core';
 import type { PollingTriggerPerform } from 'zapier-platform-core';
-import type { z as zod } from 'zod';
 
 import { apiList } from './client';
 import { DROPDOWN_PAGE_SIZE } from './config';
-import { outputFieldsFromSchema } from './output-fields';
+import type { OutputField } from './output-fields';
 
 export interface DropdownTriggerSpec<$Key extends string, $Item extends { id: string }> {
   key: $Key;
@@ -19,8 +18,8 @@ export interface DropdownTriggerSpec<$Key extends string, $Item extends { id: st
   description: string;
   /** GET path and fixed query of the list. */
   list: { path: string; params?: Record<string, string> };
-  /** The contract schema of a listed item (labels the outputFields). */
-  schema: zod.ZodObject;
+  /** The output fields of a listed item's contract schema (lib/output-fields.generated.ts). */
+  outputFields: OutputField[];
   sample: $Item;
   /** The text the dropdown shows for an item, given the Zap's time zone (`bundle.meta.timezone`). */
   label?: (item: $Item, timeZone: string | null) => string;
@@ -40,7 +39,7 @@ export function createDropdownTrigger<const $Key extends string, $Item extends {
     return items.map((item) => labelled(item, bundle.meta?.timezone ?? null));
   }) satisfies PollingTriggerPerform<Record<string, never>, $Item>;
 
-  const outputFields = outputFieldsFromSchema(spec.schema);
+  const { outputFields } = spec;
   return defineTrigger({
     key: spec.key,
     noun: spec.noun,

@@ -13,14 +13,12 @@ import type {
   WebhookTriggerPerformUnsubscribe,
   ZObject,
 } from 'zapier-platform-core';
-import type { z as zod } from 'zod';
-
-import { eventDataKey } from '../contract/events';
 import type { EventType, WebhookCreated } from '../contract/events';
+import { eventDataKey } from '../contract/values';
 import { apiList, apiRequest, segment } from './client';
 import { SAMPLE_PAGE_SIZE } from './config';
 import { isNotFound } from './errors';
-import { outputFieldsFromSchema } from './output-fields';
+import type { OutputField } from './output-fields';
 import { SignatureError, verifyDelivery } from './signature';
 
 export interface HookTriggerSpec<$Key extends string, $Item extends { id: string }> {
@@ -29,8 +27,8 @@ export interface HookTriggerSpec<$Key extends string, $Item extends { id: string
   noun: string;
   label: string;
   description: string;
-  /** The contract schema of the delivered object (labels the outputFields). */
-  schema: zod.ZodObject;
+  /** The output fields of the delivered object's contract schema (lib/output-fields.generated.ts). */
+  outputFields: OutputField[];
   sample: $Item;
   /** GET path and query of the sample rows, newest first. */
   list: { path: string; params: Record<string, string> };
@@ -120,7 +118,7 @@ export function createHookTrigger<const $Key extends string, $Item extends { id:
       perform,
       performList,
       sample: spec.sample,
-      outputFields: outputFieldsFromSchema(spec.schema),
+      outputFields: spec.outputFields,
     },
   });
 }

@@ -33,11 +33,28 @@ function isTimeZone(timeZone: string): boolean {
   }
 }
 
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * "Fri, May 15, 2026, 11:00 AM UTC": what ICU's en-US format below says in UTC, without Intl. UTC
+ * needs no time zone data, and the first Intl.DateTimeFormat of a process sets ICU up (tens of
+ * ms), which loading the app would otherwise pay for the appointment_list sample's label.
+ * test/app/labels.test.ts checks that it words every instant as ICU does.
+ */
+function utcInWords(date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('Invalid time value'); // as Intl's format
+  const hours = date.getUTCHours();
+  const minutes = String(date.getUTCMinutes()).padStart(2, '0');
+  const day = `${WEEKDAYS[date.getUTCDay()]}, ${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()}`;
+  return `${day}, ${hours % 12 || 12}:${minutes} ${hours < 12 ? 'AM' : 'PM'} UTC`;
+}
+
 /** "Fri, May 15, 2026, 7:00 AM EDT" in the given IANA time zone (UTC when none or unknown). */
 export function timeInWords(instant: string, timeZone: string | null | undefined): string {
-  const zone = timeZone && isTimeZone(timeZone) ? timeZone : 'UTC';
+  if (!timeZone || timeZone === 'UTC' || !isTimeZone(timeZone)) return utcInWords(new Date(instant));
   return new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
+    timeZone,
     weekday: 'short',
     year: 'numeric',
     month: 'short',

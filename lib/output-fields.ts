@@ -1,8 +1,28 @@
 /**
  * Labelled `outputFields` derived from the contract's zod schemas: each property's
  * `.meta({ title })` is its label, so labels live with the schema and cannot drift.
+ *
+ * Build time only: `npm run build` (scripts/generate-output-fields.ts) writes the output fields of
+ * every schema in OUTPUT_FIELD_SCHEMAS to lib/output-fields.generated.ts, which the operations
+ * use, so loading the app does not load zod or turn schemas into JSON Schema.
+ * test/app/output-fields.test.ts fails when that file drifts from the contract.
  */
 import { z } from 'zod';
+
+import { Agent, Appointment, CalendarBlock, Campaign, CampaignContact, Lead } from '../contract/resources';
+import { CalendarUnblockResult, FoundSlot } from './schemas';
+
+/** The schemas of what the app's operations return, by the name lib/output-fields.generated.ts uses. */
+export const OUTPUT_FIELD_SCHEMAS = {
+  Agent,
+  Appointment,
+  CalendarBlock,
+  CalendarUnblockResult,
+  Campaign,
+  CampaignContact,
+  FoundSlot,
+  Lead,
+} satisfies Record<string, z.ZodObject>;
 
 export interface OutputField {
   key: string;

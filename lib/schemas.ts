@@ -1,10 +1,11 @@
 /**
  * Shapes the app returns that the API itself does not (so the contract has no schema for them).
+ * Their samples are in lib/samples.ts and their output fields in lib/output-fields.generated.ts,
+ * so loading the app does not load zod.
  */
 import { z } from 'zod';
 
 import { Slot } from '../contract/resources';
-import { sampleSlot } from '../contract/samples';
 
 /**
  * What "Unblock Calendar Slot" returns: DELETE /availability/blocks answers 204 with no body, so
@@ -19,13 +20,6 @@ export const CalendarUnblockResult = z.object({
 });
 export type CalendarUnblockResult = z.infer<typeof CalendarUnblockResult>;
 
-export const sampleCalendarUnblockResult: CalendarUnblockResult = {
-  id: 'google_calendar:evt_abc123',
-  external_source: 'google_calendar',
-  external_id: 'evt_abc123',
-  unblocked: true,
-};
-
 /**
  * What "Find Available Slot" returns: an open slot from GET /availability with an `id` (its
  * `scheduled_at`, unique among open slots), so Zapier has an id while Starts At and Ends At map
@@ -36,5 +30,3 @@ export const FoundSlot = z.object({
   ...Slot.shape,
 });
 export type FoundSlot = z.infer<typeof FoundSlot>;
-
-export const sampleFoundSlot: FoundSlot = { id: sampleSlot.scheduled_at, ...sampleSlot };

@@ -2,13 +2,14 @@
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
 import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
-import { APPOINTMENT_STATUSES, Appointment } from '../contract/resources';
+import type { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
+import { APPOINTMENT_STATUSES } from '../contract/values';
 import { apiList, apiRequest, compact, segment } from '../lib/client';
 import { isNotFound } from '../lib/errors';
 import { leadIdField } from '../lib/fields';
 import { choicesOf } from '../lib/labels';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 /** The Lead dropdown of "Book Appointment", without its search link (that is for actions). */
 const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
@@ -85,6 +86,6 @@ export default defineSearch({
     inputFields,
     perform,
     sample: sampleAppointment,
-    outputFields: outputFieldsFromSchema(Appointment),
+    outputFields: outputFields.Appointment,
   },
 });

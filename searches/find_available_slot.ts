@@ -4,8 +4,9 @@ import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
 import type { Slot } from '../contract/resources';
 import { apiRequest, compact } from '../lib/client';
-import { outputFieldsFromSchema } from '../lib/output-fields';
-import { FoundSlot, sampleFoundSlot } from '../lib/schemas';
+import { outputFields } from '../lib/output-fields.generated';
+import { sampleFoundSlot } from '../lib/samples';
+import type { FoundSlot } from '../lib/schemas';
 
 const inputFields = defineInputFields([
   {
@@ -71,6 +72,6 @@ export default defineSearch({
     inputFields,
     perform,
     sample: sampleFoundSlot,
-    outputFields: outputFieldsFromSchema(FoundSlot),
+    outputFields: outputFields.FoundSlot,
   },
 });

@@ -2,11 +2,11 @@
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
 import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
-import { Lead } from '../contract/resources';
+import type { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiList, compact } from '../lib/client';
 import { externalIdField, externalSourceField } from '../lib/fields';
-import { outputFieldsFromSchema } from '../lib/output-fields';
+import { outputFields } from '../lib/output-fields.generated';
 
 /** Enough to see duplicates; Zapier uses the first (newest) match. */
 const MATCHES = 10;
@@ -64,6 +64,6 @@ export default defineSearch({
     inputFields,
     perform,
     sample: sampleLead,
-    outputFields: outputFieldsFromSchema(Lead),
+    outputFields: outputFields.Lead,
   },
 });

@@ -1,6 +1,6 @@
-import { Appointment } from '../contract/resources';
 import { sampleCancelledAppointment } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'appointment_cancelled',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Appointment',
   label: 'Cancelled Appointment',
   description: 'Triggers when an appointment is cancelled in QualifyBase.',
-  schema: Appointment,
+  outputFields: outputFields.Appointment,
   sample: sampleCancelledAppointment,
   list: { path: '/appointments', params: { status: 'cancelled' } },
 });

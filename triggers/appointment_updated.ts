@@ -1,6 +1,6 @@
-import { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'appointment_updated',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Appointment',
   label: 'Updated Appointment',
   description: 'Triggers when an appointment is changed in QualifyBase, for example rescheduled or marked completed.',
-  schema: Appointment,
+  outputFields: outputFields.Appointment,
   sample: sampleAppointment,
   list: { path: '/appointments', params: { status: 'confirmed' } },
 });

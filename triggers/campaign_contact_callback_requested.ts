@@ -1,6 +1,6 @@
-import { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'campaign_contact_callback_requested',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Campaign Contact',
   label: 'Callback Requested Campaign Contact',
   description: 'Triggers when a campaign contact asks the AI agent to call back later.',
-  schema: CampaignContact,
+  outputFields: outputFields.CampaignContact,
   sample: { ...sampleContact, status: 'callback_requested' },
   list: { path: '/campaigns/contacts', params: { status: 'callback_requested' } },
 });

@@ -1,6 +1,6 @@
-import { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'campaign_contact_exhausted',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Campaign Contact',
   label: 'Exhausted Campaign Contact',
   description: 'Triggers when the AI agent has used up every call attempt for a campaign contact without reaching them.',
-  schema: CampaignContact,
+  outputFields: outputFields.CampaignContact,
   sample: { ...sampleContact, status: 'exhausted' },
   list: { path: '/campaigns/contacts', params: { status: 'exhausted' } },
 });

@@ -1,6 +1,6 @@
-import { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'campaign_contact_not_interested',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Campaign Contact',
   label: 'Not Interested Campaign Contact',
   description: 'Triggers when a campaign contact tells the AI agent they are not interested.',
-  schema: CampaignContact,
+  outputFields: outputFields.CampaignContact,
   sample: { ...sampleContact, status: 'not_interested' },
   list: { path: '/campaigns/contacts', params: { status: 'not_interested' } },
 });

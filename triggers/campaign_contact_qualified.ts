@@ -1,6 +1,6 @@
-import { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'campaign_contact_qualified',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Campaign Contact',
   label: 'Qualified Campaign Contact',
   description: "Triggers when the AI agent's call qualifies a campaign contact.",
-  schema: CampaignContact,
+  outputFields: outputFields.CampaignContact,
   sample: { ...sampleContact, status: 'qualified' },
   list: { path: '/campaigns/contacts', params: { status: 'qualified' } },
 });

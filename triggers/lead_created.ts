@@ -1,6 +1,6 @@
-import { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'lead_created',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Lead',
   label: 'New Lead',
   description: 'Triggers when a new lead is created in QualifyBase (from the API, a form, an ad platform or the dashboard).',
-  schema: Lead,
+  outputFields: outputFields.Lead,
   sample: sampleLead,
   list: { path: '/leads', params: {} },
 });

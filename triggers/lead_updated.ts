@@ -1,6 +1,6 @@
-import { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { outputFields } from '../lib/output-fields.generated';
 
 export default createHookTrigger({
   key: 'lead_updated',
@@ -8,7 +8,7 @@ export default createHookTrigger({
   noun: 'Lead',
   label: 'Updated Lead',
   description: 'Triggers when a lead is changed in QualifyBase, for example its contact details, its status (such as booked) or its agent.',
-  schema: Lead,
+  outputFields: outputFields.Lead,
   sample: { ...sampleLead, status: 'booked', updated_at: '2026-05-14T12:00:00.000Z' },
   list: { path: '/leads', params: {} },
 });

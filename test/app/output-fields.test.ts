@@ -1,8 +1,16 @@
-/** Every operation's outputFields (lib/output-fields.ts) tell Zapier the truth about its sample. */
+/**
+ * Every operation's outputFields are its contract schema's (lib/output-fields.ts), generated at
+ * build time into lib/output-fields.generated.ts, and tell Zapier the truth about its sample.
+ */
+import fs from 'node:fs';
+
 import { z } from 'zod';
 
-import { outputFieldsFromSchema } from '../../lib/output-fields';
+import { OUTPUT_FIELD_SCHEMAS, outputFieldsFromSchema } from '../../lib/output-fields';
+import { outputFields } from '../../lib/output-fields.generated';
+import { GENERATED_PATH, renderOutputFields } from '../../scripts/generate-output-fields';
 import { app as App } from './helpers';
+import { SCHEMAS } from './operation-schemas';
 
 type OutputField = { key: string; type?: string; list?: boolean };
 
@@ -34,6 +42,23 @@ const operations = [...Object.values(App.triggers), ...Object.values(App.creates
 }>;
 
 describe('output fields', () => {
+  it('lib/output-fields.generated.ts is what `npm run build` generates from the contract today', () => {
+    // Fails when a schema changed without a build: run `npm run build` and commit the file.
+    expect(fs.readFileSync(GENERATED_PATH, 'utf8')).toBe(renderOutputFields());
+    expect(outputFields).toEqual(
+      Object.fromEntries(Object.entries(OUTPUT_FIELD_SCHEMAS).map(([name, schema]) => [name, outputFieldsFromSchema(schema)])),
+    );
+  });
+
+  it.each(operations.map((op) => [op.key, op] as const))("%s: its output fields are its contract schema's", (key, op) => {
+    const schema = SCHEMAS[key as keyof typeof SCHEMAS];
+    expect(schema).toBeDefined();
+    // The dropdown triggers with a label add it to what the API lists.
+    const expected = outputFieldsFromSchema(schema);
+    const labelled = 'label' in op.operation.sample && !expected.some((f) => f.key === 'label');
+    expect(op.operation.outputFields).toEqual(labelled ? [...expected, { key: 'label', label: 'Label', type: 'string' }] : expected);
+  });
+
   it.each(operations.map((op) => [op.key, op] as const))('%s: each declared type fits its sample value', (_key, op) => {
     const misfits = op.operation.outputFields
       .filter((field) => !fits(field, op.operation.sample[field.key]))

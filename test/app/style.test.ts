@@ -1,37 +1,9 @@
 /** Zapier's publishing checks (see test/app/publishing-checks.ts), enforced on the app. */
-import { Agent, Appointment, Campaign, CalendarBlock, CampaignContact, Lead } from '../../contract/resources';
 import { apiBase } from '../../lib/config';
-import { CalendarUnblockResult, FoundSlot } from '../../lib/schemas';
 import { App } from './helpers';
+import { SCHEMAS } from './operation-schemas';
 import type { AppDefinition } from './publishing-checks';
 import { isTitleCase, publishingProblems } from './publishing-checks';
-
-/** The contract schema each operation's sample (and output) must conform to. */
-const SCHEMAS = {
-  appointment_created: Appointment,
-  appointment_updated: Appointment,
-  appointment_cancelled: Appointment,
-  campaign_contact_qualified: CampaignContact,
-  campaign_contact_not_interested: CampaignContact,
-  campaign_contact_exhausted: CampaignContact,
-  campaign_contact_callback_requested: CampaignContact,
-  campaign_list: Campaign,
-  campaign_contact: CampaignContact,
-  calendar_block: CalendarBlock,
-  calendar_unblock: CalendarUnblockResult,
-  lead_created: Lead,
-  lead_updated: Lead,
-  agent_list: Agent,
-  lead_list: Lead,
-  appointment_list: Appointment,
-  lead: Lead,
-  appointment: Appointment,
-  appointment_update: Appointment,
-  appointment_cancel: Appointment,
-  find_lead: Lead,
-  find_appointment: Appointment,
-  find_available_slot: FoundSlot,
-};
 
 const app = App as unknown as AppDefinition;
 const clone = (): AppDefinition => ({
