@@ -13,16 +13,31 @@ export interface AppFigures {
   notes: string[];
 }
 
-/** Median over `runs` fresh processes of the time to require `what` from `dir`, in ms. */
-function coldRequire(node: string, dir: string, what: string, runs = 7): number {
+/** Time to require `what` from `dir` in a fresh Node process, in ms. */
+function coldRequireOnce(node: string, dir: string, what: string): number {
   const code = `const t = process.hrtime.bigint(); require(${JSON.stringify(what)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-  const times = Array.from({ length: runs }, () =>
-    Number(execFileSync(node, ['-e', code], { cwd: dir, encoding: 'utf8', timeout: 60_000 })),
-  );
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)];
-  if (median === undefined) throw new Error(`no timing of require(${JSON.stringify(what)}): runs must be at least 1`);
-  return median;
+  return Number(execFileSync(node, ['-e', code], { cwd: dir, encoding: 'utf8', timeout: 60_000 }));
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error('no timings: runs must be at least 1');
+  return middle;
+};
+
+/**
+ * Medians over `runs` fresh processes of requiring `a` and `b`, taken in alternation (a, b, a,
+ * b, ...) so that a change in the machine's load during the measurement weighs on both alike
+ * (seven of one then seven of the other let a busy moment land on one side only).
+ */
+function coldRequirePair(node: string, dir: string, a: string, b: string, runs = 9): [number, number] {
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    times[0].push(coldRequireOnce(node, dir, a));
+    times[1].push(coldRequireOnce(node, dir, b));
+  }
+  return [median(times[0]), median(times[1])];
 }
 
 export async function measureApp(root: string, tmp: string, log: (m: string) => void): Promise<AppFigures> {
@@ -48,8 +63,7 @@ export async function measureApp(root: string, tmp: string, log: (m: string) => 
   const unzipped = path.join(tmp, 'app-unzipped');
   fs.mkdirSync(unzipped, { recursive: true });
   execFileSync('unzip', ['-q', '-o', zip, '-d', unzipped]);
-  const app = coldRequire(process.execPath, unzipped, './index.js');
-  const core = coldRequire(process.execPath, unzipped, 'zapier-platform-core');
+  const [app, core] = coldRequirePair(process.execPath, unzipped, './index.js', 'zapier-platform-core');
   return {
     rows: [
       {
