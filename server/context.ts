@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Scope } from '../contract';
 import type { ServerConfig } from './config';
 import type { DatabaseHandle } from './db/connect';
-import type { PageCache } from './http/page-cache';
 
 export interface ServerDeps {
   database: DatabaseHandle;
@@ -25,12 +24,18 @@ export interface AuthContext {
   calendarVersion: number;
 }
 
+/** Answers kept in memory by the page cache (http/page-cache.ts), one store per server. */
+export interface AnswerStore {
+  get(key: string, now?: number): string | undefined;
+  set(key: string, body: string, until?: number): void;
+}
+
 /** Hono environment: `c.var.auth` is set by the API-key middleware. */
 export interface AppEnv {
   Variables: {
     auth: AuthContext;
     requestId: string;
-    pageCache: PageCache;
+    pageCache: AnswerStore;
     /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
     cacheUntil?: number;
   };

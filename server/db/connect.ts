@@ -180,11 +180,23 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       const [only] = results;
       return results.length === 1 && only ? only : (results as unknown as SqlResult);
     });
+  // PGlite's API has no named statements: PREPARE once, then EXECUTE with the values written as
+  // SQL literals (parse, analysis and, after five runs, planning are done once, not per call).
+  const preparedNames = new Set<string>();
+  const executePrepared: DatabaseHandle['executePrepared'] = async (name, text, values) => {
+    const literals = values.map(sqlLiteral);
+    if (!/^[a-z_][a-z0-9_]*$/.test(name) || literals.includes(undefined)) return executeSql(text, values);
+    if (!preparedNames.has(name)) {
+      await executeSql(`prepare ${name} as ${text}`);
+      preparedNames.add(name);
+    }
+    return executeSql(`execute ${name}(${literals.join(', ')})`);
+  };
   return {
     db,
     kind: 'pglite',
     executeSql,
-    executePrepared: (_name, text, values) => executeSql(text, values),
+    executePrepared,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -193,6 +205,24 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       if (previousUmask !== undefined) process.umask(previousUmask);
     },
   };
+}
+
+/**
+ * A value as an SQL literal, for EXECUTE on PGlite: null, booleans, finite numbers, strings and
+ * arrays of strings (standard_conforming_strings is on: inside '...' only a quote needs doubling;
+ * inside an array literal, backslash and double quote are escaped). Undefined for anything else,
+ * which then goes as a bound parameter instead.
+ */
+export function sqlLiteral(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value === 'string') return value.includes('\0') ? undefined : `'${value.replaceAll("'", "''")}'`;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    const elements = value.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+    return sqlLiteral(`{${elements.join(',')}}`);
+  }
+  return undefined;
 }
 
 class StaticMigrationProvider implements MigrationProvider {

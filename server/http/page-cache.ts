@@ -10,7 +10,7 @@
  * (request id, rate limit) is set per request as usual.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../context';
+import type { AnswerStore, AppEnv } from '../context';
 
 export interface PageCacheOptions {
   /** Most answers kept (least recently used go first). */
@@ -26,7 +26,7 @@ interface Entry {
   until: number;
 }
 
-export class PageCache {
+export class PageCache implements AnswerStore {
   readonly #entries = new Map<string, Entry>();
   #chars = 0;
   readonly #maxEntries: number;

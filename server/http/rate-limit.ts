@@ -59,9 +59,10 @@ const COUNT_KEY_REQUESTS = {
       on conflict (key_id, window_start) do update set count = rate_limits.count + excluded.count
       returning key_id, count, greatest(1, ceil(extract(epoch from (window_start + interval '1 minute' - clock_timestamp()))))::int as reset_seconds
     ), touched as (
-      update api_keys set last_used_at = now()
-      where id in (select p.id from per_key p join hit h on h.key_id = p.id::text where h.count - p.n + 1 <= $2::int)
-        and (last_used_at is null or last_used_at < now() - interval '1 minute')
+      update api_keys k set last_used_at = now()
+      from per_key p join hit h on h.key_id = p.id::text
+      where k.id = p.id and h.count - p.n + 1 <= $2::int
+        and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute')
     )
     select key.ord, key.id, key.clinic_id, key.scopes, key.calendar_version, key.data_version, hit.reset_seconds,
       hit.count - per_key.n + row_number() over (partition by key.id order by key.ord) as position
