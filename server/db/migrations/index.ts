@@ -8,6 +8,7 @@ import * as m002 from './002_webhook_deliveries';
 import * as m003 from './003_dashboard';
 import * as m004 from './004_webhook_delivery_jobs';
 import * as m005 from './005_hot_paths';
+import * as m006 from './006_book_appointment';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '003_dashboard': m003,
   '004_webhook_delivery_jobs': m004,
   '005_hot_paths': m005,
+  '006_book_appointment': m006,
 };
