@@ -74,8 +74,9 @@ const cancel = apiRoute({
   errors: [404],
 });
 
-export function registerAppointmentRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
-  app.openapi(book, async (c) => c.json(await bookAppointment(db, c.var.auth.clinicId, c.req.valid('json')), 201));
+export function registerAppointmentRoutes(app: ApiApp, { database }: ServerDeps): void {
+  const { db } = database;
+  app.openapi(book, async (c) => c.json(await bookAppointment(database, c.var.auth.clinicId, c.req.valid('json')), 201));
   app.openapi(list, async (c) => c.json(await listAppointments(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   app.openapi(get, async (c) => c.json(await getAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>

@@ -4,18 +4,22 @@ import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { z } from 'zod';
 import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
 import type { AppointmentRow, Database } from '../db/schema';
-import { invalidInput, notFound } from '../errors';
-import { recordEvent } from '../webhooks/outbox';
-import { assertBookable, clampInstant, clinicCalendar, parseBoundary } from './booking';
+import type { DatabaseHandle } from '../db/connect';
+import { invalidInput, notFound, slotUnavailable } from '../errors';
+import { envelopeFrame, recordEvent } from '../webhooks/outbox';
+import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';
-import { toAppointment, toLead, type LeadContact } from './serialize';
+import { toAppointment, type LeadContact } from './serialize';
 
 type ListQuery = z.output<typeof AppointmentListQuery>;
+
+const unknownAgent = () =>
+  invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
 
 async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId: string | null | undefined) {
   if (!agentId) return;
   const agent = await trx.selectFrom('agents').select('id').where('clinic_id', '=', clinicId).where('id', '=', agentId).executeTakeFirst();
-  if (!agent) throw invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
+  if (!agent) throw unknownAgent();
 }
 
 /** Every appointment is returned with its lead's contact details: a correlated subquery, so no filter needs a join. */
@@ -39,47 +43,54 @@ async function findRow(
   return row;
 }
 
-export async function bookAppointment(db: Kysely<Database>, clinicId: string, input: AppointmentCreate): Promise<Appointment> {
-  return db.transaction().execute(async (trx) => {
-    const lead = await trx
-      .selectFrom('leads')
-      .select('id')
-      .where('clinic_id', '=', clinicId)
-      .where('id', '=', input.lead_id)
-      .executeTakeFirst();
-    if (!lead) throw notFound('Lead');
-    await assertAgent(trx, clinicId, input.assigned_to);
-    const start = Date.parse(input.scheduled_at);
-    const end = input.ends_at ? Date.parse(input.ends_at) : start + (await clinicCalendar(trx, clinicId)).slotMinutes * 60_000;
-    await assertBookable(trx, clinicId, start, end);
-    const row = await trx
-      .insertInto('appointments')
-      .values({
-        clinic_id: clinicId,
-        lead_id: input.lead_id,
-        assigned_to: input.assigned_to ?? null,
-        scheduled_at: new Date(start),
-        ends_at: new Date(end),
-        title: input.title ?? null,
-        notes: input.notes ?? null,
-      })
-      .returningAll()
-      .returning(withLeadContact)
-      .executeTakeFirstOrThrow();
-    const appointment = toAppointment(row);
-    await recordEvent(trx, clinicId, 'appointment.created', appointment);
-    // The lead is now booked; only an actual change is a lead.updated (the condition is re-checked
-    // under the row lock, so two concurrent bookings of one lead record it once).
-    const updated = await trx
-      .updateTable('leads')
-      .set({ status: 'booked', updated_at: sql`now()` })
-      .where('id', '=', lead.id)
-      .where('status', '<>', 'booked')
-      .returningAll()
-      .executeTakeFirst();
-    if (updated) await recordEvent(trx, clinicId, 'lead.updated', toLead(updated));
-    return appointment;
-  });
+/**
+ * A booking is one statement, so one round trip and no explicit transaction: the function of
+ * migration 006 checks the lead, the agent and that the time is free, inserts the appointment,
+ * books the lead, and records appointment.created and lead.updated with their deliveries. Being
+ * a function, its plan is made once per connection (PGlite plans every statement it is sent).
+ */
+const BOOK_APPOINTMENT = {
+  name: 'qb_book_appointment',
+  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
+};
+
+export async function bookAppointment(
+  database: Pick<DatabaseHandle, 'db' | 'executePrepared'>,
+  clinicId: string,
+  input: AppointmentCreate,
+): Promise<Appointment> {
+  const calendar = await clinicCalendar(database.db, clinicId);
+  const start = Date.parse(input.scheduled_at);
+  const end = input.ends_at ? Date.parse(input.ends_at) : start + calendar.slotMinutes * 60_000;
+  const problem = bookingProblem(calendar, start, end);
+  // With a problem only the lead and agent lookups matter (they are reported first): any valid range.
+  const [from, to] = problem ? [0, 0] : [start, end];
+  const created = new Date();
+  const appointmentEvent = envelopeFrame('appointment.created', created);
+  const leadEvent = envelopeFrame('lead.updated', created);
+  const { rows } = await database.executePrepared(BOOK_APPOINTMENT.name, BOOK_APPOINTMENT.text, [
+    clinicId,
+    input.lead_id,
+    input.assigned_to ?? null,
+    new Date(from).toISOString(),
+    new Date(to).toISOString(),
+    input.title ?? null,
+    input.notes ?? null,
+    !problem,
+    appointmentEvent.id,
+    appointmentEvent.before,
+    leadEvent.id,
+    leadEvent.before,
+    appointmentEvent.created,
+  ]);
+  const row = rows[0] as { lead_found: boolean; agent_ok: boolean; taken: boolean; appointment: string | null } | undefined;
+  if (!row?.lead_found) throw notFound('Lead');
+  if (!row.agent_ok) throw unknownAgent();
+  if (problem) throw problem;
+  if (row.taken) throw slotUnavailable();
+  if (row.appointment === null) throw new Error('booking: the statement inserted nothing without saying why');
+  // The API answer is the event's own text: the two cannot differ.
+  return JSON.parse(row.appointment) as Appointment;
 }
 
 export async function listAppointments(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {

@@ -16,7 +16,7 @@ import {
   type OpeningPeriod,
 } from '../booking/slots';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound, slotUnavailable } from '../errors';
+import { invalidInput, notFound, slotUnavailable, type ApiError } from '../errors';
 import { iso } from './serialize';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -233,8 +233,26 @@ export async function answerAvailability(
 }
 
 /**
- * The rules every booking and reschedule passes before the insert; the exclusion constraint on
- * appointments is the last word under concurrency.
+ * The rules of a booking or reschedule that need no database (times, opening hours), in the order
+ * they are checked: the first one broken, or undefined.
+ */
+export function bookingProblem(calendar: ClinicCalendar, start: number, end: number, now = Date.now()): ApiError | undefined {
+  if (!(end > start))
+    return invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]);
+  if (end - start > DAY_MS)
+    return invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
+  if (start < now) return invalidInput('scheduled_at is in the past', [{ path: 'scheduled_at', message: 'must be in the future' }]);
+  if (end > MAX_INSTANT) return invalidInput('ends_at is out of range', [{ path: 'ends_at', message: 'must be before the year 10000' }]);
+  if (!withinOpeningHours(calendar.timeZone, calendar.hours, start, end)) {
+    return slotUnavailable("That time is outside the clinic's opening hours: pick a slot from GET /api/v1/availability");
+  }
+  return undefined;
+}
+
+/**
+ * The rules every reschedule passes before the update; the exclusion constraint on appointments
+ * is the last word under concurrency. (A booking checks the same rules in its one statement:
+ * services/appointments.ts.)
  */
 export async function assertBookable(
   trx: Transaction<Database>,
@@ -244,16 +262,8 @@ export async function assertBookable(
   exceptAppointmentId?: string,
   now = Date.now(),
 ): Promise<void> {
-  if (!(end > start))
-    throw invalidInput('ends_at must be after scheduled_at', [{ path: 'ends_at', message: 'must be after scheduled_at' }]);
-  if (end - start > DAY_MS)
-    throw invalidInput('An appointment can last at most 24 hours', [{ path: 'ends_at', message: 'at most 24 hours after scheduled_at' }]);
-  if (start < now) throw invalidInput('scheduled_at is in the past', [{ path: 'scheduled_at', message: 'must be in the future' }]);
-  if (end > MAX_INSTANT) throw invalidInput('ends_at is out of range', [{ path: 'ends_at', message: 'must be before the year 10000' }]);
-  const calendar = await clinicCalendar(trx, clinicId);
-  if (!withinOpeningHours(calendar.timeZone, calendar.hours, start, end)) {
-    throw slotUnavailable("That time is outside the clinic's opening hours: pick a slot from GET /api/v1/availability");
-  }
+  const problem = bookingProblem(await clinicCalendar(trx, clinicId), start, end, now);
+  if (problem) throw problem;
   const busy = mergeIntervals(await loadBusy(trx, clinicId, start, end, exceptAppointmentId));
   if (overlapsAny(busy, start, end)) throw slotUnavailable();
 }

@@ -97,6 +97,57 @@ describe.each(backends())('appointments on %s', (backend) => {
       }
     });
 
+    it('answers and records the appointment and the lead byte for byte as GET writes them, whatever their text holds', async () => {
+      const { slots } = await freshDay();
+      const tricky = 'quote " backslash \\ slash / newline \n tab \t bell \u0007 del \u007f é 日本 😀 ", ": {end}';
+      const lead = await api.post('/api/v1/leads', {
+        full_name: tricky,
+        email: 'fidelity@example.com',
+        notes: tricky,
+        external_source: 'crm',
+        external_id: `fidelity-${backend}`,
+        external_metadata: {
+          note: tricky,
+          nested: { list: [1, 2.5, -3, true, null, 'x, y: z'], empty: {}, none: [] },
+          'a key, with: "quotes"': 0,
+        },
+      });
+      expect(lead.status).toBe(201);
+      const booked = await api.post('/api/v1/appointments', {
+        lead_id: lead.body.id,
+        ...slots[0]!,
+        title: tricky.slice(0, 200),
+        notes: tricky,
+        assigned_to: clinic.agents[0]!.id,
+      });
+      expect(booked.status).toBe(201);
+      const appointment = await api.get(`/api/v1/appointments/${booked.body.id}`);
+      expect(JSON.stringify(booked.body)).toBe(JSON.stringify(appointment.body));
+      const bookedLead = await api.get(`/api/v1/leads/${lead.body.id}`);
+      expect(bookedLead.body.status).toBe('booked');
+      const payloads = await srv.running.deps.database.db
+        .selectFrom('webhook_events')
+        .select(['type', 'payload'])
+        .where('type', 'in', ['appointment.created', 'lead.updated'])
+        .where('payload', 'like', `%${lead.body.id}%`)
+        .execute();
+      const text = (type: string) => {
+        const found = payloads.filter((p) => p.type === type);
+        expect(found).toHaveLength(1);
+        return found[0]!.payload;
+      };
+      for (const [type, key, expected] of [
+        ['appointment.created', 'appointment', appointment.body],
+        ['lead.updated', 'lead', bookedLead.body],
+      ] as const) {
+        const payload = text(type);
+        expect(payload).toBe(JSON.stringify(JSON.parse(payload))); // compact, as JSON.stringify writes it
+        const envelope = JSON.parse(payload);
+        expect(Object.keys(envelope)).toEqual(['id', 'type', 'created', 'data']);
+        expect(JSON.stringify(envelope.data)).toBe(JSON.stringify({ [key]: expected }));
+      }
+    });
+
     it("runs the seed's booking example with real ids (ends_at given, Z without milliseconds)", async () => {
       const { slots } = await freshDay();
       const res = await api.post('/api/v1/appointments', {

@@ -268,6 +268,21 @@ describe.each(backends())('hot paths on %s', (backend) => {
     expect(refused.status).toBe(409);
   });
 
+  test('a booking is two round trips, whether it books, finds the slot taken or fails a rule: the key, then one statement', async () => {
+    await setOpeningHours(srv, clinicId, ALL_WEEK_ALL_DAY);
+    const client = await freshKey();
+    await client.get('/api/v1/availability?limit=1'); // the calendar is in memory from here on
+    const lead = (await client.post('/api/v1/leads', { email: 'two-trips@example.com' })).body.id as string;
+    const at = `${futureMonday(40)}T15:00:00.000Z`;
+    const statuses: number[] = [];
+    const book = (body: Record<string, unknown>) =>
+      roundTrips(async () => statuses.push((await client.post('/api/v1/appointments', { lead_id: lead, ...body })).status));
+    expect(await book({ scheduled_at: at })).toBe(2); // books, makes the lead booked, records both events
+    expect(await book({ scheduled_at: at })).toBe(2); // taken
+    expect(await book({ scheduled_at: '2020-01-06T15:00:00.000Z' })).toBe(2); // in the past
+    expect(statuses).toEqual([201, 409, 400]);
+  });
+
   test('a page past the end still reports the total', async () => {
     const client = await freshKey();
     const first = await client.get('/api/v1/appointments?per_page=1&page=1');

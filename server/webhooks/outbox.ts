@@ -20,6 +20,26 @@ export function buildEnvelope(type: EventType, object: Appointment | CampaignCon
   };
 }
 
+/**
+ * An event whose object is written as JSON by the statement that records it (a booking renders the
+ * new appointment in SQL, so the event goes in the same statement as the change): the envelope's
+ * text before the object and after it, exactly as `JSON.stringify(buildEnvelope(...))` writes them.
+ */
+export interface EnvelopeFrame {
+  id: string;
+  type: EventType;
+  created: string;
+  before: string;
+  after: string;
+}
+
+export function envelopeFrame(type: EventType, created = new Date()): EnvelopeFrame {
+  const id = newEventId();
+  const text = JSON.stringify({ id, type, created: created.toISOString(), data: { [eventDataKey(type)]: 0 } });
+  const at = text.lastIndexOf(':0}}');
+  return { id, type, created: created.toISOString(), before: text.slice(0, at + 1), after: text.slice(at + 2) };
+}
+
 export async function recordEvent(
   trx: Transaction<Database>,
   clinicId: string,

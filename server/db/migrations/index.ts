@@ -9,6 +9,7 @@ import * as m003 from './003_dashboard';
 import * as m004 from './004_webhook_delivery_jobs';
 import * as m005 from './005_hot_paths';
 import * as m006 from './006_data_version';
+import * as m007 from './007_book_appointment';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '004_webhook_delivery_jobs': m004,
   '005_hot_paths': m005,
   '006_data_version': m006,
+  '007_book_appointment': m007,
 };
