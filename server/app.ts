@@ -20,22 +20,32 @@ export function createApp(deps: ServerDeps) {
   app.use('*', requestMetrics());
   app.use('*', responseHeaders(deps));
 
+  const tooLarge = () => new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
   const limitAnyBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
+      throw tooLarge();
     },
   });
-  // A GET or HEAD carries no body to limit; skipping them also spares building a fetch Request.
-  const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
-    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitAnyBody(c, next);
+  // A GET or HEAD carries no body to limit, and a body with a Content-Length is limited by its
+  // header (Node's parser reads exactly that many bytes): only a chunked body is counted as it is
+  // read, through a wrapping stream (which costs a fetch Request, so it is kept for that case).
+  const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && /^\d{1,15}$/.test(declared) && c.req.header('transfer-encoding') === undefined) {
+      if (Number(declared) > deps.config.bodyLimitBytes) throw tooLarge();
+      return next();
+    }
+    return limitAnyBody(c, next);
+  };
   // /api/v1 checks the size after authentication (below), so a 413 carries the RateLimit headers too.
   app.use('*', async (c, next) => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
 
   // A write may have recorded webhook events: wake the dispatcher once the response is ready.
   app.use('*', async (c, next) => {
     await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.notifyEvents();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.var.queuedDeliveries !== 0) deps.notifyEvents();
   });
 
   // Everything under /api/v1 needs a key, except the OpenAPI document itself.

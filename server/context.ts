@@ -38,5 +38,10 @@ export interface AppEnv {
     pageCache: AnswerStore;
     /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
     cacheUntil?: number;
+    /**
+     * Set by a write that knows how many webhook deliveries it queued; 0 spares waking the
+     * dispatcher (unset: it is woken, as after any write).
+     */
+    queuedDeliveries?: number;
   };
 }

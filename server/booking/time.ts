@@ -36,7 +36,53 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
+const HOUR_MS = 3_600_000;
+/** Instants from year 100 to 9999 take the fast path (Date's UTC fields read those years plainly). */
+const FAST_FROM = Date.UTC(100, 0, 1);
+const FAST_TO = Date.UTC(9999, 11, 31);
+const MAX_STEADY_HOURS = 100_000;
+/** `zone hour` -> the zone's offset all through that UTC hour, for the hours with one offset only. */
+const steadyHours = new Map<string, number>();
+
+/**
+ * The local date and time at an instant. Asking Intl is the slow part of slot search and booking
+ * checks, so the zone's offset is kept per UTC hour once Intl has shown it the same at the hour's
+ * first and last second (no transition inside: the zone database never changes the offset twice
+ * within an hour); the local fields are then plain arithmetic. Hours with a transition always ask
+ * Intl.
+ */
 export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+  if (!(epochMs >= FAST_FROM && epochMs < FAST_TO)) return intlLocal(epochMs, timeZone);
+  const hour = Math.floor(epochMs / HOUR_MS);
+  const key = `${timeZone} ${hour}`;
+  let offset = steadyHours.get(key);
+  if (offset === undefined) {
+    const atStart = intlOffset(hour * HOUR_MS, timeZone);
+    if (atStart !== intlOffset((hour + 1) * HOUR_MS - 1000, timeZone)) return intlLocal(epochMs, timeZone);
+    if (steadyHours.size >= MAX_STEADY_HOURS) steadyHours.clear();
+    steadyHours.set(key, atStart);
+    offset = atStart;
+  }
+  const d = new Date(epochMs + offset);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: ((d.getUTCDay() + 6) % 7) + 1,
+  };
+}
+
+function intlOffset(epochMs: number, timeZone: string): number {
+  const l = intlLocal(epochMs, timeZone);
+  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** The local date and time as Intl reads the zone database. */
+export function intlLocal(epochMs: number, timeZone: string): LocalDateTime {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) parts[p.type] = p.value;
   const weekday = WEEKDAYS[parts.weekday ?? ''];

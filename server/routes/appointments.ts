@@ -76,7 +76,11 @@ const cancel = apiRoute({
 
 export function registerAppointmentRoutes(app: ApiApp, { database }: ServerDeps): void {
   const { db } = database;
-  app.openapi(book, async (c) => c.json(await bookAppointment(database, c.var.auth.clinicId, c.req.valid('json')), 201));
+  app.openapi(book, async (c) => {
+    const booked = await bookAppointment(database, c.var.auth.clinicId, c.req.valid('json'));
+    c.set('queuedDeliveries', booked.deliveries);
+    return c.json(booked.appointment, 201);
+  });
   app.openapi(list, async (c) => c.json(await listAppointments(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   app.openapi(get, async (c) => c.json(await getAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>

@@ -45,7 +45,7 @@ async function findRow(
 
 /**
  * A booking is one statement, so one round trip and no explicit transaction: the function of
- * migration 006 checks the lead, the agent and that the time is free, inserts the appointment,
+ * migration 007 checks the lead, the agent and that the time is free, inserts the appointment,
  * books the lead, and records appointment.created and lead.updated with their deliveries. Being
  * a function, its plan is made once per connection (PGlite plans every statement it is sent).
  */
@@ -54,11 +54,17 @@ const BOOK_APPOINTMENT = {
   text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
 };
 
+/** A booked appointment, and how many webhook deliveries its events queued (0: nothing to wake the dispatcher for). */
+export interface Booked {
+  appointment: Appointment;
+  deliveries: number;
+}
+
 export async function bookAppointment(
   database: Pick<DatabaseHandle, 'db' | 'executePrepared'>,
   clinicId: string,
   input: AppointmentCreate,
-): Promise<Appointment> {
+): Promise<Booked> {
   const calendar = await clinicCalendar(database.db, clinicId);
   const start = Date.parse(input.scheduled_at);
   const end = input.ends_at ? Date.parse(input.ends_at) : start + calendar.slotMinutes * 60_000;
@@ -83,14 +89,16 @@ export async function bookAppointment(
     leadEvent.before,
     appointmentEvent.created,
   ]);
-  const row = rows[0] as { lead_found: boolean; agent_ok: boolean; taken: boolean; appointment: string | null } | undefined;
+  const row = rows[0] as
+    | { lead_found: boolean; agent_ok: boolean; taken: boolean; appointment: string | null; deliveries: number }
+    | undefined;
   if (!row?.lead_found) throw notFound('Lead');
   if (!row.agent_ok) throw unknownAgent();
   if (problem) throw problem;
   if (row.taken) throw slotUnavailable();
   if (row.appointment === null) throw new Error('booking: the statement inserted nothing without saying why');
   // The API answer is the event's own text: the two cannot differ.
-  return JSON.parse(row.appointment) as Appointment;
+  return { appointment: JSON.parse(row.appointment) as Appointment, deliveries: Number(row.deliveries) };
 }
 
 export async function listAppointments(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {

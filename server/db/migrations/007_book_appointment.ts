@@ -86,7 +86,7 @@ const LEAD_JSON = jsonObjectSql([
 const BOOK_APPOINTMENT = `
   create or replace function qb_book_appointment(
     uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz
-  ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text)
+  ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
   language plpgsql as $fn$
   #variable_conflict use_column
   begin
@@ -132,9 +132,10 @@ const BOOK_APPOINTMENT = `
       insert into webhook_deliveries (id, clinic_id, webhook_id, event_id, next_attempt_at)
       select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.clinic_id, w.id, e.id, now()
       from recorded_events e join webhooks w on w.clinic_id = $1::uuid and w.status = 'active' and e.type = any(w.events)
+      returning id
     )
     select exists (select from lead) as lead_found, (select ok from agent) as agent_ok, (select taken from busy) as taken,
-      (select json from appointment) as appointment;
+      (select json from appointment) as appointment, (select count(*)::int from recorded_deliveries) as deliveries;
   end $fn$`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
