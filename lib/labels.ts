@@ -53,6 +53,11 @@ function utcInWords(date: Date): string {
 /** "Fri, May 15, 2026, 7:00 AM EDT" in the given IANA time zone (UTC when none or unknown). */
 export function timeInWords(instant: string, timeZone: string | null | undefined): string {
   if (!timeZone || timeZone === 'UTC' || !isTimeZone(timeZone)) return utcInWords(new Date(instant));
+  return intlTimeInWords(instant, timeZone);
+}
+
+/** The same words as ICU's en-US format gives them in a known IANA time zone. */
+export function intlTimeInWords(instant: string, timeZone: string): string {
   return new Intl.DateTimeFormat('en-US', {
     timeZone,
     weekday: 'short',
