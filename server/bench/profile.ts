@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       const res = await api(server.url, clinic.api_key, 'POST', '/api/v1/appointments', { lead_id: lead.body.id, scheduled_at: slot });
       if (res.status !== 201) fail(`booking a fixture answered ${res.status}`);
     }
-    const keys = await makeKeys(database.db, clinic.clinic.id, Math.ceil((3000 * seconds) / PER_KEY));
+    const keys = await makeKeys(database.db, clinic.clinic.id, Math.ceil((10_000 * seconds) / PER_KEY));
     timer.stats.clear();
     const cpuFile = process.env.QB_PROFILE_CPU;
     const session = cpuFile ? new Session() : undefined;
