@@ -64,8 +64,18 @@ function writeReport(bench: Bench): void {
       .replace('{{MACHINE}}', machine(bench).join('\n'))
       .replace('{{TABLE}}', md)
       .replace('{{NOTES}}', bench.notes.length ? bench.notes.map((n) => `- ${n}`).join('\n') : '- None.')
-      .replace('{{SECONDS}}', String(Math.round((Date.now() - bench.started) / 1000))),
+      .replace('{{SECONDS}}', String(Math.round((Date.now() - bench.started) / 1000)))
+      .replace(/\{\{ratio:([^}]+)\}\}/g, (_, name: string) => ratioOf(bench, name)),
   );
+}
+
+/**
+ * `{{ratio:<row name>}}` in the template: this run's ratio (and value) of the row of that name, or
+ * of the first row whose name starts with it; a dash when the run measured no such row.
+ */
+function ratioOf(bench: Bench, name: string): string {
+  const row = bench.rows.find((r) => r.name === name) ?? bench.rows.find((r) => r.name.startsWith(name));
+  return row ? `${row.ratio} (${row.value})` : '–';
 }
 
 async function main(): Promise<void> {
