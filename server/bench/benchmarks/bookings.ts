@@ -4,7 +4,7 @@ import { createClinic } from '../../services/clinics';
 import { capture, createLead, fail, makeKeys, openSlots, PER_KEY, type Bench, type Running } from './fixtures';
 
 const CLINICS = 8;
-const SLOTS_PER_CLINIC = 600;
+const SLOTS_PER_CLINIC = 1500;
 
 interface Item {
   key: string;
