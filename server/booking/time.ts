@@ -45,24 +45,29 @@ const MAX_STEADY_HOURS = 100_000;
 const steadyHours = new Map<string, number>();
 
 /**
- * The local date and time at an instant. Asking Intl is the slow part of slot search and booking
- * checks, so the zone's offset is kept per UTC hour once Intl has shown it the same at the hour's
- * first and last second (no transition inside: the zone database never changes the offset twice
- * within an hour); the local fields are then plain arithmetic. Hours with a transition always ask
- * Intl.
+ * The zone's offset all through the UTC hour of `epochMs`, when that hour has one offset only;
+ * undefined for an hour with a transition (and outside years 100-9999). Asking Intl is the slow
+ * part of slot search and booking checks, so an hour's offset is kept once Intl has shown it the
+ * same at the hour's first and last second (the zone database never changes the offset twice
+ * within an hour).
  */
-export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
-  if (!(epochMs >= FAST_FROM && epochMs < FAST_TO)) return intlLocal(epochMs, timeZone);
+function steadyOffset(epochMs: number, timeZone: string): number | undefined {
+  if (!(epochMs >= FAST_FROM && epochMs < FAST_TO)) return undefined;
   const hour = Math.floor(epochMs / HOUR_MS);
   const key = `${timeZone} ${hour}`;
-  let offset = steadyHours.get(key);
-  if (offset === undefined) {
-    const atStart = intlOffset(hour * HOUR_MS, timeZone);
-    if (atStart !== intlOffset((hour + 1) * HOUR_MS - 1000, timeZone)) return intlLocal(epochMs, timeZone);
-    if (steadyHours.size >= MAX_STEADY_HOURS) steadyHours.clear();
-    steadyHours.set(key, atStart);
-    offset = atStart;
-  }
+  const known = steadyHours.get(key);
+  if (known !== undefined) return known;
+  const atStart = intlOffset(hour * HOUR_MS, timeZone);
+  if (atStart !== intlOffset((hour + 1) * HOUR_MS - 1000, timeZone)) return undefined;
+  if (steadyHours.size >= MAX_STEADY_HOURS) steadyHours.clear();
+  steadyHours.set(key, atStart);
+  return atStart;
+}
+
+/** The local date and time at an instant: plain arithmetic in a steady hour, Intl around a transition. */
+export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
+  const offset = steadyOffset(epochMs, timeZone);
+  if (offset === undefined) return intlLocal(epochMs, timeZone);
   const d = new Date(epochMs + offset);
   return {
     year: d.getUTCFullYear(),
@@ -75,6 +80,7 @@ export function toLocal(epochMs: number, timeZone: string): LocalDateTime {
   };
 }
 
+/** The offset as Intl reads it: its local wall clock (whole seconds) minus the instant. */
 function intlOffset(epochMs: number, timeZone: string): number {
   const l = intlLocal(epochMs, timeZone);
   const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
@@ -100,9 +106,7 @@ export function intlLocal(epochMs: number, timeZone: string): LocalDateTime {
 
 /** The zone's offset from UTC at an instant, in milliseconds (local = utc + offset). */
 export function offsetAt(epochMs: number, timeZone: string): number {
-  const l = toLocal(epochMs, timeZone);
-  const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
-  return asUtc - Math.floor(epochMs / 1000) * 1000;
+  return steadyOffset(epochMs, timeZone) ?? intlOffset(epochMs, timeZone);
 }
 
 /** A wall-clock time read as if it were UTC; unlike Date.UTC, years 0-99 are not taken as 19xx. */

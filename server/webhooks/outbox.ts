@@ -35,9 +35,10 @@ export interface EnvelopeFrame {
 
 export function envelopeFrame(type: EventType, created = new Date()): EnvelopeFrame {
   const id = newEventId();
-  const text = JSON.stringify({ id, type, created: created.toISOString(), data: { [eventDataKey(type)]: 0 } });
-  const at = text.lastIndexOf(':0}}');
-  return { id, type, created: created.toISOString(), before: text.slice(0, at + 1), after: text.slice(at + 2) };
+  const at = created.toISOString();
+  const text = JSON.stringify({ id, type, created: at, data: { [eventDataKey(type)]: 0 } });
+  const split = text.lastIndexOf(':0}}');
+  return { id, type, created: at, before: text.slice(0, split + 1), after: text.slice(split + 2) };
 }
 
 export async function recordEvent(
