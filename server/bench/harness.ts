@@ -175,7 +175,7 @@ export class Bench {
 
   /** Keys for one GET run: enough for 6,000 req/s over the run, far above what 2 cores serve. */
   get getKeys(): number {
-    return Math.ceil((6000 * this.settings.duration) / PER_KEY);
+    return Math.ceil((12_000 * this.settings.duration) / PER_KEY);
   }
 
   log(message: string): void {
