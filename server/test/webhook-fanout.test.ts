@@ -3,6 +3,7 @@
  * keep-alive connections, every one signed and logged; and the named error descriptions of an
  * attempt (issue 13).
  */
+import { sql } from 'kysely';
 import pino from 'pino';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { DatabaseHandle } from '../db/connect';
@@ -84,6 +85,10 @@ describe.each(backends())('webhook fan-out on %s', (backend) => {
     expect(counter.count - before).toBeLessThan((SUBSCRIPTIONS * EVENTS) / 2);
     // Keep-alive connections are reused and capped per receiver origin: not one per POST in flight.
     expect(receiver.connections()).toBeLessThanOrEqual(64);
+    // First attempts go from the dispatcher's claim straight to this process's batches, without a
+    // round through the job queue (which holds only what is due later).
+    const jobs = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'webhook-delivery'`.execute(database.db);
+    expect(jobs.rows).toEqual([{ n: 0 }]);
   });
 
   test('each delivery verifies against exactly one subscription secret', async () => {

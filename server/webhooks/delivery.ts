@@ -1,47 +1,56 @@
 /**
- * Webhook delivery on pg-boss, a PostgreSQL job queue that runs on PGlite and PostgreSQL alike.
+ * Webhook delivery: straight from the outbox in the common case, with pg-boss (a PostgreSQL job
+ * queue that runs on PGlite and PostgreSQL alike) for what is due later.
  *
  * How an event becomes HTTP requests, and why none is lost:
  * 1. `recordEvent` writes the event and one `webhook_deliveries` row per matching subscription
  *    in the transaction of the change itself (outbox): committed together or not at all.
- * 2. The dispatcher takes undispatched rows (FOR UPDATE SKIP LOCKED, so several instances never
- *    take the same row) and, in the same transaction, enqueues one pg-boss job per delivery.
+ * 2. The dispatcher claims undispatched rows (FOR NO KEY UPDATE SKIP LOCKED, so several instances
+ *    never take the same row) and marks them dispatched under a new job number. Rows due now go,
+ *    once that commits, straight to this process's batch lane, as far as it has room; the others
+ *    (due later, or beyond the lane's room) get one pg-boss job each in the same transaction.
  *    It runs on start, after every write request (notify) and on a short sweep interval.
- * 3. A pg-boss worker claims jobs in batches (one job per delivery), loads their deliveries in
- *    one query, POSTs them side by side over keep-alive connections, and records the whole
- *    batch in one transaction: each attempt, and per delivery either its end or the next attempt
- *    enqueued with `startAfter`. A worker that dies mid-batch leaves active jobs that pg-boss
- *    expires and retries.
- * So at every moment a pending delivery is either an undispatched row or a queued/active job,
- * both durable: at-least-once, with the delivery id (`webhook-id`) stable across retries.
+ * 3. Batches of deliveries (from the lane, or a pg-boss worker's claimed jobs) are loaded in one
+ *    query, POSTed side by side over keep-alive connections, and recorded in one transaction:
+ *    each attempt, and per delivery either its end or the next attempt queued as a pg-boss job
+ *    with `startAfter`.
+ * So at every moment a pending delivery is an undispatched row, a queued or active job, or a
+ * claimed row whose attempt is under way in a live process; all but the last are durable, and a
+ * claimed row whose process died is pending and overdue, which the sweep claims again (below):
+ * at-least-once, with the delivery id (`webhook-id`) stable across retries.
  *
- * Why this shape rather than `boss.send` inside recordEvent: the outbox row is plain SQL in the
+ * Why the lane beside the queue: a fan-out's first attempts are most of the traffic, and a round
+ * through pg-boss (insert, fetch, complete: three writes of an indexed row per delivery, and a
+ * wake-up) cost more database time than recording the attempts themselves.
+ *
+ * Why the outbox rather than `boss.send` inside recordEvent: the outbox row is plain SQL in the
  * caller's transaction, so services need no queue handle and an API server without a worker
  * (QB_WORKER=off) still records everything; the worker process, wherever it runs, fans it out.
  *
- * The pieces: dispatcher.ts (step 2), attempt.ts + transport.ts (the HTTP attempt), outcome.ts
- * (recording a batch); this file wires them to pg-boss.
+ * The pieces: dispatcher.ts (step 2), batch-lane.ts, attempt.ts + transport.ts (the HTTP
+ * attempt), outcome.ts (recording a batch); this file wires them together.
  *
  * Two safety nets make the queue's own bookkeeping non-critical:
- * - Every job carries the delivery's `job_seq`, bumped whenever a job is queued for it; a job
- *   whose number is stale does nothing. A redelivery therefore replaces the pending retry
- *   instead of starting a second retry chain beside it.
- * - A pending delivery that is overdue by `staleAfterMs` (its job was lost: pg-boss gave up
- *   after repeated crashes, or someone purged the queue) is queued again by the sweep.
+ * - Every job or lane entry carries the delivery's `job_seq`, bumped whenever the delivery is
+ *   claimed; one whose number is stale does nothing. A redelivery therefore replaces the pending
+ *   retry instead of starting a second retry chain beside it.
+ * - A pending delivery that is overdue by `staleAfterMs` (its attempt died with its process, pg-boss
+ *   gave up after repeated crashes, or someone purged the queue) is claimed again by the sweep.
  */
-import { CompiledQuery, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Transaction } from 'kysely';
 import { PgBoss } from 'pg-boss';
 import type { ServerDeps } from '../context';
 import type { Database } from '../db/schema';
 import { attemptDelivery, type AttemptSettings, type DeliveryTarget } from './attempt';
+import { createBatchLane } from './batch-lane';
 import { startDispatcher } from './dispatcher';
 import { failPending, recordOutcomes, type Attempted, type OutcomeSettings } from './outcome';
 import { createTransport } from './transport';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
 /**
- * Jobs a worker claims at once, and batches in flight per process: while one batch waits on the
- * database (claiming, recording), the others post.
+ * Deliveries per batch, and batches in flight per process, in the lane and again among the pg-boss
+ * workers: while one batch waits on the database (claiming, recording), the others post.
  */
 const BATCH_SIZE = 100;
 const BATCHES_IN_FLIGHT = 4;
@@ -128,6 +137,16 @@ async function claimTargets(
   return { targets, disabledWebhooks: [...disabled] };
 }
 
+/** Marks claimed deliveries undispatched again, unless a newer claim owns them. */
+async function releaseUnstarted(db: ServerDeps['database']['db'], jobs: DeliveryJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await sql`
+    update webhook_deliveries d set dispatched = false
+    from unnest(${jobs.map((j) => j.deliveryId)}::text[], ${jobs.map((j) => j.seq ?? 0)}::int[]) as r(id, seq)
+    where d.id = r.id and d.job_seq = r.seq and d.status = 'pending'
+  `.execute(db);
+}
+
 export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOptions = {}): Promise<WebhookDelivery> {
   const { db } = deps.database;
   const log = deps.logger.child({ component: 'webhooks' });
@@ -175,9 +194,21 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     await db.transaction().execute((trx) => recordOutcomes(trx, attempted, outcomeSettings));
   }
 
+  // A batch whose recording fails (a database error) is logged and left pending; the sweep claims
+  // it again once it is overdue, so it holds up no others.
+  const batchFailed = (error: unknown, jobs: DeliveryJob[]): void =>
+    log.error({ err: error, deliveries: jobs.map((j) => j.deliveryId) }, 'webhook batch failed; its deliveries will be requeued');
+  const lane = createBatchLane<DeliveryJob>({
+    batchSize: BATCH_SIZE,
+    inFlight: BATCHES_IN_FLIGHT,
+    // One round of batches waiting: the dispatcher's claims go on while these post.
+    capacity: BATCH_SIZE * BATCHES_IN_FLIGHT,
+    run: deliverBatch,
+    onError: batchFailed,
+  });
+
   // A full batch is followed at once by the next fetch (burstWhenBatchFull) instead of waiting out
-  // the poll interval. A batch whose recording fails (a database error) is logged and left
-  // pending; the sweep queues it again once it is overdue, so its jobs hold up no others.
+  // the poll interval.
   // One work() per batch in flight rather than localConcurrency, whose workers share one id that
   // notifyWorker wakes only the first of. The dispatcher wakes them all when it has queued jobs,
   // and a full batch wakes the others too (more jobs are likely waiting: retries come due, jobs
@@ -193,12 +224,8 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
         { batchSize: BATCH_SIZE, pollingIntervalSeconds: i === 0 ? 0.5 : 2, burstWhenBatchFull: true },
         async (jobs) => {
           if (jobs.length === BATCH_SIZE) wakeWorkers();
-          await deliverBatch(jobs.map((j) => j.data)).catch((error: unknown) =>
-            log.error(
-              { err: error, deliveries: jobs.map((j) => j.data.deliveryId) },
-              'webhook batch failed; its deliveries will be requeued',
-            ),
-          );
+          const batch = jobs.map((j) => j.data);
+          await deliverBatch(batch).catch((error: unknown) => batchFailed(error, batch));
         },
       ),
     );
@@ -207,6 +234,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const dispatcher = startDispatcher(db, {
     staleAfterMs: options.staleAfterMs ?? 5 * expireSeconds * 1000,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+    room: lane.room,
     enqueue: async (trx, queued) => {
       await boss.insert(
         DELIVERY_QUEUE,
@@ -217,7 +245,10 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
         { db: inTransaction(trx) },
       );
     },
-    moved: wakeWorkers,
+    moved: (taken, queued) => {
+      if (taken.length > 0) lane.take(taken.map((d) => ({ deliveryId: d.id, seq: d.job_seq })));
+      if (queued > 0) wakeWorkers();
+    },
     onError: (error) => log.error({ err: error }, 'webhook dispatch failed; the sweep will retry'),
   });
 
@@ -225,6 +256,9 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     notify: dispatcher.dispatch,
     async stop() {
       await dispatcher.stop();
+      // Batches under way finish and are recorded; what the lane never started is handed back to
+      // the outbox, for the next dispatcher (another instance's, or this one's after a restart).
+      await releaseUnstarted(db, await lane.stop());
       // Longer than one attempt's timeout: an attempt under way at shutdown finishes and is recorded.
       await boss.stop({ graceful: true, timeout: attemptSettings.timeoutMs + 5_000 });
       await transport.close();

@@ -1,8 +1,9 @@
 /**
- * The dispatcher: moves undispatched outbox rows (new events, redeliveries) into the job queue,
- * and queues again pending deliveries whose job was lost. It runs on start, whenever a write
- * request notifies it, and on a sweep interval; runs never overlap, and a notification during a
- * run makes it go round once more.
+ * The dispatcher: claims undispatched outbox rows (new events, redeliveries) and pending
+ * deliveries whose attempt was lost, and hands each on: straight to this process's workers when it
+ * is due now and they have room, else to the job queue. It runs on start, whenever a write request
+ * notifies it, and on a sweep interval; runs never overlap, and a notification during a run makes
+ * it go round once more.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -14,16 +15,24 @@ export interface QueuedDelivery {
   id: string;
   job_seq: number;
   next_attempt_at: Date | null;
+  /** Due now (by the database's clock), rather than at a later next_attempt_at. */
+  due: boolean;
 }
 
 export interface DispatcherSettings {
   /** A pending delivery this long overdue is queued again. */
   staleAfterMs: number;
   sweepIntervalMs: number;
-  /** Queues one job per delivery inside the transaction that marked them dispatched. */
+  /** How many due deliveries this process's workers take now, straight from the claim. */
+  room(): number;
+  /** Queues one job per delivery the workers do not take, inside the transaction that marked them dispatched. */
   enqueue(trx: Transaction<Database>, deliveries: QueuedDelivery[]): Promise<void>;
-  /** After a transaction that moved anything committed: wake the worker. */
-  moved(): void;
+  /**
+   * After a transaction that moved anything committed: `taken` are for this process's workers to
+   * attempt now; `queued` deliveries got jobs. A delivery taken and then lost with its process
+   * (never recorded) is pending and overdue: staleAfterMs later, a sweep claims it again.
+   */
+  moved(taken: QueuedDelivery[], queued: number): void;
   onError(error: unknown): void;
 }
 
@@ -33,14 +42,14 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-/** One transaction: takes up to DISPATCH_BATCH due rows (skipping rows other instances hold); returns how many. */
+/** One transaction: takes up to DISPATCH_BATCH rows (skipping rows other instances hold); returns how many. */
 async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+  const { claimed, taken, queued } = await db.transaction().execute(async (trx) => {
     const staleBefore = new Date(Date.now() - settings.staleAfterMs);
     // One statement takes the due rows (locked once, in a materialized CTE) and marks them. A new
-    // job number supersedes any job already queued; due no earlier than now, so a requeued
-    // delivery is not found overdue again until another staleAfterMs has passed.
-    const queued = await trx
+    // job number supersedes any job already queued (or attempt under way); due no earlier than
+    // now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
+    const rows = await trx
       .with(
         (cte) => cte('due').materialized(),
         (qb) =>
@@ -51,7 +60,7 @@ async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings):
             .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
             .orderBy('created_at')
             .limit(DISPATCH_BATCH)
-            .forUpdate()
+            .forNoKeyUpdate()
             .skipLocked(),
       )
       .updateTable('webhook_deliveries as d')
@@ -62,12 +71,23 @@ async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings):
         job_seq: sql`d.job_seq + 1`,
         next_attempt_at: sql`greatest(coalesce(d.next_attempt_at, now()), now())`,
       })
-      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at'])
+      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at', sql<boolean>`d.next_attempt_at <= now()`.as('due')])
       .execute();
-    if (queued.length === 0) return 0;
-    await settings.enqueue(trx, queued);
-    return queued.length;
+    let room = settings.room();
+    const taken: QueuedDelivery[] = [];
+    const forQueue: QueuedDelivery[] = [];
+    for (const row of rows) {
+      if (row.due && room > 0) {
+        taken.push(row);
+        room--;
+      } else forQueue.push(row);
+    }
+    if (forQueue.length > 0) await settings.enqueue(trx, forQueue);
+    return { claimed: rows.length, taken, queued: forQueue.length };
   });
+  // Committed: the workers can start on these while the next batch is claimed.
+  if (claimed > 0) settings.moved(taken, queued);
+  return claimed;
 }
 
 export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettings): Dispatcher {
@@ -82,8 +102,6 @@ export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettin
         let n: number;
         do {
           n = await dispatchOnce(db, settings);
-          // Committed: the worker can start on these while the next batch is moved.
-          if (n > 0) settings.moved();
         } while (n === DISPATCH_BATCH);
       } while (again && !stopped);
     } catch (error) {

@@ -37,7 +37,10 @@ export async function failPending(trx: Trx, webhookId: string): Promise<void> {
 export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings: OutcomeSettings): Promise<void> {
   if (attempted.length === 0) return;
   // Locked in id order (so two batches never wait on each other in a cycle), so that a concurrent
-  // redelivery or requeue is either before or after this decision.
+  // redelivery or requeue is either before or after this decision. NO KEY UPDATE, like the updates
+  // below: nothing here changes a key, so writes whose new rows reference these (the foreign-key
+  // check takes KEY SHARE) go on beside this transaction instead of queueing behind it or in a
+  // deadlock with it.
   const current = await trx
     .selectFrom('webhook_deliveries')
     .select(['id', 'status', 'attempt_count', 'job_seq'])
@@ -47,7 +50,7 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
       attempted.map((a) => a.target.deliveryId),
     )
     .orderBy('id')
-    .forUpdate()
+    .forNoKeyUpdate()
     .execute();
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
@@ -71,21 +74,27 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
     return c?.status === 'pending' && c.job_seq === a.target.seq;
   });
   if (owned.length === 0) return;
-  // The subscriptions too are locked up front, in id order, for the same reason.
-  await trx
-    .selectFrom('webhooks')
-    .select('id')
-    .where('id', 'in', [...new Set(owned.map((a) => a.target.webhookId))])
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+  const failed = owned.filter((a) => a.outcome.error !== null);
+  // The subscriptions too are locked in id order, for the same reasons: a write recording an event
+  // inserts a delivery for each of them, and must not wait for this batch. A batch of successes
+  // (the common case) locks them in its last statement, so batches in flight hold them only for an
+  // instant; one with failures locks them all first, as it updates them one by one.
+  if (failed.length > 0) {
+    await trx
+      .selectFrom('webhooks')
+      .select('id')
+      .where('id', 'in', [...new Set(owned.map((a) => a.target.webhookId))])
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
+  }
   await recordSuccesses(
     trx,
     owned.filter((a) => a.outcome.error === null),
   );
   const gone = new Set<string>();
-  for (const a of owned) {
-    if (a.outcome.error === null || gone.has(a.target.webhookId)) continue;
+  for (const a of failed) {
+    if (gone.has(a.target.webhookId)) continue;
     const attempts = (byId.get(a.target.deliveryId)?.attempt_count ?? 0) + 1;
     if (a.outcome.status === 410) {
       await recordGone(trx, a, settings);
@@ -94,22 +103,19 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   }
 }
 
+/** One statement: the deliveries succeeded, and their subscriptions (locked in id order) last succeeded now. */
 async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> {
   if (succeeded.length === 0) return;
-  await trx
-    .updateTable('webhook_deliveries')
-    .set({ status: 'succeeded', attempt_count: sql`attempt_count + 1`, next_attempt_at: null, updated_at: sql`now()` })
-    .where(
-      'id',
-      'in',
-      succeeded.map((a) => a.target.deliveryId),
+  await sql`
+    with done as (
+      update webhook_deliveries
+      set status = 'succeeded', attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
+      where id = any(${succeeded.map((a) => a.target.deliveryId)}::text[])
+    ), hooks as (
+      select id from webhooks where id = any(${[...new Set(succeeded.map((a) => a.target.webhookId))]}::uuid[]) order by id for no key update
     )
-    .execute();
-  await trx
-    .updateTable('webhooks')
-    .set({ last_success_at: sql`now()`, failing_since: null })
-    .where('id', 'in', [...new Set(succeeded.map((a) => a.target.webhookId))])
-    .execute();
+    update webhooks w set last_success_at = now(), failing_since = null from hooks where w.id = hooks.id
+  `.execute(trx);
 }
 
 /** The receiver says the subscription is gone (Zapier does this for a turned-off Zap): deleting it cascades to its deliveries. */
