@@ -63,21 +63,22 @@ describe('batch lane', () => {
     expect(failures).toHaveLength(1);
   });
 
-  test('stop waits for the batches under way and hands back the items never started', async () => {
+  test('close hands back the items never started at once; drained waits for the batches under way', async () => {
     const runs = heldRuns();
     const lane = createBatchLane<number>({ batchSize: 2, inFlight: 1, capacity: 10, run: runs.run, onError: () => undefined });
     lane.take(range(0, 5));
-    let stoppedWith: number[] | undefined;
-    const stopping = lane.stop().then((rest) => {
-      stoppedWith = rest;
+    expect(lane.close()).toEqual([2, 3, 4]);
+    expect(lane.room()).toBe(0);
+    expect(() => lane.take([9])).toThrow('closed');
+    let drained = false;
+    const draining = lane.drained().then(() => {
+      drained = true;
     });
     await new Promise((r) => setImmediate(r));
-    expect(stoppedWith).toBeUndefined(); // the first batch is still under way
-    expect(lane.room()).toBe(0);
-    expect(() => lane.take([9])).toThrow('stopped');
+    expect(drained).toBe(false); // the first batch is still under way
     await runs.finish(0);
-    await stopping;
-    expect(stoppedWith).toEqual([2, 3, 4]);
-    expect(runs.started).toEqual([[0, 1]]); // nothing new started after stop
+    await draining;
+    expect(drained).toBe(true);
+    expect(runs.started).toEqual([[0, 1]]); // nothing new started after close
   });
 });

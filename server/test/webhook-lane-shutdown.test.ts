@@ -133,3 +133,49 @@ describe.each(backends())('webhook shutdown with claimed deliveries on %s', (bac
     }
   });
 });
+
+// PGlite's data directory has one process: a claim still pending at start was this process's before
+// a crash, and is claimed again at once rather than once it is overdue (5 minutes by default).
+describe.each(backends().filter((b) => b === 'pglite'))('webhook claims left by a crash on %s', (backend) => {
+  test('are claimed again and sent at the next start', async () => {
+    const database = await openTestDatabase(backend);
+    const receiver = await holdingReceiver();
+    receiver.release();
+    try {
+      const first = await startServer({
+        database,
+        config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, runWorker: false },
+        logger: pino({ level: 'silent' }),
+        seedDemo: false,
+      });
+      const clinic = await rawRequest(first.url, 'POST', '/dev/clinics', { name: 'Crash', timezone: 'UTC' });
+      const api = apiClient(first.url, clinic.body.api_key);
+      expect((await api.post('/api/v1/webhooks', { url: `${receiver.url}/hook`, events: ['lead.created'] })).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await api.post('/api/v1/leads', { email: `crash-${i}@example.com` })).status).toBe(201);
+      await first.close();
+      // What a process that claimed them and then died leaves behind: claimed, due, never recorded.
+      const claimed = await database.db
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({ dispatched: true, job_seq: eb('job_seq', '+', 1), next_attempt_at: new Date() }))
+        .returning('id')
+        .execute();
+      expect(claimed).toHaveLength(3);
+
+      const second = await startServer({
+        database,
+        config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true },
+        logger: pino({ level: 'silent' }),
+        seedDemo: false,
+      });
+      try {
+        await waitUntil('the claimed deliveries to arrive', () => receiver.answered.size === 3, 10_000);
+        expect(receiver.answered).toEqual(new Set(claimed.map((c) => c.id)));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await receiver.close();
+      await database.close();
+    }
+  });
+});

@@ -9,8 +9,10 @@ export interface BatchLane<T> {
   room(): number;
   /** Adds items (at most `room()` of them) and starts batches while fewer than `inFlight` run. */
   take(items: T[]): void;
-  /** Takes nothing more, waits for the batches under way, and returns the items never started. */
-  stop(): Promise<T[]>;
+  /** Takes and starts nothing more; returns the items never started. */
+  close(): T[];
+  /** Resolves once no batch is under way (after close(): once the last one has finished). */
+  drained(): Promise<void>;
 }
 
 export interface BatchLaneOptions<T> {
@@ -44,17 +46,18 @@ export function createBatchLane<T>({ batchSize, inFlight, capacity, run, onError
   return {
     room: () => (stopped ? 0 : Math.max(0, capacity - waiting.length)),
     take(items) {
-      if (stopped) throw new Error('the lane is stopped');
+      if (stopped) throw new Error('the lane is closed');
       if (items.length > capacity - waiting.length)
         throw new Error(`the lane has room for ${capacity - waiting.length} items, not ${items.length}`);
       waiting.push(...items);
       start();
     },
-    async stop() {
+    close() {
       stopped = true;
-      const never = waiting.splice(0);
+      return waiting.splice(0);
+    },
+    async drained() {
       while (running.size > 0) await Promise.all(running);
-      return never;
     },
   };
 }

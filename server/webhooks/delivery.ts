@@ -15,9 +15,11 @@
  *    each attempt, and per delivery either its end or the next attempt queued as a pg-boss job
  *    with `startAfter`.
  * So at every moment a pending delivery is an undispatched row, a queued or active job, or a
- * claimed row whose attempt is under way in a live process; all but the last are durable, and a
- * claimed row whose process died is pending and overdue, which the sweep claims again (below):
- * at-least-once, with the delivery id (`webhook-id`) stable across retries.
+ * claimed row waiting in, or attempted by, a live process's lane. A claim whose process died
+ * without handing it back (a crash) is pending, and overdue `staleAfterMs` later (5 job-expiry
+ * periods: 5 minutes by default), when any instance's sweep claims it again; on PGlite, whose
+ * data directory has one process, the next start claims it again at once. At-least-once, with
+ * the delivery id (`webhook-id`) stable across retries.
  *
  * Why the lane beside the queue: a fan-out's first attempts are most of the traffic, and a round
  * through pg-boss (insert, fetch, complete: three writes of an indexed row per delivery, and a
@@ -32,7 +34,7 @@
  *
  * Two safety nets make the queue's own bookkeeping non-critical:
  * - Every job or lane entry carries the delivery's `job_seq`, bumped whenever the delivery is
- *   claimed; one whose number is stale does nothing. A redelivery therefore replaces the pending
+ *   claimed or a retry is queued for it; one whose number is stale does nothing. A redelivery therefore replaces the pending
  *   retry instead of starting a second retry chain beside it.
  * - A pending delivery that is overdue by `staleAfterMs` (its attempt died with its process, pg-boss
  *   gave up after repeated crashes, or someone purged the queue) is claimed again by the sweep.
@@ -49,8 +51,9 @@ import { createTransport } from './transport';
 
 export const DELIVERY_QUEUE = 'webhook-delivery';
 /**
- * Deliveries per batch, and batches in flight per process, in the lane and again among the pg-boss
- * workers: while one batch waits on the database (claiming, recording), the others post.
+ * Deliveries per batch, and batches in flight per process: four in the lane and four among the
+ * pg-boss workers (retries, and a backlog beyond the lane's room); while one batch waits on the
+ * database (claiming, recording), the others post.
  */
 const BATCH_SIZE = 100;
 const BATCHES_IN_FLIGHT = 4;
@@ -74,7 +77,7 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   /** How often to look for deliveries written by other processes. */
   sweepIntervalMs?: number;
-  /** A pending delivery this long overdue is queued again (default: 5 job-expiry periods). */
+  /** A pending delivery this long overdue is claimed again (default: 5 job-expiry periods). */
   staleAfterMs?: number;
 }
 
@@ -231,6 +234,21 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     );
   }
 
+  // The embedded database belongs to this one process (data-dir lock): a claim due now that is
+  // still pending was this process's before it stopped without handing it back (a crash). Claimed
+  // again at once rather than after staleAfterMs; a new job number makes any job of the old claim
+  // a no-op. (On PostgreSQL such claims may be another live instance's: the sweep finds them
+  // once they are overdue.)
+  if (deps.database.kind === 'pglite') {
+    await db
+      .updateTable('webhook_deliveries')
+      .set({ dispatched: false })
+      .where('status', '=', 'pending')
+      .where('dispatched', '=', true)
+      .where('next_attempt_at', '<=', sql<Date>`now()`)
+      .execute();
+  }
+
   const dispatcher = startDispatcher(db, {
     staleAfterMs: options.staleAfterMs ?? 5 * expireSeconds * 1000,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
@@ -256,12 +274,20 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     notify: dispatcher.dispatch,
     async stop() {
       await dispatcher.stop();
-      // Batches under way finish and are recorded; what the lane never started is handed back to
-      // the outbox, for the next dispatcher (another instance's, or this one's after a restart).
-      await releaseUnstarted(db, await lane.stop());
-      // Longer than one attempt's timeout: an attempt under way at shutdown finishes and is recorded.
-      await boss.stop({ graceful: true, timeout: attemptSettings.timeoutMs + 5_000 });
+      // At once and side by side: what the lane never started goes back to the outbox, for the next
+      // dispatcher (another instance's, or this one's after a restart); the batches under way, the
+      // lane's and the queue's, finish and are recorded (an attempt times out after timeoutMs; the
+      // queue's graceful stop waits that long and 5 s more).
+      const outcomes = await Promise.allSettled([
+        releaseUnstarted(db, lane.close()),
+        lane.drained(),
+        boss.stop({ graceful: true, timeout: attemptSettings.timeoutMs + 5_000 }),
+      ]);
       await transport.close();
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected')
+          log.error({ err: outcome.reason }, 'webhook delivery did not stop cleanly; claimed deliveries are claimed again once overdue');
+      }
     },
   };
 }

@@ -20,7 +20,7 @@ export interface QueuedDelivery {
 }
 
 export interface DispatcherSettings {
-  /** A pending delivery this long overdue is queued again. */
+  /** A pending delivery this long overdue is claimed again. */
   staleAfterMs: number;
   sweepIntervalMs: number;
   /** How many due deliveries this process's workers take now, straight from the claim. */
@@ -71,7 +71,8 @@ async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings):
         job_seq: sql`d.job_seq + 1`,
         next_attempt_at: sql`greatest(coalesce(d.next_attempt_at, now()), now())`,
       })
-      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at', sql<boolean>`d.next_attempt_at <= now()`.as('due')])
+      // Due by the clock (not now(), this transaction's start: a write that committed since is due too).
+      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at', sql<boolean>`d.next_attempt_at <= clock_timestamp()`.as('due')])
       .execute();
     let room = settings.room();
     const taken: QueuedDelivery[] = [];
@@ -102,7 +103,7 @@ export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettin
         let n: number;
         do {
           n = await dispatchOnce(db, settings);
-        } while (n === DISPATCH_BATCH);
+        } while (n === DISPATCH_BATCH && !stopped);
       } while (again && !stopped);
     } catch (error) {
       if (!stopped) settings.onError(error);
