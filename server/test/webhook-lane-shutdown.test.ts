@@ -10,6 +10,7 @@ import type { DatabaseHandle } from '../db/connect';
 import { startServer, type RunningServer } from '../server';
 import { backends, openTestDatabase } from './support/databases';
 import { apiClient, rawRequest } from './support/server';
+import { waitUntil } from './support/wait';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,14 +48,6 @@ async function holdingReceiver() {
         server.close(() => resolve());
       }),
   };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 describe.each(backends())('webhook shutdown with claimed deliveries on %s', (backend) => {
@@ -104,8 +97,8 @@ describe.each(backends())('webhook shutdown with claimed deliveries on %s', (bac
           ).n,
         );
       // Every delivery claimed; the receiver holds the batches under way, so the rest wait in the lane.
-      await waitUntil('every delivery to be claimed', async () => (await dispatched()) === total);
-      await waitUntil('the batches in flight to reach the receiver', () => receiver.started() > 0);
+      await waitUntil('every delivery to be claimed', async () => (await dispatched()) === total, 30_000);
+      await waitUntil('the batches in flight to reach the receiver', () => receiver.started() > 0, 30_000);
       await sleep(200);
 
       const closing = first.close();
@@ -125,8 +118,10 @@ describe.each(backends())('webhook shutdown with claimed deliveries on %s', (bac
       // The next server sends the rest at once (a lost claim would wait minutes to count as overdue).
       await start();
       await waitUntil('every delivery to be answered', () => receiver.answered.size === total, 20_000);
-      await waitUntil('every delivery to be recorded', async () =>
-        (await db.selectFrom('webhook_deliveries').select('status').execute()).every((r) => r.status === 'succeeded'),
+      await waitUntil(
+        'every delivery to be recorded',
+        async () => (await db.selectFrom('webhook_deliveries').select('status').execute()).every((r) => r.status === 'succeeded'),
+        30_000,
       );
     } finally {
       await receiver.close();
@@ -136,46 +131,48 @@ describe.each(backends())('webhook shutdown with claimed deliveries on %s', (bac
 
 // PGlite's data directory has one process: a claim still pending at start was this process's before
 // a crash, and is claimed again at once rather than once it is overdue (5 minutes by default).
-describe.each(backends().filter((b) => b === 'pglite'))('webhook claims left by a crash on %s', (backend) => {
-  test('are claimed again and sent at the next start', async () => {
-    const database = await openTestDatabase(backend);
-    const receiver = await holdingReceiver();
-    receiver.release();
-    try {
-      const first = await startServer({
-        database,
-        config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, runWorker: false },
-        logger: pino({ level: 'silent' }),
-        seedDemo: false,
-      });
-      const clinic = await rawRequest(first.url, 'POST', '/dev/clinics', { name: 'Crash', timezone: 'UTC' });
-      const api = apiClient(first.url, clinic.body.api_key);
-      expect((await api.post('/api/v1/webhooks', { url: `${receiver.url}/hook`, events: ['lead.created'] })).status).toBe(201);
-      for (let i = 0; i < 3; i++) expect((await api.post('/api/v1/leads', { email: `crash-${i}@example.com` })).status).toBe(201);
-      await first.close();
-      // What a process that claimed them and then died leaves behind: claimed, due, never recorded.
-      const claimed = await database.db
-        .updateTable('webhook_deliveries')
-        .set((eb) => ({ dispatched: true, job_seq: eb('job_seq', '+', 1), next_attempt_at: new Date() }))
-        .returning('id')
-        .execute();
-      expect(claimed).toHaveLength(3);
-
-      const second = await startServer({
-        database,
-        config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true },
-        logger: pino({ level: 'silent' }),
-        seedDemo: false,
-      });
+for (const backend of backends().filter((b) => b === 'pglite')) {
+  describe(`webhook claims left by a crash on ${backend}`, () => {
+    test('are claimed again and sent at the next start', async () => {
+      const database = await openTestDatabase(backend);
+      const receiver = await holdingReceiver();
+      receiver.release();
       try {
-        await waitUntil('the claimed deliveries to arrive', () => receiver.answered.size === 3, 10_000);
-        expect(receiver.answered).toEqual(new Set(claimed.map((c) => c.id)));
+        const first = await startServer({
+          database,
+          config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, runWorker: false },
+          logger: pino({ level: 'silent' }),
+          seedDemo: false,
+        });
+        const clinic = await rawRequest(first.url, 'POST', '/dev/clinics', { name: 'Crash', timezone: 'UTC' });
+        const api = apiClient(first.url, clinic.body.api_key);
+        expect((await api.post('/api/v1/webhooks', { url: `${receiver.url}/hook`, events: ['lead.created'] })).status).toBe(201);
+        for (let i = 0; i < 3; i++) expect((await api.post('/api/v1/leads', { email: `crash-${i}@example.com` })).status).toBe(201);
+        await first.close();
+        // What a process that claimed them and then died leaves behind: claimed, due, never recorded.
+        const claimed = await database.db
+          .updateTable('webhook_deliveries')
+          .set((eb) => ({ dispatched: true, job_seq: eb('job_seq', '+', 1), next_attempt_at: new Date() }))
+          .returning('id')
+          .execute();
+        expect(claimed).toHaveLength(3);
+
+        const second = await startServer({
+          database,
+          config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true },
+          logger: pino({ level: 'silent' }),
+          seedDemo: false,
+        });
+        try {
+          await waitUntil('the claimed deliveries to arrive', () => receiver.answered.size === 3, 10_000);
+          expect(receiver.answered).toEqual(new Set(claimed.map((c) => c.id)));
+        } finally {
+          await second.close();
+        }
       } finally {
-        await second.close();
+        await receiver.close();
+        await database.close();
       }
-    } finally {
-      await receiver.close();
-      await database.close();
-    }
+    });
   });
-});
+}

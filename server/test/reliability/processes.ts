@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { TEST_SWITCHES } from '../support/processes';
+
+export { waitUntil } from '../support/wait';
 import { apiClient, rawRequest, type ApiClient } from '../support/server';
 
 const ROOT = path.join(__dirname, '../../..'); // the repository root (npm start runs there)
@@ -134,14 +136,6 @@ export async function startFlakyReceiver(port = 0): Promise<FlakyReceiver> {
         server.close(() => resolve());
       }),
   };
-}
-
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Every delivery of a subscription, through the public delivery log (pages of 100). */
