@@ -24,6 +24,8 @@ export const ROOT = path.join(__dirname, '../..');
 export const SERVER_DIR = path.join(__dirname, '..');
 /** Requests per key, below the 120/min limit even if every use falls in one minute. */
 export const PER_KEY = 110;
+/** Seconds of a warm-up load (`Bench.warmUp`). */
+export const WARM_UP_SECONDS = 2;
 
 export type Backend = 'pglite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -32,14 +34,77 @@ export interface Settings {
   /** Seconds per autocannon run. */
   duration: number;
   connections: number;
+  /** Runs of each goal row (QB_BENCH_RUNS, default 3): the median run is judged, the spread reported. */
+  runs: number;
+  /** Clinic sizes of the growth rows, smallest first (QB_BENCH_GROWTH_SIZES, for quick checks). */
+  growthSizes: number[];
 }
 
+/** A row of bench/results.json: `{name, value, unit, baseline, ratio}` (DESIGN.md), and for rows measured several times the spread beside. */
 export interface Row {
   name: string;
   value: number;
   unit: string;
   baseline: number;
   ratio: number;
+  /** Rows measured in several runs: value, baseline and ratio above are the median run's (by ratio). */
+  runs?: number;
+  run_ratios?: number[];
+  ratio_min?: number;
+  ratio_max?: number;
+  value_min?: number;
+  value_max?: number;
+  /** Goal rows: the goal, as the issue states it, and whether this run met it. */
+  goal?: string;
+  met?: boolean;
+}
+
+/** One run of a row: the measured value and its baseline, taken one right after the other. */
+export interface Pair {
+  value: number;
+  baseline: number;
+}
+
+/** A goal on a row's ratio, judged on the median run, or (`every`) on each run. */
+export interface Goal {
+  op: '>=' | '<=';
+  target: number;
+  every?: boolean;
+}
+
+export const describeGoal = (g: Goal): string => `${g.op === '>=' ? '≥' : '≤'} ${g.target}${g.every ? ' in every run' : ''}`;
+
+/** Whether ratios meet the goal: the median run's ratio, or with `every` each run's. */
+export function meetsGoal(g: Goal, medianRatio: number, ratios: number[]): boolean {
+  const ok = (r: number) => (g.op === '>=' ? r >= g.target : r <= g.target);
+  return g.every ? ratios.every(ok) : ok(medianRatio);
+}
+
+/** The run whose ratio is the median (odd counts; an even count takes the upper middle). */
+export function medianRun<T extends { ratio: number }>(runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.ratio - b.ratio);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (!middle) fail('a row needs at least one run');
+  return middle;
+}
+
+/** Environment settings of a run; numbers must be positive. */
+export function settingsFrom(env: NodeJS.ProcessEnv): Settings {
+  const positive = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isFinite(value) || value <= 0) fail(`${name} must be a positive number, got "${env[name]}"`);
+    return value;
+  };
+  const growthSizes = (env.QB_BENCH_GROWTH_SIZES ?? '1000,3000,10000,30000,100000').split(',').map((s) => Number(s.trim()));
+  if (growthSizes.some((n, i) => !Number.isInteger(n) || n < 25 || n <= (growthSizes[i - 1] ?? 0))) {
+    fail(`QB_BENCH_GROWTH_SIZES must be increasing whole numbers of at least 25, got "${env.QB_BENCH_GROWTH_SIZES}"`);
+  }
+  return {
+    duration: positive('QB_BENCH_SECONDS', 5),
+    connections: positive('QB_BENCH_CONNECTIONS', 20),
+    runs: Math.round(positive('QB_BENCH_RUNS', 3)),
+    growthSizes,
+  };
 }
 
 export const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -164,6 +229,8 @@ export async function startCeiling(): Promise<Ceiling> {
 
 export class Bench {
   readonly rows: Row[] = [];
+  /** Goal rows measured in this run, by goal key (goals.ts). */
+  readonly judged = new Map<string, Row>();
   readonly notes: string[] = [];
   readonly started = Date.now();
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qb-bench-'));
@@ -182,14 +249,66 @@ export class Bench {
     process.stdout.write(`[bench ${((Date.now() - this.started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
   }
 
-  record(name: string, value: number, unit: string, baseline: number): void {
+  record(name: string, value: number, unit: string, baseline: number): Row {
     const row = { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline, 3) };
     this.rows.push(row);
     this.log(`  ${name}: ${row.value} ${unit} (baseline ${row.baseline}, ratio ${row.ratio})`);
+    return row;
+  }
+
+  /** `measure` once per run of the settings (goal rows: see recordRuns), one run after the other. */
+  async repeat<T>(measure: (run: number) => Promise<T>): Promise<T[]> {
+    const results: T[] = [];
+    for (let run = 1; run <= this.settings.runs; run++) results.push(await measure(run));
+    return results;
+  }
+
+  /**
+   * A row measured in several runs: the median run (by ratio) gives value, baseline and ratio, so
+   * one noisy run neither meets nor misses a goal; every run's ratio and the spread (min-max)
+   * stand beside. With a goal (goals.ts), the row says it and whether this run met it.
+   */
+  recordRuns(name: string, unit: string, pairs: Pair[], judged?: { key: string; goal: Goal }): Row {
+    const runs = pairs.map((p) => ({ value: round(p.value), baseline: round(p.baseline), ratio: round(p.value / p.baseline, 3) }));
+    const median = medianRun(runs);
+    const ratios = runs.map((r) => r.ratio);
+    const values = runs.map((r) => r.value);
+    const row: Row = {
+      name,
+      value: median.value,
+      unit,
+      baseline: median.baseline,
+      ratio: median.ratio,
+      runs: runs.length,
+      run_ratios: ratios,
+      ratio_min: Math.min(...ratios),
+      ratio_max: Math.max(...ratios),
+      value_min: Math.min(...values),
+      value_max: Math.max(...values),
+    };
+    if (judged) {
+      row.goal = describeGoal(judged.goal);
+      row.met = meetsGoal(judged.goal, median.ratio, ratios);
+      this.judged.set(judged.key, row);
+    }
+    this.rows.push(row);
+    this.log(
+      `  ${name}: median ${row.value} ${unit} (baseline ${row.baseline}, ratio ${row.ratio}; ${runs.length} runs, ratios ${ratios.join(', ')})` +
+        (row.goal ? `; goal ${row.goal}: ${row.met ? 'met' : 'NOT met'}` : ''),
+    );
+    return row;
   }
 
   child<T>(script: string, config: unknown): Promise<T> {
     return runChild<T>(script, config, this.tmp);
+  }
+
+  /**
+   * A short load whose figures are thrown away: a process's first seconds run code V8 has not
+   * compiled yet and a database whose caches are cold, which the first measured row would pay.
+   */
+  async warmUp(config: LoadConfig, expectStatus: number): Promise<void> {
+    await this.load({ ...config, duration: Math.min(WARM_UP_SECONDS, this.settings.duration) }, expectStatus);
   }
 
   /**
@@ -227,15 +346,19 @@ export async function startBackendDatabase(
   backend: Backend,
   name: string,
   tmp = os.tmpdir(),
+  { statements = false }: { statements?: boolean } = {},
 ): Promise<{ connect: ConnectOptions; stop(): Promise<void> }> {
   if (backend === 'pglite') {
     const dataDir = fs.mkdtempSync(path.join(tmp, 'pglite-'));
     return { connect: { dataDir }, stop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const mod = (await import(pathToFileURL(path.join(SERVER_DIR, 'scripts/postgres-server.mjs')).href)) as {
-    startPostgres(): Promise<{ createDatabase(name: string): Promise<string>; stop(): Promise<void> }>;
+    startPostgres(options?: { flags?: string[] }): Promise<{ createDatabase(name: string): Promise<string>; stop(): Promise<void> }>;
   };
-  const pg = await mod.startPostgres();
+  // With `statements`, PostgreSQL keeps per-statement statistics (pg_stat_statements, every
+  // statement including those inside functions): the profile's database time per statement.
+  const flags = statements ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'] : [];
+  const pg = await mod.startPostgres({ flags });
   return { connect: { databaseUrl: await pg.createDatabase(name) }, stop: () => pg.stop() };
 }
 

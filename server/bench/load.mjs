@@ -9,6 +9,8 @@
 // the server under test never gets there (the ceiling, which checks nothing, may). With
 // `distinct`, request n asks for path + `_n=n` (a parameter the API ignores): no two requests
 // share a URL, so none is answered from the server's memory of an earlier one.
+// Latency percentiles are taken from every 2xx response's own time in fractions of a millisecond
+// (autocannon's histogram keeps whole milliseconds: 2 ms against 3 ms is a ratio of 1.5).
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -23,7 +25,7 @@ if (keys.length > 0) capacity = keys.length * perKey;
 if (items) capacity = items.length;
 
 const headers = { 'content-type': 'application/json' };
-const result = await autocannon({
+const instance = autocannon({
   url: config.url,
   connections: config.connections,
   duration: config.duration,
@@ -50,6 +52,18 @@ const result = await autocannon({
     },
   ],
 });
+const latencies = [];
+instance.on('response', (_client, statusCode, _bytes, ms) => {
+  if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
+});
+const result = await instance;
+latencies.sort((a, b) => a - b);
+/** The value below which `p` percent of the latencies lie (nearest rank), in ms with two decimals. */
+const percentile = (p) => {
+  if (latencies.length === 0) return 0;
+  const at = latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
+  return Math.round(at * 100) / 100;
+};
 
 const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([s, v]) => [s, v.count]));
 process.stdout.write(
@@ -57,9 +71,9 @@ process.stdout.write(
     requests: result.requests.total,
     seconds: result.duration,
     rps: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    max: result.latency.max,
+    p50: percentile(50),
+    p99: percentile(99),
+    max: percentile(100),
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
