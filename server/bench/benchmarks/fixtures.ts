@@ -1,6 +1,6 @@
 /** Fixtures shared by several benchmarks, re-exporting the harness for one import line. */
 import { createClinic, type NewClinic } from '../../services/clinics';
-import { api, createLead, fail, openSlots, type Db, type Running } from '../harness';
+import { api, createLead, fail, openSlots, shuffled, type Db, type Running } from '../harness';
 
 export * from '../harness';
 
@@ -46,4 +46,34 @@ export async function insertAppointments(db: Db, clinicId: string, leadId: strin
       )
       .execute();
   }
+}
+
+const DAY_MS = 86_400_000;
+/** The growth clinics' slot length. */
+const GROWTH_SLOT_MS = 5 * 60_000;
+
+/**
+ * A clinic as the growth rows (and the profile) grow it: open around the clock in 5-minute slots,
+ * with one lead to book, and the slot length for `insertAppointments`.
+ */
+export async function growthClinic(db: Db, name: string): Promise<{ clinicId: string; key: string; leadId: string; slotMs: number }> {
+  const clinic = await scaleClinic(db, name, GROWTH_SLOT_MS / 60_000, '00:00:00', '24:00:00');
+  const lead = await db
+    .insertInto('leads')
+    .values({ clinic_id: clinic.clinicId, email: `${name.toLowerCase().replace(/\W+/g, '-')}@example.com` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { ...clinic, leadId: lead.id, slotMs: GROWTH_SLOT_MS };
+}
+
+/**
+ * The first `count` starts of a growth clinic's appointments: distinct 5-minute slots from four
+ * years ago to one year ahead, in the same random order every run (a clinic's history is mostly
+ * past; the near future fills up as it grows). Any prefix is a clinic of that size.
+ */
+export function growthSlots(count: number): number[] {
+  const first = Math.floor(Date.now() / DAY_MS) * DAY_MS - 4 * 365 * DAY_MS;
+  const all = Array.from({ length: 5 * 365 * (DAY_MS / GROWTH_SLOT_MS) }, (_, i) => first + i * GROWTH_SLOT_MS);
+  if (count > all.length) fail(`a growth clinic holds at most ${all.length} appointments, not ${count}`);
+  return shuffled(all, 7).slice(0, count);
 }
