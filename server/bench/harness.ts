@@ -357,7 +357,16 @@ export async function startBackendDatabase(
   };
   // With `statements`, PostgreSQL keeps per-statement statistics (pg_stat_statements, every
   // statement including those inside functions): the profile's database time per statement.
-  const flags = statements ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'] : [];
+  const flags = statements
+    ? [
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
+        '-c',
+        'pg_stat_statements.track=all',
+        '-c',
+        'pg_stat_statements.track_planning=on',
+      ]
+    : [];
   const pg = await mod.startPostgres({ flags });
   return { connect: { databaseUrl: await pg.createDatabase(name) }, stop: () => pg.stop() };
 }

@@ -1,10 +1,13 @@
-// Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by where the code lives (a
-// package of node_modules, the server's own folders, Node internals, GC, idle), busy time only.
-// Usage: node bench/profile-summary.mjs <file.cpuprofile> [top]
+// Summarises a V8 .cpuprofile (from `node --cpu-prof` or QB_PROFILE_CPU of `npm run
+// bench:profile`): self time by where the code lives (a package of node_modules, the server's own
+// folders, Node internals, WebAssembly modules: on PGlite the large one is PostgreSQL itself, GC),
+// busy time only. With a category (as printed), the functions inside it instead.
+// Usage: node server/bench/profile-summary.mjs <file.cpuprofile> [top] [category]
 import fs from 'node:fs';
 
 const file = process.argv[2];
 const top = Number(process.argv[3] ?? 14);
+const only = process.argv[4];
 const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map();
@@ -27,10 +30,17 @@ function category(frame) {
 const totals = new Map();
 let busy = 0;
 for (const [id, us] of selfUs) {
-  const cat = category(byId.get(id).callFrame);
+  const frame = byId.get(id).callFrame;
+  const cat = category(frame);
   if (cat === '(idle)' || cat === '(program)') continue;
   busy += us;
-  totals.set(cat, (totals.get(cat) ?? 0) + us);
+  const key =
+    only === undefined
+      ? cat
+      : cat === only
+        ? `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`
+        : undefined;
+  if (key !== undefined) totals.set(key, (totals.get(key) ?? 0) + us);
 }
 const rows = [...totals].sort((a, b) => b[1] - a[1]).slice(0, top);
 process.stdout.write(`busy ${(busy / 1e6).toFixed(2)} s of CPU in the server process\n`);

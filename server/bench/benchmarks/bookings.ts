@@ -10,13 +10,13 @@ import { capture, createLead, fail, makeKeys, openSlots, PER_KEY, type Bench, ty
 const CLINICS = 8;
 const SLOTS_PER_CLINIC = 1500;
 
-interface Item {
+export interface Item {
   key: string;
   body: string;
 }
 
-/** Distinct free slots of `CLINICS` clinics, round-robin over the clinics, as bookings arrive. */
-async function bookingItems(r: Running, run: number): Promise<{ items: Item[]; sample: Item }> {
+/** Distinct free slots of `CLINICS` clinics, round-robin over the clinics, as bookings arrive (also the profile's POST load). */
+export async function bookingItems(r: Running, run: number): Promise<{ items: Item[]; sample: Item }> {
   const perClinic: Item[][] = [];
   let sample: Item | undefined;
   for (let c = 0; c < CLINICS; c++) {
