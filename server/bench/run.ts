@@ -59,11 +59,12 @@ function table(bench: Bench): string {
 
 /** The issue's goal table as this run measured it: each goal row's median ratio, spread, and met or not. */
 function goalTable(bench: Bench, backends: Backend[]): string {
-  const header = '| Goal row (issue 20) | Goal | Ratio (median run) | Spread | Met |\n|---|---:|---:|---:|---|';
+  const header = '| Goal row (issue 20) | Goal | Before (issue) | This run (median run) | Spread | Met |\n|---|---:|---:|---:|---:|---|';
   const lines = GOALS.filter((g) => backends.includes(g.backend)).map((g) => {
     const row = bench.judged.get(g.key);
-    if (!row) return `| ${g.issue} | ${describeGoal(g.goal)} | not measured | – | – |`;
-    return `| ${g.issue} | ${describeGoal(g.goal)} | ${row.ratio} (${row.value} ${row.unit}) | ${spread(row)} | ${row.met ? 'yes' : '**no**'} |`;
+    const start = `| ${g.issue} | ${describeGoal(g.goal)} | ${g.before} |`;
+    if (!row) return `${start} not measured | – | – |`;
+    return `${start} ${row.ratio} (${row.value} ${row.unit}) | ${spread(row)} | ${row.met ? 'yes' : '**no**'} |`;
   });
   return [header, ...lines].join('\n');
 }

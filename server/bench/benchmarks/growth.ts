@@ -87,7 +87,7 @@ export async function growth(bench: Bench, r: Running): Promise<void> {
     inserted = size;
     const at = requests(size);
     const vs = (kind: Kind) =>
-      `vs ${kind === 'deep' ? `page ${Math.min(DEEP_PAGE, Math.floor(smallest / PER_PAGE))} ` : ''}at ${count(smallest)}`;
+      `vs ${kind === 'deep' ? `page ${Math.min(DEEP_PAGE, Math.floor(smallest / PER_PAGE))} at ` : ''}${count(smallest)}`;
     const name = (kind: Kind) => `${r.backend}: ${at[kind].label} p50 at ${count(size)} appointments in the clinic (${vs(kind)})`;
     for (const kind of KINDS) {
       if (size === largest && (kind === 'first' || kind === 'deep')) continue; // the goal rows below
