@@ -22,6 +22,8 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Requests per minute per API key. */
   rateLimitPerMinute: number;
+  /** Requests per minute per clinic, all its API keys together (QB_CLINIC_RATE_LIMIT). */
+  clinicRateLimitPerMinute: number;
   /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
   failedAuthPerMinute: number;
   /** Largest accepted request body, in bytes. */
@@ -71,6 +73,12 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number, got "${env[name]}"`);
+  return value;
+}
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -92,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsToken: env.QB_METRICS_TOKEN || undefined,
     shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
     rateLimitPerMinute: 120,
+    clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', 600),
     failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',

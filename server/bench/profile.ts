@@ -114,7 +114,14 @@ async function main(): Promise<void> {
         }
       },
     },
-    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000 },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      devTools: true,
+      allowPrivateWebhooks: true,
+      failedAuthPerMinute: 100_000,
+      clinicRateLimitPerMinute: 100_000_000,
+    },
     logger: pino({ level: 'error' }),
     seedDemo: false,
   });

@@ -121,7 +121,7 @@ describe.each(backends())('hot paths on %s', (backend) => {
     const b = await createApiKey(database.db, clinicId, 'batch b');
     const revoked = await createApiKey(database.db, clinicId, 'batch revoked');
     await database.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', revoked.row.id).execute();
-    const count = createKeyCounter(countedDatabase(database, counter), 3);
+    const count = createKeyCounter(countedDatabase(database, counter), { perKey: 3, perClinic: 600 });
     const before = counter.prepared;
     const hashes = [a.key, b.key, a.key, revoked.key, a.key, 'qbk_live_unknown', a.key, b.key].map(hashApiKey);
     const answers = await Promise.all(hashes.map((h) => count(h)));
