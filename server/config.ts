@@ -24,6 +24,10 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** Requests per minute per clinic, all its API keys together (QB_CLINIC_RATE_LIMIT). */
   clinicRateLimitPerMinute: number;
+  /** Live (unrevoked) API keys per clinic (QB_CLINIC_KEY_LIMIT). */
+  liveKeysPerClinic: number;
+  /** API keys a clinic may create per minute in the dashboard (QB_KEY_CREATION_PER_MINUTE). */
+  keyCreationsPerMinute: number;
   /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
   failedAuthPerMinute: number;
   /** Largest accepted request body, in bytes. */
@@ -101,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
     rateLimitPerMinute: 120,
     clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', 600),
+    liveKeysPerClinic: positiveInteger(env, 'QB_CLINIC_KEY_LIMIT', 20),
+    keyCreationsPerMinute: positiveInteger(env, 'QB_KEY_CREATION_PER_MINUTE', 5),
     failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',

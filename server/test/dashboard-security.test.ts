@@ -7,43 +7,10 @@ import { createUser } from '../services/users';
 import { FREE_FAILURES, signIn as checkSignIn, signInDelayMs } from '../dashboard/session';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { backends } from './support/databases';
+import { cookieValue, dashboardClient, http } from './support/dashboard';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
 const PASSWORD = 'a long enough password';
-
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  cookies: string[];
-}
-
-/** A bare HTTP client: no redirects followed, cookies handled by the test itself. */
-async function http(
-  url: string,
-  method: string,
-  path: string,
-  opts: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
-): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.cookie) headers.cookie = opts.cookie;
-  let body: string | undefined;
-  if (opts.form) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
-    body = params.toString();
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const res = await fetch(url + path, { method, headers, body, redirect: 'manual' });
-  return { status: res.status, headers: res.headers, text: await res.text(), cookies: res.headers.getSetCookie() };
-}
-
-const cookieValue = (cookies: string[], name: string) =>
-  cookies
-    .find((c) => c.startsWith(`${name}=`))
-    ?.split(';')[0]
-    ?.slice(name.length + 1);
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
 
 describe.each(backends())('dashboard security on %s', (backend) => {
   let srv: TestServer;
@@ -66,26 +33,11 @@ describe.each(backends())('dashboard security on %s', (backend) => {
 
   const db = () => srv.running.deps.database.db;
 
-  async function loginForm(headers: Record<string, string> = {}) {
-    const res = await http(srv.url, 'GET', '/dashboard/login', { headers });
-    expect(res.status).toBe(200);
-    return { res, token: csrfIn(res.text)!, cookie: res.cookies.map((c) => c.split(';')[0]).join('; ') };
-  }
-
-  async function signIn(password = PASSWORD, who = email, headers: Record<string, string> = {}) {
-    const form = await loginForm(headers);
-    return http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: { _csrf: form.token, email: who, password }, headers });
-  }
-
+  const client = () => dashboardClient(srv.url);
+  const loginForm = (headers: Record<string, string> = {}) => client().loginForm(headers);
+  const signIn = (password = PASSWORD, who = email, headers: Record<string, string> = {}) => client().signIn(who, password, headers);
   /** A signed-in session: its cookie header and the CSRF token its pages carry. */
-  async function session() {
-    const res = await signIn();
-    expect(res.status).toBe(303);
-    const cookie = `qb_session=${cookieValue(res.cookies, 'qb_session')}`;
-    const page = await http(srv.url, 'GET', '/dashboard/setup/api-keys', { cookie });
-    expect(page.status).toBe(200);
-    return { cookie, token: csrfIn(page.text)!, raw: cookieValue(res.cookies, 'qb_session')! };
-  }
+  const session = () => client().session(email, PASSWORD);
 
   it('sends signed-out requests to sign in, keeping only dashboard paths as the way back', async () => {
     const res = await http(srv.url, 'GET', '/dashboard/contacts?status=qualified');
