@@ -30,6 +30,8 @@ export interface ServerConfig {
   keyCreationsPerMinute: number;
   /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
   failedAuthPerMinute: number;
+  /** Throttles count IPv6 clients by this many leading bits of their address (QB_IPV6_PREFIX, 64). */
+  ipv6Prefix: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   /** Deliver webhooks from this process (false when a separate worker process does it). */
@@ -83,6 +85,12 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return value;
 }
 
+function ipv6Prefix(env: NodeJS.ProcessEnv): number {
+  const value = positiveInteger(env, 'QB_IPV6_PREFIX', 64);
+  if (value > 128) throw new Error(`QB_IPV6_PREFIX must be a prefix length from 1 to 128, got "${env.QB_IPV6_PREFIX}"`);
+  return value;
+}
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -108,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     liveKeysPerClinic: positiveInteger(env, 'QB_CLINIC_KEY_LIMIT', 20),
     keyCreationsPerMinute: positiveInteger(env, 'QB_KEY_CREATION_PER_MINUTE', 5),
     failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
+    ipv6Prefix: ipv6Prefix(env),
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
