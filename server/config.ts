@@ -28,6 +28,8 @@ export interface ServerConfig {
   liveKeysPerClinic: number;
   /** API keys a clinic may create per minute in the dashboard (QB_KEY_CREATION_PER_MINUTE). */
   keyCreationsPerMinute: number;
+  /** Calendar blocks per clinic that have not ended (QB_CLINIC_BLOCK_LIMIT). */
+  clinicBlockLimit: number;
   /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
   failedAuthPerMinute: number;
   /** Throttles count IPv6 clients by this many leading bits of their address (QB_IPV6_PREFIX, 64). */
@@ -91,6 +93,9 @@ function ipv6Prefix(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** Calendar blocks that have not ended, per clinic, when QB_CLINIC_BLOCK_LIMIT is not set (the OpenAPI document says this number). */
+export const DEFAULT_BLOCK_LIMIT = 5000;
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -115,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', 600),
     liveKeysPerClinic: positiveInteger(env, 'QB_CLINIC_KEY_LIMIT', 20),
     keyCreationsPerMinute: positiveInteger(env, 'QB_KEY_CREATION_PER_MINUTE', 5),
+    clinicBlockLimit: positiveInteger(env, 'QB_CLINIC_BLOCK_LIMIT', DEFAULT_BLOCK_LIMIT),
     failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
     ipv6Prefix: ipv6Prefix(env),
     bodyLimitBytes: 64 * 1024,
