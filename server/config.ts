@@ -12,8 +12,10 @@ export interface ServerConfig {
   devTools: boolean;
   /** Webhook targets on loopback/private addresses (and plain http): QB_ALLOW_PRIVATE_WEBHOOKS=1, same rules. */
   allowPrivateWebhooks: boolean;
-  /** NODE_ENV=production: no demo user, dev switches refused. */
+  /** NODE_ENV=production: no demo user, dev switches refused, first-start secrets to a file. */
   production: boolean;
+  /** Production first start: the 0600 file that receives the first API key and login (QB_CREDENTIALS_FILE). */
+  credentialsFile: string;
   /** QB_TRUST_PROXY=1: X-Forwarded-Proto / X-Forwarded-For come from a proxy we trust. */
   trustProxy: boolean;
   /** QB_METRICS_TOKEN: GET /metrics needs `Authorization: Bearer <token>`; unset, /metrics is 404. */
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   }
   const dataDir = env.QB_DATA_DIR ?? '.qualifybase';
+  const dataPath = dataDir === 'memory' ? path.resolve('.qualifybase') : path.resolve(dataDir);
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -113,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     devTools: flag(env, 'QB_DEV_TOOLS'),
     allowPrivateWebhooks: flag(env, 'QB_ALLOW_PRIVATE_WEBHOOKS'),
     production: env.NODE_ENV === 'production',
+    // Beside the data directory (`.qualifybase.credentials` next to `.qualifybase/`), never inside it.
+    credentialsFile: path.resolve(env.QB_CREDENTIALS_FILE || `${dataPath}.credentials`),
     trustProxy: flag(env, 'QB_TRUST_PROXY'),
     metricsToken: env.QB_METRICS_TOKEN || undefined,
     shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
