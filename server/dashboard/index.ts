@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import type { ServerDeps } from '../context';
 import { ApiError, fromDatabaseError } from '../errors';
 import type { DashboardEnv } from './env';
+import { registerAccountPages } from './pages/account';
 import { registerApiKeyPages } from './pages/api-keys';
 import { registerCalendarPage } from './pages/calendar';
 import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
@@ -56,6 +57,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   registerWebhookPages(dash, deps);
   registerCalendarPage(dash, deps);
   registerContactPages(dash, deps);
+  registerAccountPages(dash, deps);
 
   dash.all('*', (c) => render(c, errorPage(404, 'There is no dashboard page at this address.'), 404));
 

@@ -116,6 +116,14 @@ export async function destroySession(db: Kysely<Database>, sessionId: string): P
   await db.deleteFrom('dashboard_sessions').where('id', '=', sessionId).execute();
 }
 
+/** Ends every session of a user (sign out everywhere), or every one but `keep` (after a password change). */
+export async function destroyUserSessions(db: Kysely<Database>, userId: string, keep?: string): Promise<number> {
+  let query = db.deleteFrom('dashboard_sessions').where('user_id', '=', userId);
+  if (keep) query = query.where('id', '<>', keep);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Housekeeping, at most once a minute per process: expired sessions and old attempt records. */
 const PRUNE_EVERY_MS = 60 * 1000;
 let prunedAt = Number.NEGATIVE_INFINITY;

@@ -24,7 +24,9 @@ export function registerLoginPages(dash: DashboardApp, { database: { db }, confi
   dash.get('/login', async (c) => {
     const token = readSessionCookie(c);
     if (token && (await loadSession(db, token))) return c.redirect('/dashboard', 302);
-    const notice = c.req.query('signed_out') ? 'You have been signed out.' : undefined;
+    const signedOut = c.req.query('signed_out');
+    const notice =
+      signedOut === 'everywhere' ? 'You have been signed out everywhere.' : signedOut ? 'You have been signed out.' : undefined;
     return render(c, loginPage({ csrf: issueLoginCsrf(c), next: safeNext(c.req.query('next')), notice }));
   });
 
