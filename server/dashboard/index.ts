@@ -15,7 +15,7 @@ import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
 import { registerContactPages } from './pages/contacts';
 import { registerLoginPages } from './pages/login';
 import { registerWebhookPages } from './pages/webhooks';
-import { clearSessionCookie, field, readForm, readSessionCookie, sameOriginRequest, securityHeaders, tokensMatch } from './security';
+import { clearSessionCookie, detectHttps, field, readForm, readSessionCookie, sameOriginRequest, securityHeaders, tokensMatch } from './security';
 import { loadSession } from './session';
 import { errorPage, STYLE_HASH } from './views/layout';
 
@@ -23,6 +23,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   const { db } = deps.database;
   const dash = new Hono<DashboardEnv>();
 
+  dash.use('*', detectHttps(deps.config.trustProxy));
   dash.use('*', securityHeaders(STYLE_HASH));
 
   // Sign-in state and CSRF for everything except the sign-in page itself.

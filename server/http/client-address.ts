@@ -50,7 +50,7 @@ function ipv6Groups(address: string): number[] {
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
   if (dotted) {
     const [a, b, c, d] = dotted.split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, -dotted.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    text = `${text.slice(0, -dotted.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [left = '', right] = text.split('::');
   const parse = (part: string) => (part ? part.split(':').map((g) => Number.parseInt(g, 16)) : []);

@@ -77,22 +77,47 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     expect(row.expires_at.getTime()).toBeLessThanOrEqual(Date.now() + 2 * 60 * 60 * 1000 + 1000);
   });
 
-  it('marks the cookies Secure with the __Host- prefix when served over https', async () => {
+  it('marks the cookies Secure with the __Host- prefix when served over https (our proxy says so with QB_TRUST_PROXY=1)', async () => {
+    const proxied = await startTestServer(backend, { runWorker: false, trustProxy: true });
+    try {
+      const proxiedClinic = await proxied.clinic('Proxied Clinic');
+      await createUser(proxied.running.deps.database.db, proxiedClinic.clinic.id, email, PASSWORD);
+      const https = { 'x-forwarded-proto': 'https' };
+      const form = await dashboardClient(proxied.url).loginForm(https);
+      expect(form.res.cookies[0]).toMatch(/^__Host-qb_login_csrf=.*; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+      const res = await http(proxied.url, 'POST', '/dashboard/login', {
+        cookie: form.cookie,
+        form: { _csrf: form.token, email, password: PASSWORD },
+        headers: https,
+      });
+      expect(res.status).toBe(303);
+      const set = res.cookies.find((c) => c.startsWith('__Host-qb_session='))!;
+      expect(set).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
+      // The https cookie opens pages over https.
+      const page = await http(proxied.url, 'GET', '/dashboard/calendar', { cookie: set.split(';')[0], headers: https });
+      expect(page.status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it("ignores a client's own X-Forwarded-Proto without QB_TRUST_PROXY: no Secure cookie, no __Host- name, no HSTS", async () => {
     const https = { 'x-forwarded-proto': 'https' };
     const form = await loginForm(https);
-    expect(form.res.cookies[0]).toMatch(/^__Host-qb_login_csrf=.*; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(form.res.cookies[0]).toMatch(/^qb_login_csrf=/);
+    expect(form.res.cookies[0]).not.toMatch(/Secure/);
+    expect(form.res.headers.get('strict-transport-security')).toBeNull();
     const res = await http(srv.url, 'POST', '/dashboard/login', {
       cookie: form.cookie,
       form: { _csrf: form.token, email, password: PASSWORD },
       headers: https,
     });
     expect(res.status).toBe(303);
-    const set = res.cookies.find((c) => c.startsWith('__Host-qb_session='))!;
-    expect(set).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
-    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
-    // The https cookie opens pages over https.
-    const page = await http(srv.url, 'GET', '/dashboard/calendar', { cookie: set.split(';')[0], headers: https });
-    expect(page.status).toBe(200);
+    expect(res.cookies.some((c) => c.startsWith('__Host-'))).toBe(false);
+    const set = res.cookies.find((c) => c.startsWith('qb_session='))!;
+    expect(set).not.toMatch(/Secure/);
+    expect(res.headers.get('strict-transport-security')).toBeNull();
   });
 
   it('gives the same generic answer for a wrong password and an unknown email', async () => {
