@@ -79,7 +79,7 @@ const COUNT_KEY_REQUESTS = {
       on conflict (key_id, window_start) do update set count = rate_limits.count + excluded.count
       returning key_id, count, greatest(1, ceil(extract(epoch from (window_start + interval '1 minute' - clock_timestamp()))))::int as reset_seconds
     ), placed as (
-      select key.ord, key.id, key.clinic_id, hit.reset_seconds,
+      select key.ord, key.id, key.clinic_id, key.scopes, key.calendar_version, key.data_version, hit.reset_seconds,
         hit.count - per_key.n + row_number() over (partition by key.id order by key.ord) as position
       from key join per_key on per_key.id = key.id join hit on hit.key_id = key.id::text
     ), per_clinic as (
@@ -95,13 +95,10 @@ const COUNT_KEY_REQUESTS = {
       where k.id = p.id and h.count - p.n + 1 <= $2::int
         and (k.last_used_at is null or k.last_used_at < now() - interval '1 minute')
     )
-    select key.ord, key.id, key.clinic_id, key.scopes, key.calendar_version, key.data_version, placed.reset_seconds, placed.position,
-      clinic_hit.count - per_clinic.n
-        + row_number() over (partition by key.clinic_id, placed.position <= $2::int order by key.ord) as clinic_position,
-      clinic_hit.count as clinic_count
-    from key join placed on placed.ord = key.ord
-    join per_clinic on per_clinic.clinic_id = key.clinic_id
-    join clinic_hit on clinic_hit.key_id = '${CLINIC_COUNTER_PREFIX}' || key.clinic_id::text`,
+    select placed.*, clinic_hit.count as clinic_count,
+      clinic_hit.count - count(*) over clinic_batch + row_number() over (clinic_batch order by placed.ord) as clinic_position
+    from placed join clinic_hit on clinic_hit.key_id = '${CLINIC_COUNTER_PREFIX}' || placed.clinic_id::text
+    window clinic_batch as (partition by placed.clinic_id, placed.position <= $2::int)`,
 };
 
 interface CountedRow {
