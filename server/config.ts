@@ -95,6 +95,9 @@ function ipv6Prefix(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** Requests per minute per clinic when QB_CLINIC_RATE_LIMIT is not set (the OpenAPI document says this number). */
+export const DEFAULT_CLINIC_RATE_LIMIT = 600;
+
 /** Calendar blocks that have not ended, per clinic, when QB_CLINIC_BLOCK_LIMIT is not set (the OpenAPI document says this number). */
 export const DEFAULT_BLOCK_LIMIT = 5000;
 
@@ -122,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsToken: env.QB_METRICS_TOKEN || undefined,
     shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
     rateLimitPerMinute: 120,
-    clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', 600),
+    clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', DEFAULT_CLINIC_RATE_LIMIT),
     liveKeysPerClinic: positiveInteger(env, 'QB_CLINIC_KEY_LIMIT', 20),
     keyCreationsPerMinute: positiveInteger(env, 'QB_KEY_CREATION_PER_MINUTE', 5),
     clinicBlockLimit: positiveInteger(env, 'QB_CLINIC_BLOCK_LIMIT', DEFAULT_BLOCK_LIMIT),

@@ -15,7 +15,16 @@ import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
 import { registerContactPages } from './pages/contacts';
 import { registerLoginPages } from './pages/login';
 import { registerWebhookPages } from './pages/webhooks';
-import { clearSessionCookie, detectHttps, field, readForm, readSessionCookie, sameOriginRequest, securityHeaders, tokensMatch } from './security';
+import {
+  clearSessionCookie,
+  detectHttps,
+  field,
+  readForm,
+  readSessionCookie,
+  sameOriginRequest,
+  securityHeaders,
+  tokensMatch,
+} from './security';
 import { loadSession } from './session';
 import { errorPage, STYLE_HASH } from './views/layout';
 

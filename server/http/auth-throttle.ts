@@ -119,7 +119,10 @@ export function recordFailedAuth(c: Context<AppEnv>, deps: ServerDeps): void {
   failedAuthThrottle(deps).recordFailure(throttledAddress(c, deps.config));
 }
 
-/** Requests this module refused, so the metrics middleware does not count them twice. */
+/**
+ * Requests a limiter refused and counted itself (this throttle, the clinic budget), so the
+ * metrics middleware, which counts any other 429 of the API as `api_key`, does not count them twice.
+ */
 const refused = new WeakSet<Request>();
-const markRefusal = (c: Context) => refused.add(c.req.raw);
-export const refusedByAuthThrottle = (c: Context) => refused.has(c.req.raw);
+export const markRefusal = (c: Context) => refused.add(c.req.raw);
+export const refusalCounted = (c: Context) => refused.has(c.req.raw);

@@ -5,7 +5,8 @@ import type { AppEnv, ServerDeps } from '../context';
 import { ApiError } from '../errors';
 import { hashApiKey } from '../services/api-keys';
 import { noteCalendarVersion } from '../services/booking';
-import { recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
+import { rateLimitRefusals } from '../metrics';
+import { markRefusal, recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
 import { CLINIC_POLICY_NAME, clinicRateLimitHeader, createKeyCounter, policyHeader, rateLimitHeader, type CountedKey } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
@@ -60,7 +61,13 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     const { rate } = key;
     c.header('RateLimit', rateLimitHeader(rate));
     c.header('X-QualifyBase-Clinic-RateLimit', clinicRateLimitHeader(rate));
-    if (!rate.allowed) throw rateLimited(key, limits);
+    if (!rate.allowed) {
+      if (rate.refusedBy === 'clinic') {
+        rateLimitRefusals.inc({ limiter: 'clinic' });
+        markRefusal(c);
+      }
+      throw rateLimited(key, limits);
+    }
     noteCalendarVersion(key.clinic_id, key.calendar_version);
     c.set('auth', {
       clinicId: key.clinic_id,

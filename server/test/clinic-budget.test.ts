@@ -6,6 +6,7 @@
 import pino from 'pino';
 import type { ServerConfig } from '../config';
 import { connectDatabase, type DatabaseHandle } from '../db/connect';
+import { rateLimitRefusals } from '../metrics';
 import { startServer, type RunningServer } from '../server';
 import { createApiKey } from '../services/api-keys';
 import { createClinic } from '../services/clinics';
@@ -13,6 +14,11 @@ import { backends, createPostgresDatabase, type Backend } from './support/databa
 import { apiClient, type ApiResponse } from './support/server';
 
 const CLINIC_LIMIT = 12;
+
+/** qualifybase_rate_limit_refusals_total of one limiter, in this process. */
+async function refusals(limiter: string): Promise<number> {
+  return (await rateLimitRefusals.get()).values.find((v) => v.labels.limiter === limiter)?.value ?? 0;
+}
 
 /** Two handles on one database, as two server processes would have (PGlite: one process owns it, so one handle). */
 async function sharedDatabase(backend: Backend): Promise<[DatabaseHandle, DatabaseHandle]> {
@@ -66,6 +72,7 @@ describe.each(backends())('the per-clinic request budget on %s', (backend) => {
     const keys = await clinicWithKeys('Many Keys', 6);
     const [otherKey] = await clinicWithKeys('Neighbour', 1);
     await atStartOfMinute();
+    const [clinicBefore, keyBefore] = [await refusals('clinic'), await refusals('api_key')];
     // 30 requests over six keys (5 each, far inside the 120 of each key), half through each instance.
     const answers: ApiResponse[] = await Promise.all(
       Array.from({ length: 30 }, (_, i) => apiClient((i % 2 ? a : b).url, keys[i % keys.length]!).get('/api/v1/me')),
@@ -73,6 +80,7 @@ describe.each(backends())('the per-clinic request budget on %s', (backend) => {
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(CLINIC_LIMIT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(30 - CLINIC_LIMIT);
+    expect([(await refusals('clinic')) - clinicBefore, (await refusals('api_key')) - keyBefore]).toEqual([30 - CLINIC_LIMIT, 0]);
     const refused = answers.find((r) => r.status === 429)!;
     expect(refused.body.code).toBe('rate_limited');
     expect(refused.body.error).toMatch(
