@@ -12,8 +12,10 @@ export interface ServerConfig {
   devTools: boolean;
   /** Webhook targets on loopback/private addresses (and plain http): QB_ALLOW_PRIVATE_WEBHOOKS=1, same rules. */
   allowPrivateWebhooks: boolean;
-  /** NODE_ENV=production: no demo user, dev switches refused. */
+  /** NODE_ENV=production: no demo user, dev switches refused, first-start secrets to a file. */
   production: boolean;
+  /** Production first start: the 0600 file that receives the first API key and login (QB_CREDENTIALS_FILE). */
+  credentialsFile: string;
   /** QB_TRUST_PROXY=1: X-Forwarded-Proto / X-Forwarded-For come from a proxy we trust. */
   trustProxy: boolean;
   /** QB_METRICS_TOKEN: GET /metrics needs `Authorization: Bearer <token>`; unset, /metrics is 404. */
@@ -22,8 +24,18 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Requests per minute per API key. */
   rateLimitPerMinute: number;
+  /** Requests per minute per clinic, all its API keys together (QB_CLINIC_RATE_LIMIT). */
+  clinicRateLimitPerMinute: number;
+  /** Live (unrevoked) API keys per clinic (QB_CLINIC_KEY_LIMIT). */
+  liveKeysPerClinic: number;
+  /** API keys a clinic may create per minute in the dashboard (QB_KEY_CREATION_PER_MINUTE). */
+  keyCreationsPerMinute: number;
+  /** Calendar blocks per clinic that have not ended (QB_CLINIC_BLOCK_LIMIT). */
+  clinicBlockLimit: number;
   /** Failed API authentications per minute per client address before 429 (QB_FAILED_AUTH_LIMIT). */
   failedAuthPerMinute: number;
+  /** Throttles count IPv6 clients by this many leading bits of their address (QB_IPV6_PREFIX, 64). */
+  ipv6Prefix: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   /** Deliver webhooks from this process (false when a separate worker process does it). */
@@ -71,6 +83,24 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number, got "${env[name]}"`);
+  return value;
+}
+
+function ipv6Prefix(env: NodeJS.ProcessEnv): number {
+  const value = positiveInteger(env, 'QB_IPV6_PREFIX', 64);
+  if (value > 128) throw new Error(`QB_IPV6_PREFIX must be a prefix length from 1 to 128, got "${env.QB_IPV6_PREFIX}"`);
+  return value;
+}
+
+/** Requests per minute per clinic when QB_CLINIC_RATE_LIMIT is not set (the OpenAPI document says this number). */
+export const DEFAULT_CLINIC_RATE_LIMIT = 600;
+
+/** Calendar blocks that have not ended, per clinic, when QB_CLINIC_BLOCK_LIMIT is not set (the OpenAPI document says this number). */
+export const DEFAULT_BLOCK_LIMIT = 5000;
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -80,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   }
   const dataDir = env.QB_DATA_DIR ?? '.qualifybase';
+  const dataPath = dataDir === 'memory' ? path.resolve('.qualifybase') : path.resolve(dataDir);
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -88,11 +119,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     devTools: flag(env, 'QB_DEV_TOOLS'),
     allowPrivateWebhooks: flag(env, 'QB_ALLOW_PRIVATE_WEBHOOKS'),
     production: env.NODE_ENV === 'production',
+    // Beside the data directory (`.qualifybase.credentials` next to `.qualifybase/`), never inside it.
+    credentialsFile: path.resolve(env.QB_CREDENTIALS_FILE || `${dataPath}.credentials`),
     trustProxy: flag(env, 'QB_TRUST_PROXY'),
     metricsToken: env.QB_METRICS_TOKEN || undefined,
     shutdownTimeoutMs: positiveNumber(env, 'QB_SHUTDOWN_TIMEOUT_MS', 20_000),
     rateLimitPerMinute: 120,
+    clinicRateLimitPerMinute: positiveInteger(env, 'QB_CLINIC_RATE_LIMIT', DEFAULT_CLINIC_RATE_LIMIT),
+    liveKeysPerClinic: positiveInteger(env, 'QB_CLINIC_KEY_LIMIT', 20),
+    keyCreationsPerMinute: positiveInteger(env, 'QB_KEY_CREATION_PER_MINUTE', 5),
+    clinicBlockLimit: positiveInteger(env, 'QB_CLINIC_BLOCK_LIMIT', DEFAULT_BLOCK_LIMIT),
     failedAuthPerMinute: positiveNumber(env, 'QB_FAILED_AUTH_LIMIT', 20),
+    ipv6Prefix: ipv6Prefix(env),
     bodyLimitBytes: 64 * 1024,
     runWorker: env.QB_WORKER !== 'off',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),

@@ -51,7 +51,7 @@ export const oldestPendingAge = new Gauge({
 
 export const rateLimitRefusals = new Counter({
   name: 'qualifybase_rate_limit_refusals_total',
-  help: 'Requests refused by a rate limit: api_key (120/min per key), failed_auth (invalid keys per address), dashboard_login',
+  help: 'Requests refused by a rate limit: api_key (120/min per key), clinic (the budget of all keys of a clinic), failed_auth (invalid keys per address), dashboard_login',
   labelNames: ['limiter'] as const,
   registers: [registry],
 });

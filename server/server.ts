@@ -4,6 +4,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
@@ -20,6 +21,11 @@ export interface DemoCredentials {
   /** Absent in production unless QB_ADMIN_EMAIL names the first dashboard user. */
   email?: string;
   password?: string;
+  /**
+   * Production: the 0600 file the key and the login were written to (QB_CREDENTIALS_FILE), so
+   * that nothing prints them: container and CI logs keep what a process writes to stdout.
+   */
+  credentialsFile?: string;
 }
 
 export interface RunningServer {
@@ -53,6 +59,23 @@ function firstUserEmail(config: ServerConfig): string | undefined {
 async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): Promise<DemoCredentials | undefined> {
   const existing = await db.selectFrom('clinics').select('id').limit(1).executeTakeFirst();
   if (existing) return undefined;
+  if (!config.production) return seedDemo(db, config);
+  // The file is made (exclusively, 0600) before anything is written to the database, so a first
+  // start that cannot keep its secrets leaves the database empty and can simply be run again.
+  const file = openCredentialsFile(config.credentialsFile);
+  try {
+    const credentials = await seedDemo(db, config);
+    fs.writeSync(file, credentialsText(credentials));
+    return { ...credentials, credentialsFile: config.credentialsFile };
+  } catch (error) {
+    fs.rmSync(config.credentialsFile, { force: true });
+    throw error;
+  } finally {
+    fs.closeSync(file);
+  }
+}
+
+async function seedDemo(db: DatabaseHandle['db'], config: ServerConfig): Promise<DemoCredentials> {
   // The public API docs' curl examples name this agent and campaign: giving the demo clinic
   // those ids lets the examples run verbatim against a fresh `npm start`.
   const clinic = await createClinic(db, 'Demo Dental Clinic', 'America/New_York', {
@@ -61,9 +84,32 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): 
   });
   const email = firstUserEmail(config);
   if (!email) return { clinic };
-  const password = randomBytes(9).toString('base64url');
+  const password = randomBytes(12).toString('base64url');
   await createUser(db, clinic.clinic.id, email, password);
   return { clinic, email, password };
+}
+
+function openCredentialsFile(file: string): number {
+  try {
+    return fs.openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new Error(
+      `${file} exists already: a production first start writes the first API key and dashboard login there and never overwrites a file. Keep what it holds, remove it (or set QB_CREDENTIALS_FILE to another path), and start again.`,
+    );
+  }
+}
+
+function credentialsText({ clinic, email, password }: DemoCredentials): string {
+  return [
+    `# QualifyBase first start, ${new Date().toISOString()}: the clinic "${clinic.clinic.name}".`,
+    '# Shown nowhere else. Keep these values somewhere safe, then delete this file.',
+    `QB_API_KEY=${clinic.api_key}`,
+    ...(email
+      ? [`QB_DASHBOARD_EMAIL=${email}`, `QB_DASHBOARD_PASSWORD=${password}`, '# Change the password after signing in (Account).']
+      : ['# No dashboard user: QB_ADMIN_EMAIL was not set on this first start.']),
+    '',
+  ].join('\n');
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {

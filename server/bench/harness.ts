@@ -392,6 +392,8 @@ export async function withBackend(bench: Bench, backend: Backend, fn: (r: Runnin
         // The bench's receivers are on loopback; one client address sends every benchmark's requests.
         allowPrivateWebhooks: true,
         failedAuthPerMinute: 100_000,
+        // Each benchmark loads one clinic through many keys: no per-clinic budget in the way.
+        clinicRateLimitPerMinute: 100_000_000,
         databaseUrl: connect.databaseUrl,
         ...(connect.dataDir ? { dataDir: connect.dataDir } : {}),
       },

@@ -285,7 +285,15 @@ async function main(): Promise<void> {
       },
     },
     // The webhook worker is off: only the endpoint's own statements are counted (nothing here subscribes).
-    config: { port: 0, host: '127.0.0.1', devTools: true, allowPrivateWebhooks: true, failedAuthPerMinute: 100_000, runWorker: false },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      devTools: true,
+      allowPrivateWebhooks: true,
+      failedAuthPerMinute: 100_000,
+      clinicRateLimitPerMinute: 100_000_000,
+      runWorker: false,
+    },
     logger: pino({ level: 'error' }),
     seedDemo: false,
   });

@@ -4,5 +4,6 @@ import type { DashboardSession } from './session';
 export type FormFields = Record<string, string | string[]>;
 
 export interface DashboardEnv {
-  Variables: { session: DashboardSession; form: FormFields; requestId: string };
+  /** `https`: the request came over https, directly or at our trusted proxy (security.ts, detectHttps). */
+  Variables: { session: DashboardSession; form: FormFields; requestId: string; https: boolean };
 }

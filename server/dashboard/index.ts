@@ -8,13 +8,23 @@ import { Hono } from 'hono';
 import type { ServerDeps } from '../context';
 import { ApiError, fromDatabaseError } from '../errors';
 import type { DashboardEnv } from './env';
+import { registerAccountPages } from './pages/account';
 import { registerApiKeyPages } from './pages/api-keys';
 import { registerCalendarPage } from './pages/calendar';
 import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
 import { registerContactPages } from './pages/contacts';
 import { registerLoginPages } from './pages/login';
 import { registerWebhookPages } from './pages/webhooks';
-import { clearSessionCookie, field, readForm, readSessionCookie, sameOriginRequest, securityHeaders, tokensMatch } from './security';
+import {
+  clearSessionCookie,
+  detectHttps,
+  field,
+  readForm,
+  readSessionCookie,
+  sameOriginRequest,
+  securityHeaders,
+  tokensMatch,
+} from './security';
 import { loadSession } from './session';
 import { errorPage, STYLE_HASH } from './views/layout';
 
@@ -22,6 +32,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   const { db } = deps.database;
   const dash = new Hono<DashboardEnv>();
 
+  dash.use('*', detectHttps(deps.config.trustProxy));
   dash.use('*', securityHeaders(STYLE_HASH));
 
   // Sign-in state and CSRF for everything except the sign-in page itself.
@@ -56,6 +67,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   registerWebhookPages(dash, deps);
   registerCalendarPage(dash, deps);
   registerContactPages(dash, deps);
+  registerAccountPages(dash, deps);
 
   dash.all('*', (c) => render(c, errorPage(404, 'There is no dashboard page at this address.'), 404));
 

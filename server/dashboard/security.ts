@@ -5,12 +5,24 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { requestIsHttps } from '../http/client-address';
 import type { DashboardEnv, FormFields } from './env';
 import { SESSION_MAX_MS } from './session';
 
-/** https directly, or https at a proxy in front of us: the cookie must then be Secure. */
+/**
+ * https directly, or (QB_TRUST_PROXY=1 only) at the proxy in front of us: the cookie must then be
+ * Secure. Decided once per request by `detectHttps`; a client's own X-Forwarded-Proto counts
+ * for nothing unless our proxy set it.
+ */
 export function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+  return (c as Context<DashboardEnv>).get('https') === true;
+}
+
+export function detectHttps(trustProxy: boolean): MiddlewareHandler<DashboardEnv> {
+  return async (c, next) => {
+    c.set('https', requestIsHttps(c, trustProxy));
+    await next();
+  };
 }
 
 /** `__Host-` pins a Secure cookie to this host and path /; over plain http that prefix is not allowed. */

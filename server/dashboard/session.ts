@@ -1,12 +1,13 @@
 /**
  * Dashboard sign-in and sessions. The cookie carries a random token; the database keeps only its
  * SHA-256 (so a copy of the table cannot sign anyone in), the user, the session's CSRF token and
- * its expiry. Failed sign-ins are logged and slow down the (email, address) pair that made them.
+ * its expiry. Sign-in attempts are logged before the password is checked; failed ones slow down
+ * the (email, address) pair that made them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema';
-import { hashPassword, verifyPassword } from '../services/users';
+import { BUSY_RETRY_AFTER_SECONDS, hashPassword, needsRehash, PasswordHashingBusy, verifyPassword } from '../services/passwords';
 
 /** A session ends after this long without a request... */
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -115,8 +116,20 @@ export async function destroySession(db: Kysely<Database>, sessionId: string): P
   await db.deleteFrom('dashboard_sessions').where('id', '=', sessionId).execute();
 }
 
-/** Housekeeping: expired sessions and old failure records (called on sign-in). */
-async function prune(db: Kysely<Database>, now: number): Promise<void> {
+/** Ends every session of a user (sign out everywhere), or every one but `keep` (after a password change). */
+export async function destroyUserSessions(db: Kysely<Database>, userId: string, keep?: string): Promise<number> {
+  let query = db.deleteFrom('dashboard_sessions').where('user_id', '=', userId);
+  if (keep) query = query.where('id', '<>', keep);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Housekeeping, at most once a minute per process: expired sessions and old attempt records. */
+const PRUNE_EVERY_MS = 60 * 1000;
+let prunedAt = Number.NEGATIVE_INFINITY;
+async function pruneNowAndThen(db: Kysely<Database>, now: number): Promise<void> {
+  if (Math.abs(now - prunedAt) < PRUNE_EVERY_MS) return;
+  prunedAt = now;
   await db.deleteFrom('dashboard_sessions').where('expires_at', '<=', new Date(now)).execute();
   await db
     .deleteFrom('dashboard_login_failures')
@@ -126,66 +139,111 @@ async function prune(db: Kysely<Database>, now: number): Promise<void> {
 
 /** A hash to verify against when the email is unknown, so both cases cost one scrypt. */
 let decoyHash: Promise<string> | undefined;
-const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString('hex')));
+const decoy = () => {
+  decoyHash ??= hashPassword(randomBytes(16).toString('hex')).catch((error) => {
+    decoyHash = undefined; // refused while busy: made again next time
+    throw error;
+  });
+  return decoyHash;
+};
 
 export type SignInResult =
   | { ok: true; userId: string }
   | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+  | { ok: false; reason: 'rate_limited' | 'busy'; retryAfterSeconds: number };
 
 /**
- * Checks an email and password. Unknown email and wrong password take the same time and give the
- * same answer; an (email, address) pair still waiting out its delay, or an address over its cap,
- * is refused without checking.
+ * Checks an email and password from a client address (its throttle group: see client-address.ts).
+ * Unknown email and wrong password take the same time and give the same answer. The attempt is
+ * counted before the password is checked (`reserveAttempt`), so a parallel burst gets no more
+ * checks than the limits allow; it stays counted as a failure unless the password is right. With
+ * too many checks already running or waiting in this process, the attempt is refused as `busy`
+ * and not counted. A right password stored with older scrypt parameters is hashed again.
  */
 export async function signIn(
   db: Kysely<Database>,
   emailInput: string,
   password: string,
-  ip: string,
+  address: string,
   now = Date.now(),
 ): Promise<SignInResult> {
   const email = emailInput.trim().toLowerCase().slice(0, 254);
-  // One check at a time per pair: a parallel burst must not slip past the delay it would earn.
-  const pair = `${email}\u0000${ip}`;
-  if (checking.has(pair)) return { ok: false, reason: 'rate_limited', retryAfterSeconds: 1 };
-  checking.add(pair);
+  await pruneNowAndThen(db, now);
+  const attempt = await reserveAttempt(db, email, address, now);
+  if (!attempt.ok) return attempt;
+  let user: { id: string; password_hash: string } | undefined;
   try {
-    return await checkSignIn(db, email, password, ip, now);
-  } finally {
-    checking.delete(pair);
+    user = await checkPassword(db, email, password);
+  } catch (error) {
+    if (!(error instanceof PasswordHashingBusy)) throw error;
+    await db.deleteFrom('dashboard_login_failures').where('id', '=', attempt.id).execute();
+    return { ok: false, reason: 'busy', retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
   }
+  if (!user) return { ok: false, reason: 'invalid' };
+  await db.deleteFrom('dashboard_login_failures').where('email', '=', email).where('ip', '=', address).execute();
+  await rehashIfOld(db, user, password);
+  return { ok: true, userId: user.id };
 }
 
-const checking = new Set<string>();
+/**
+ * Counts an attempt of (email, address) before its password is checked, unless the pair is still
+ * waiting out its delay or the address is over its cap. Attempts of one address are counted one at
+ * a time (an advisory lock of the address, in the database, so every instance agrees).
+ */
+async function reserveAttempt(
+  db: Kysely<Database>,
+  email: string,
+  address: string,
+  now: number,
+): Promise<{ ok: true; id: string } | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`dashboard_login:${address}`}, 0))`.execute(trx);
+    const failures = await trx
+      .selectFrom('dashboard_login_failures')
+      .select([
+        sql<number>`count(*) filter (where email = ${email})`.as('by_pair'),
+        sql<Date | null>`max(attempted_at) filter (where email = ${email})`.as('last_by_pair'),
+        sql<number>`count(*) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('by_ip'),
+        sql<Date | null>`min(attempted_at) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('oldest_by_ip'),
+      ])
+      .where('ip', '=', address)
+      .where('attempted_at', '>=', new Date(now - LOGIN_WINDOW_MS))
+      .executeTakeFirstOrThrow();
+    const pairReadyAt = failures.last_by_pair ? new Date(failures.last_by_pair).getTime() + signInDelayMs(Number(failures.by_pair)) : now;
+    const ipReadyAt =
+      Number(failures.by_ip) >= MAX_FAILURES_PER_IP && failures.oldest_by_ip
+        ? new Date(failures.oldest_by_ip).getTime() + IP_WINDOW_MS
+        : now;
+    const readyAt = Math.max(pairReadyAt, ipReadyAt);
+    if (readyAt > now) return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((readyAt - now) / 1000)) };
+    const row = await trx
+      .insertInto('dashboard_login_failures')
+      .values({ email, ip: address, attempted_at: new Date(now) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ok: true, id: row.id };
+  });
+}
 
-async function checkSignIn(db: Kysely<Database>, email: string, password: string, ip: string, now: number): Promise<SignInResult> {
-  await prune(db, now);
-  const failures = await db
-    .selectFrom('dashboard_login_failures')
-    .select([
-      sql<number>`count(*) filter (where email = ${email})`.as('by_pair'),
-      sql<Date | null>`max(attempted_at) filter (where email = ${email})`.as('last_by_pair'),
-      sql<number>`count(*) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('by_ip'),
-      sql<Date | null>`min(attempted_at) filter (where attempted_at >= ${new Date(now - IP_WINDOW_MS)})`.as('oldest_by_ip'),
-    ])
-    .where('ip', '=', ip)
-    .where('attempted_at', '>=', new Date(now - LOGIN_WINDOW_MS))
-    .executeTakeFirstOrThrow();
-  const pairReadyAt = failures.last_by_pair ? new Date(failures.last_by_pair).getTime() + signInDelayMs(Number(failures.by_pair)) : now;
-  const ipReadyAt =
-    Number(failures.by_ip) >= MAX_FAILURES_PER_IP && failures.oldest_by_ip ? new Date(failures.oldest_by_ip).getTime() + IP_WINDOW_MS : now;
-  const readyAt = Math.max(pairReadyAt, ipReadyAt);
-  if (readyAt > now) return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil((readyAt - now) / 1000)) };
+/** The user, when the password is theirs; one scrypt either way. */
+async function checkPassword(db: Kysely<Database>, email: string, password: string) {
   const user = await db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
   const valid = await verifyPassword(password, user?.password_hash ?? (await decoy()));
-  if (!user || !valid) {
+  return user && valid ? user : undefined;
+}
+
+/** Replaces a hash made with older scrypt parameters; when hashing is busy, the next sign-in does it. */
+async function rehashIfOld(db: Kysely<Database>, user: { id: string; password_hash: string }, password: string): Promise<void> {
+  if (!needsRehash(user.password_hash)) return;
+  try {
+    const fresh = await hashPassword(password);
     await db
-      .insertInto('dashboard_login_failures')
-      .values({ email, ip, attempted_at: new Date(now) })
+      .updateTable('users')
+      .set({ password_hash: fresh })
+      .where('id', '=', user.id)
+      .where('password_hash', '=', user.password_hash)
       .execute();
-    return { ok: false, reason: 'invalid' };
+  } catch (error) {
+    if (!(error instanceof PasswordHashingBusy)) throw error;
   }
-  await db.deleteFrom('dashboard_login_failures').where('email', '=', email).where('ip', '=', ip).execute();
-  return { ok: true, userId: user.id };
 }

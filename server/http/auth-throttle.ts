@@ -1,7 +1,9 @@
 /**
  * Failed API authentications per client address: after `failedAuthPerMinute` (default 20)
- * invalid keys (or malformed Authorization headers) within a minute, that address gets 429 with Retry-After until the
- * window ends, without its keys being looked up. Keys used from other addresses are unaffected.
+ * invalid keys (or malformed Authorization headers) within a minute, that address gets 429 with
+ * Retry-After until the window ends, without its keys being looked up. Keys used from other
+ * addresses are unaffected. Addresses are counted by `addressGroup`: IPv4 by address, IPv6 by
+ * /64 (QB_IPV6_PREFIX), so one network cannot pose as endless clients.
  *
  * In-process memory: a key guesser needs ~2^190 tries, so this guards the database and the logs
  * rather than the keys, and a per-instance budget (N instances: N x the budget) is enough.
@@ -9,18 +11,25 @@
 import type { Context } from 'hono';
 import type { AppEnv, ServerDeps } from '../context';
 import { rateLimitRefusals } from '../metrics';
-import { clientAddress } from './client-address';
+import { throttledAddress } from './client-address';
 import { ApiError } from '../errors';
 
 export const WINDOW_MS = 60_000;
-/** Above this many tracked addresses, expired windows are swept out. */
-const SWEEP_AT = 10_000;
+/** Most addresses tracked at once (~150 bytes each); past it the oldest window is dropped. */
+export const MAX_TRACKED_ADDRESSES = 50_000;
 
 interface Window {
   startedAt: number;
   failures: number;
 }
 
+/**
+ * A window per address, in a Map kept in order of `startedAt`: a window is only ever added at the
+ * end (a new or restarted window starts now), so the expired ones are always at the front. Each
+ * failure drops the expired windows from the front and stops at the first live one: every window
+ * is dropped once, so the cost per call is constant on average, however many addresses there are
+ * (no sweep of the whole map). At `maxEntries` the oldest window goes, so memory is bounded too.
+ */
 export class FailedAuthThrottle {
   private readonly windows = new Map<string, Window>();
 
@@ -28,6 +37,7 @@ export class FailedAuthThrottle {
     private readonly maxFailures: number,
     private readonly windowMs = WINDOW_MS,
     private readonly now: () => number = Date.now,
+    private readonly maxEntries = MAX_TRACKED_ADDRESSES,
   ) {}
 
   /** Seconds until the address may try again, or 0 when it may now. */
@@ -38,12 +48,19 @@ export class FailedAuthThrottle {
   }
 
   recordFailure(address: string): void {
+    this.dropExpired();
     const w = this.current(address);
-    if (w) w.failures++;
-    else {
-      if (this.windows.size >= SWEEP_AT) this.sweep();
-      this.windows.set(address, { startedAt: this.now(), failures: 1 });
+    if (w) {
+      w.failures++;
+      return;
     }
+    if (this.windows.size >= this.maxEntries) this.dropOldest();
+    this.windows.set(address, { startedAt: this.now(), failures: 1 });
+  }
+
+  /** Addresses tracked now. */
+  get size(): number {
+    return this.windows.size;
   }
 
   private current(address: string): Window | undefined {
@@ -55,9 +72,17 @@ export class FailedAuthThrottle {
     return w;
   }
 
-  private sweep(): void {
+  private dropExpired(): void {
     const now = this.now();
-    for (const [address, w] of this.windows) if (now - w.startedAt >= this.windowMs) this.windows.delete(address);
+    for (const [address, w] of this.windows) {
+      if (now - w.startedAt < this.windowMs) return;
+      this.windows.delete(address);
+    }
+  }
+
+  private dropOldest(): void {
+    const oldest = this.windows.keys().next();
+    if (!oldest.done) this.windows.delete(oldest.value);
   }
 }
 
@@ -75,7 +100,7 @@ export function failedAuthThrottle(deps: ServerDeps): FailedAuthThrottle {
 
 /** Refuses the request with 429 when its address has used up its failed authentications. */
 export function refuseThrottledAddress(c: Context<AppEnv>, deps: ServerDeps): void {
-  const retryAfter = failedAuthThrottle(deps).retryAfterSeconds(clientAddress(c, deps.config.trustProxy));
+  const retryAfter = failedAuthThrottle(deps).retryAfterSeconds(throttledAddress(c, deps.config));
   if (retryAfter === 0) return;
   rateLimitRefusals.inc({ limiter: 'failed_auth' });
   markRefusal(c);
@@ -91,10 +116,13 @@ export function refuseThrottledAddress(c: Context<AppEnv>, deps: ServerDeps): vo
 }
 
 export function recordFailedAuth(c: Context<AppEnv>, deps: ServerDeps): void {
-  failedAuthThrottle(deps).recordFailure(clientAddress(c, deps.config.trustProxy));
+  failedAuthThrottle(deps).recordFailure(throttledAddress(c, deps.config));
 }
 
-/** Requests this module refused, so the metrics middleware does not count them twice. */
+/**
+ * Requests a limiter refused and counted itself (this throttle, the clinic budget), so the
+ * metrics middleware, which counts any other 429 of the API as `api_key`, does not count them twice.
+ */
 const refused = new WeakSet<Request>();
-const markRefusal = (c: Context) => refused.add(c.req.raw);
-export const refusedByAuthThrottle = (c: Context) => refused.has(c.req.raw);
+export const markRefusal = (c: Context) => refused.add(c.req.raw);
+export const refusalCounted = (c: Context) => refused.has(c.req.raw);

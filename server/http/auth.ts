@@ -5,8 +5,9 @@ import type { AppEnv, ServerDeps } from '../context';
 import { ApiError } from '../errors';
 import { hashApiKey } from '../services/api-keys';
 import { noteCalendarVersion } from '../services/booking';
-import { recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
-import { createKeyCounter, policyHeader, rateLimitHeader } from './rate-limit';
+import { rateLimitRefusals } from '../metrics';
+import { markRefusal, recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
+import { CLINIC_POLICY_NAME, clinicRateLimitHeader, createKeyCounter, policyHeader, rateLimitHeader, type CountedKey } from './rate-limit';
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
 
@@ -19,10 +20,13 @@ function keyInQueryString(url: URL): boolean {
 
 /** Authenticates `Authorization: Bearer qbk_live_...`, then counts the request against the key. */
 export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
-  const limit = deps.config.rateLimitPerMinute;
-  const countKeyRequest = createKeyCounter(deps.database, limit, deps.database.kind === 'pglite' ? 1 : 2);
+  const limits = { perKey: deps.config.rateLimitPerMinute, perClinic: deps.config.clinicRateLimitPerMinute };
+  const countKeyRequest = createKeyCounter(deps.database, limits, deps.database.kind === 'pglite' ? 1 : 2);
+  const keyPolicy = policyHeader(limits.perKey);
+  const clinicPolicy = policyHeader(limits.perClinic, CLINIC_POLICY_NAME);
   return async (c, next) => {
-    c.header('RateLimit-Policy', policyHeader(limit));
+    c.header('RateLimit-Policy', keyPolicy);
+    c.header('X-QualifyBase-Clinic-RateLimit-Policy', clinicPolicy);
     if (keyInQueryString(new URL(c.req.url))) {
       throw new ApiError(
         401,
@@ -56,14 +60,13 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     }
     const { rate } = key;
     c.header('RateLimit', rateLimitHeader(rate));
+    c.header('X-QualifyBase-Clinic-RateLimit', clinicRateLimitHeader(rate));
     if (!rate.allowed) {
-      throw new ApiError(
-        429,
-        'rate_limited',
-        `Rate limit of ${limit} requests per minute exceeded for this API key; retry in ${rate.resetSeconds} s`,
-        undefined,
-        { 'Retry-After': String(rate.resetSeconds) },
-      );
+      if (rate.refusedBy === 'clinic') {
+        rateLimitRefusals.inc({ limiter: 'clinic' });
+        markRefusal(c);
+      }
+      throw rateLimited(key, limits);
     }
     noteCalendarVersion(key.clinic_id, key.calendar_version);
     c.set('auth', {
@@ -75,6 +78,15 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     });
     await next();
   };
+}
+
+/** The 429 of a request over its key's budget or its clinic's, saying which and when to retry. */
+function rateLimited({ rate }: CountedKey, limits: { perKey: number; perClinic: number }): ApiError {
+  const message =
+    rate.refusedBy === 'clinic'
+      ? `Rate limit of ${limits.perClinic} requests per minute exceeded for this clinic (all its API keys together); retry in ${rate.resetSeconds} s. Spread the clinic's work over time or across fewer integrations.`
+      : `Rate limit of ${limits.perKey} requests per minute exceeded for this API key; retry in ${rate.resetSeconds} s`;
+  return new ApiError(429, 'rate_limited', message, undefined, { 'Retry-After': String(rate.resetSeconds) });
 }
 
 export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {

@@ -15,7 +15,7 @@ import type { ApiApp } from './api-app';
 import type { AppEnv, ServerDeps } from '../context';
 import { migrations } from '../db/migrations';
 import { httpDuration, httpRequests, oldestPendingAge, queueDepth, rateLimitRefusals, registry, webhookDeliveries } from '../metrics';
-import { refusedByAuthThrottle } from './auth-throttle';
+import { refusalCounted } from './auth-throttle';
 import { ApiError } from '../errors';
 
 /** Counts and times every request; labels by the route pattern, never the raw path. */
@@ -29,7 +29,7 @@ export function requestMetrics(): MiddlewareHandler<AppEnv> {
     const labels = { method: c.req.method, route, status: String(status) };
     httpRequests.inc(labels);
     httpDuration.observe(labels, (performance.now() - started) / 1000);
-    if (status === 429 && c.req.path.startsWith('/api/v1/') && !refusedByAuthThrottle(c)) rateLimitRefusals.inc({ limiter: 'api_key' });
+    if (status === 429 && c.req.path.startsWith('/api/v1/') && !refusalCounted(c)) rateLimitRefusals.inc({ limiter: 'api_key' });
   };
 }
 

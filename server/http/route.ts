@@ -17,7 +17,7 @@ const ERROR_DESCRIPTIONS = {
   404: 'not_found: no such resource in this clinic',
   409: 'slot_unavailable: the time is already booked or blocked',
   413: 'payload_too_large: the request body is over the size limit',
-  429: 'rate_limited: over 120 requests per minute for this API key (see Retry-After)',
+  429: "rate_limited: over 120 requests per minute for this API key, or over the clinic's budget for all its keys together (the message says which; see Retry-After)",
 } as const;
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AvailabilityQuery, BlockDeleteQuery, BlockUpsert, CalendarBlock, Slot } from '../../contract';
+import { AvailabilityQuery, BlockDeleteQuery, BlockUpsert, CalendarBlock, ErrorBody, Slot } from '../../contract';
+import { DEFAULT_BLOCK_LIMIT } from '../config';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
@@ -28,11 +29,14 @@ const upsert = apiRoute({
   tags,
   operationId: 'upsertCalendarBlock',
   summary: 'Upsert a busy block from an external calendar event',
-  description:
-    'Idempotent on external_source + external_id: the same pair updates the block (200, same id) instead of creating another (201). The booking engine treats the time as busy for availability and new bookings. A block may overlap existing appointments (the external calendar is the truth); they are kept.',
+  description: `Idempotent on external_source + external_id: the same pair updates the block (200, same id) instead of creating another (201). The booking engine treats the time as busy for availability and new bookings. A block may overlap existing appointments (the external calendar is the truth); they are kept. A clinic holds at most ${DEFAULT_BLOCK_LIMIT} blocks that have not ended (the server's QB_CLINIC_BLOCK_LIMIT); one more is 409 \`limit_reached\`.`,
   scope: 'availability:write',
   request: { body: jsonBody(BlockUpsert) },
-  responses: { 200: json(CalendarBlock, 'The existing block, updated'), 201: json(CalendarBlock, 'The new block') },
+  responses: {
+    200: json(CalendarBlock, 'The existing block, updated'),
+    201: json(CalendarBlock, 'The new block'),
+    409: json(ErrorBody, 'limit_reached: the clinic has as many calendar blocks that have not ended as it may have; delete some first'),
+  },
   errors: [413],
 });
 
@@ -48,14 +52,14 @@ const remove = apiRoute({
   responses: { 204: { description: 'Deleted, or already gone' } },
 });
 
-export function registerAvailabilityRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+export function registerAvailabilityRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
   app.openapi(availability, async (c) => {
     const answer = await answerAvailability(db, c.var.auth.clinicId, c.req.valid('query'));
     c.set('cacheUntil', answer.sameUntil ?? 0);
     return c.json({ data: answer.slots }, 200);
   });
   app.openapi(upsert, async (c) => {
-    const { block, created } = await upsertBlock(db, c.var.auth.clinicId, c.req.valid('json'));
+    const { block, created } = await upsertBlock(db, c.var.auth.clinicId, c.req.valid('json'), config.clinicBlockLimit);
     return created ? c.json(block, 201) : c.json(block, 200);
   });
   app.openapi(remove, async (c) => {

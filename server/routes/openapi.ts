@@ -1,5 +1,5 @@
 /** GET /api/v1/openapi.json: generated from the same zod schemas that validate requests. */
-import { DEFAULT_PORT } from '../config';
+import { DEFAULT_CLINIC_RATE_LIMIT, DEFAULT_PORT } from '../config';
 import type { ApiApp } from '../http/api-app';
 import { EVENTS_TAG, registerEventWebhooks } from './openapi-webhooks';
 
@@ -8,8 +8,7 @@ export const OPENAPI_INFO = {
   version: '1.0.0',
   license: { name: 'Proprietary', url: 'https://www.qualifybase.com/terms' },
   contact: { name: 'QualifyBase support', url: 'https://www.qualifybase.com/support' },
-  description:
-    'Programmatic access to leads, availability, appointment booking, outbound campaigns, calendar blocks and webhook events of one clinic. Authenticate with a clinic-scoped API key: `Authorization: Bearer qbk_live_...`. Rate limit: 120 requests per minute per key.',
+  description: `Programmatic access to leads, availability, appointment booking, outbound campaigns, calendar blocks and webhook events of one clinic. Authenticate with a clinic-scoped API key: \`Authorization: Bearer qbk_live_...\`. Rate limits: 120 requests per minute per key, and a budget per clinic for all its keys together (${DEFAULT_CLINIC_RATE_LIMIT} per minute on the reference server, \`QB_CLINIC_RATE_LIMIT\`). \`RateLimit-Policy\` and \`RateLimit\` describe the key's limit, \`RateLimit\` counting what the key can still send under the tighter of the two; \`X-QualifyBase-Clinic-RateLimit-Policy\` and \`X-QualifyBase-Clinic-RateLimit\` describe the clinic's budget.`,
 };
 
 /** Every tag an operation or event uses, in the order a reader meets them. */

@@ -179,6 +179,8 @@ async function main() {
     await shot('api-key-created');
     await page.goto('/dashboard/setup/api-keys');
     await shot('api-keys');
+    await page.goto('/dashboard/account');
+    await shot('account');
   } finally {
     await browser.close();
     await ok.close();

@@ -1,8 +1,9 @@
 /** API keys: `qbk_live_` + 32 random base62-ish chars, stored only as a SHA-256 hash. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { SCOPES, type Scope } from '../../contract';
 import type { ApiKeyRow, Database } from '../db/schema';
+import { ApiError } from '../errors';
 
 export const KEY_PREFIX = 'qbk_live_';
 /** How many characters of the key are kept in clear to recognise it in lists. */
@@ -41,6 +42,65 @@ export async function createApiKey(
     .executeTakeFirstOrThrow();
   return { key, row };
 }
+
+/** How many keys a clinic may hold and make: QB_CLINIC_KEY_LIMIT and QB_KEY_CREATION_PER_MINUTE. */
+export interface KeyLimits {
+  /** Live (unrevoked) keys per clinic. */
+  maxLive: number;
+  /** New keys per clinic in any 60 seconds. */
+  perMinute: number;
+}
+
+/**
+ * Creates a key as a person asks for one (the dashboard), within the clinic's limits: refused with
+ * 409 `limit_reached` at `maxLive` live keys, and with 429 `rate_limited` (Retry-After) after
+ * `perMinute` new keys within a minute. The check and the insert run under a transaction-scoped
+ * advisory lock of the clinic, so concurrent requests, on any instance, cannot pass a limit
+ * together; other clinics, and the key statement of API requests, never wait for it.
+ */
+export async function createApiKeyWithinLimits(
+  db: Kysely<Database>,
+  clinicId: string,
+  name: string,
+  scopes: readonly Scope[],
+  limits: KeyLimits,
+): Promise<CreatedApiKey> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`api_keys:${clinicId}`}, 0))`.execute(trx);
+    const keys = await trx
+      .selectFrom('api_keys')
+      .select([
+        sql<number>`count(*) filter (where revoked_at is null)`.as('live'),
+        sql<number>`count(*) filter (where created_at > now() - interval '1 minute')`.as('recent'),
+        sql<
+          number | null
+        >`ceil(extract(epoch from min(created_at) filter (where created_at > now() - interval '1 minute') + interval '1 minute' - now()))`.as(
+          'retry_after',
+        ),
+      ])
+      .where('clinic_id', '=', clinicId)
+      .executeTakeFirstOrThrow();
+    if (Number(keys.live) >= limits.maxLive) throw liveKeyLimitReached(limits.maxLive);
+    if (Number(keys.recent) >= limits.perMinute) throw keyCreationThrottled(limits.perMinute, Math.max(1, Number(keys.retry_after ?? 60)));
+    return createApiKey(trx, clinicId, name, scopes);
+  });
+}
+
+export const liveKeyLimitReached = (maxLive: number) =>
+  new ApiError(
+    409,
+    'limit_reached',
+    `This clinic already has ${maxLive} live API keys, the most it may have. Revoke a key you no longer use (Setup → API keys), then create the new one.`,
+  );
+
+export const keyCreationThrottled = (perMinute: number, retryAfter: number) =>
+  new ApiError(
+    429,
+    'rate_limited',
+    `At most ${perMinute} API keys can be created per minute for a clinic. Try again in ${retryAfter} seconds.`,
+    undefined,
+    { 'Retry-After': String(retryAfter) },
+  );
 
 /** The live (not revoked) key with this raw value, if any. */
 export async function findApiKey(db: Kysely<Database>, key: string): Promise<ApiKeyRow | undefined> {

@@ -1,7 +1,7 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
- * time = non-cancelled appointments + calendar blocks; availability loads it earliest first, a
- * page at a time, and stops once it has `limit` slots.
+ * time = non-cancelled appointments + calendar blocks; availability reads it merged by the
+ * database (`range_agg`), earliest first, and stops once it has `limit` slots.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
@@ -23,8 +23,14 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
-/** Busy intervals loaded per query of an availability search. */
-const BUSY_PAGE = 64;
+/**
+ * Appointments an availability search reads, per query: a first query reads the first 128 from
+ * `from` (nearly every search finds its slots there: one query), a second from where that ended,
+ * 2,048 more, a third 16,384. That is the most one search does: at most three queries and 18,560
+ * appointments; in a calendar fuller than that it answers the open slots found among them.
+ * Blocks are read whole each time: a clinic holds at most QB_CLINIC_BLOCK_LIMIT that have not ended.
+ */
+export const BUSY_PAGES = [128, 2048, 16_384] as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The last instant the contract can write (ISO 8601 has four-digit years); nothing is searched past it. */
 export const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -114,41 +120,48 @@ export async function loadBusy(db: Db, clinicId: string, from: number, to: numbe
   return rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
 }
 
-/** Busy intervals loaded so far, and the instant up to which busy time is completely known. */
+/** Busy time of a window, merged, and the instant up to which it is completely known. */
 export interface BusyPage {
+  /** Disjoint, sorted intervals: overlapping and touching busy times are one. */
   busy: Interval[];
   /** Every busy interval not in `busy` starts at or after this instant. */
   knownUntil: number;
 }
 
 /**
- * A page of the busy time overlapping [from, to), earliest first, in one statement whose cost
- * does not grow with the window: the first `size` appointments starting in the window (a b-tree
- * range scan that stops there), the appointment under way at `from` (at most one: the exclusion
- * constraint forbids overlaps), and the first `size` blocks overlapping the window.
+ * The busy time overlapping [from, to), merged by the database in one statement: the first
+ * `appointments` appointments starting in the window (a b-tree range scan that stops there), the
+ * appointment under way at `from` (at most one: the exclusion constraint forbids overlaps), and
+ * every block overlapping the window (only blocks that have not ended qualify, at most the
+ * clinic's cap, found on `(clinic_id, ends_at)`), as one `range_agg` multirange, unnested.
  */
-export async function loadBusyPage(db: Db, clinicId: string, from: number, to: number, size: number): Promise<BusyPage> {
+export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
   const [fromDate, toDate] = [new Date(from), new Date(to)];
-  const { rows } = await sql<{ start: Date | string; end: Date | string; part: number }>`
-    (select scheduled_at as start, ends_at as "end", 1 as part from appointments
+  const { rows } = await sql<{ start: Date | string | null; end: Date | string | null; read: number; last_start: Date | string | null }>`
+    with appt as (
+      select scheduled_at as s, ends_at as e from appointments
       where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
-      order by scheduled_at limit ${size})
-    union all
-    (select scheduled_at, ends_at, 0 from appointments
-      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
-        and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
-    union all
-    (select starts_at, ends_at, 2 from calendar_blocks
-      where clinic_id = ${clinicId} and starts_at < ${toDate} and ends_at > ${fromDate}
-      order by starts_at limit ${size})
+      order by scheduled_at limit ${appointments}
+    ), busy as (
+      select s, e from appt
+      union all
+      (select scheduled_at, ends_at from appointments
+        where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
+          and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
+      union all
+      select starts_at, ends_at from calendar_blocks where clinic_id = ${clinicId} and ends_at > ${fromDate} and starts_at < ${toDate}
+    ), read as (
+      select count(*)::int as read, max(s) as last_start from appt
+    )
+    select lower(r) as start, upper(r) as "end", read.read, read.last_start
+    from read left join lateral unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r on true
   `.execute(db);
-  const busy = rows.map((r) => ({ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }));
-  // A part that filled its page may have more, all starting at or after its last row's start.
-  let knownUntil = Infinity;
-  for (const part of [1, 2]) {
-    const starts = busy.filter((_, i) => Number(rows[i]?.part) === part).map((b) => b.start);
-    if (starts.length >= size) knownUntil = Math.min(knownUntil, Math.max(...starts));
-  }
+  const busy = rows.flatMap((r) =>
+    r.start === null || r.end === null ? [] : [{ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }],
+  );
+  // A full page of appointments may have more, all starting at or after its last one's start.
+  const head = rows[0];
+  const knownUntil = head && Number(head.read) >= appointments && head.last_start ? new Date(head.last_start).getTime() : Infinity;
   return { busy, knownUntil };
 }
 
@@ -202,34 +215,39 @@ export async function answerAvailability(
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return { slots: [], sameUntil: null };
-  // Busy time is loaded a page at a time, earliest first: a search that finds its slots before
-  // the page runs out (nearly every one) is one query, however full the calendar further on.
-  const slots: Interval[] = [];
-  let busy: Interval[] = [];
-  let searchFrom: number | null = from;
-  while (searchFrom !== null && slots.length < query.limit) {
-    const pageFrom: number = searchFrom;
-    const page = await loadBusyPage(db, clinicId, pageFrom, end, BUSY_PAGE);
-    let { knownUntil } = page;
-    if (knownUntil <= searchFrom) {
-      // A page of intervals all starting at one instant: load the rest of the window at once.
-      page.busy.push(...(await loadBusy(db, clinicId, searchFrom, end)));
-      knownUntil = Infinity;
-    }
-    busy = [...busy.filter((i) => i.end > pageFrom), ...page.busy];
-    const found = findOpenSlotsBefore(
-      { ...calendar, busy, from: searchFrom, to: end, now, preference: query.preference, limit: query.limit - slots.length },
-      knownUntil,
-    );
-    slots.push(...found.slots);
-    searchFrom = found.resumeAt;
-  }
+  const slots = await searchOpenSlots(db, clinicId, calendar, { from, to: end, now, preference: query.preference, limit: query.limit });
   const windowEndFixed = query.to !== undefined || slots.length >= query.limit;
   const firstOnGrid = windowEndFixed ? candidateSlots({ ...calendar, from, to: end }).next().value : undefined;
   return {
     slots: slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) })),
     sameUntil: firstOnGrid ? firstOnGrid.start : null,
   };
+}
+
+/**
+ * Open slots of [from, to), earliest first: busy time is read merged, a page of appointments at a
+ * time (BUSY_PAGES), and the search stops once it has `limit` slots, the window is exhausted, or
+ * the pages are used up (the work one search may do).
+ */
+async function searchOpenSlots(
+  db: Kysely<Database>,
+  clinicId: string,
+  calendar: ClinicCalendar,
+  search: { from: number; to: number; now: number; preference: AvailabilityQuery['preference']; limit: number },
+): Promise<Interval[]> {
+  const slots: Interval[] = [];
+  let searchFrom: number | null = search.from;
+  for (const appointments of BUSY_PAGES) {
+    if (searchFrom === null || slots.length >= search.limit) break;
+    const page = await loadMergedBusy(db, clinicId, searchFrom, search.to, appointments);
+    const found = findOpenSlotsBefore(
+      { ...calendar, ...search, busy: page.busy, from: searchFrom, limit: search.limit - slots.length },
+      page.knownUntil,
+    );
+    slots.push(...found.slots);
+    searchFrom = found.resumeAt;
+  }
+  return slots;
 }
 
 /**

@@ -1,37 +1,7 @@
-/** Dashboard users: passwords hashed with scrypt (N=16384, r=8, p=1), compared in constant time. */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+/** Dashboard users: passwords hashed by `passwords.ts` (scrypt), compared in constant time. */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
-
-const PARAMS: ScryptOptions = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-const KEY_LENGTH = 32;
-
-function scrypt(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, KEY_LENGTH, PARAMS, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
-/** `scrypt$N$r$p$<salt b64>$<hash b64>`: self-describing, so parameters can change later. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await scrypt(password, salt);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64'), hash.toString('base64')].join('$');
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await new Promise<Buffer>((resolve, reject) =>
-    scryptCb(
-      password,
-      Buffer.from(salt, 'base64'),
-      expected.length,
-      { N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem },
-      (err, key) => (err ? reject(err) : resolve(key)),
-    ),
-  );
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
+import { hashPassword } from './passwords';
 
 export async function createUser(db: Kysely<Database>, clinicId: string, email: string, password: string) {
   return db
@@ -39,4 +9,22 @@ export async function createUser(db: Kysely<Database>, clinicId: string, email: 
     .values({ clinic_id: clinicId, email: email.toLowerCase(), password_hash: await hashPassword(password) })
     .returning(['id', 'clinic_id', 'email'])
     .executeTakeFirstOrThrow();
+}
+
+/** Password rules for a new password: a message saying what to fix, or undefined when it is fine. */
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 200;
+
+export function newPasswordProblem(password: string, confirmation: string, current: string): string | undefined {
+  if (password.length < MIN_PASSWORD_LENGTH) return `Choose a new password of at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (password.length > MAX_PASSWORD_LENGTH) return `A password can be at most ${MAX_PASSWORD_LENGTH} characters.`;
+  if (password !== confirmation) return 'The two new passwords are not the same: type it again in both fields.';
+  if (password === current) return 'The new password must differ from the current one.';
+  return undefined;
+}
+
+/** Replaces a user's password (hashed with today's parameters). */
+export async function setPassword(db: Kysely<Database>, userId: string, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  await db.updateTable('users').set({ password_hash: hash }).where('id', '=', userId).execute();
 }

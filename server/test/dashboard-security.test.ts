@@ -7,43 +7,10 @@ import { createUser } from '../services/users';
 import { FREE_FAILURES, signIn as checkSignIn, signInDelayMs } from '../dashboard/session';
 import { createApiKey, revokeApiKey } from '../services/api-keys';
 import { backends } from './support/databases';
+import { cookieValue, dashboardClient, http } from './support/dashboard';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
 const PASSWORD = 'a long enough password';
-
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  cookies: string[];
-}
-
-/** A bare HTTP client: no redirects followed, cookies handled by the test itself. */
-async function http(
-  url: string,
-  method: string,
-  path: string,
-  opts: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
-): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.cookie) headers.cookie = opts.cookie;
-  let body: string | undefined;
-  if (opts.form) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.form)) for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
-    body = params.toString();
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const res = await fetch(url + path, { method, headers, body, redirect: 'manual' });
-  return { status: res.status, headers: res.headers, text: await res.text(), cookies: res.headers.getSetCookie() };
-}
-
-const cookieValue = (cookies: string[], name: string) =>
-  cookies
-    .find((c) => c.startsWith(`${name}=`))
-    ?.split(';')[0]
-    ?.slice(name.length + 1);
-const csrfIn = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
 
 describe.each(backends())('dashboard security on %s', (backend) => {
   let srv: TestServer;
@@ -66,26 +33,11 @@ describe.each(backends())('dashboard security on %s', (backend) => {
 
   const db = () => srv.running.deps.database.db;
 
-  async function loginForm(headers: Record<string, string> = {}) {
-    const res = await http(srv.url, 'GET', '/dashboard/login', { headers });
-    expect(res.status).toBe(200);
-    return { res, token: csrfIn(res.text)!, cookie: res.cookies.map((c) => c.split(';')[0]).join('; ') };
-  }
-
-  async function signIn(password = PASSWORD, who = email, headers: Record<string, string> = {}) {
-    const form = await loginForm(headers);
-    return http(srv.url, 'POST', '/dashboard/login', { cookie: form.cookie, form: { _csrf: form.token, email: who, password }, headers });
-  }
-
+  const client = () => dashboardClient(srv.url);
+  const loginForm = (headers: Record<string, string> = {}) => client().loginForm(headers);
+  const signIn = (password = PASSWORD, who = email, headers: Record<string, string> = {}) => client().signIn(who, password, headers);
   /** A signed-in session: its cookie header and the CSRF token its pages carry. */
-  async function session() {
-    const res = await signIn();
-    expect(res.status).toBe(303);
-    const cookie = `qb_session=${cookieValue(res.cookies, 'qb_session')}`;
-    const page = await http(srv.url, 'GET', '/dashboard/setup/api-keys', { cookie });
-    expect(page.status).toBe(200);
-    return { cookie, token: csrfIn(page.text)!, raw: cookieValue(res.cookies, 'qb_session')! };
-  }
+  const session = () => client().session(email, PASSWORD);
 
   it('sends signed-out requests to sign in, keeping only dashboard paths as the way back', async () => {
     const res = await http(srv.url, 'GET', '/dashboard/contacts?status=qualified');
@@ -125,22 +77,47 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     expect(row.expires_at.getTime()).toBeLessThanOrEqual(Date.now() + 2 * 60 * 60 * 1000 + 1000);
   });
 
-  it('marks the cookies Secure with the __Host- prefix when served over https', async () => {
+  it('marks the cookies Secure with the __Host- prefix when served over https (our proxy says so with QB_TRUST_PROXY=1)', async () => {
+    const proxied = await startTestServer(backend, { runWorker: false, trustProxy: true });
+    try {
+      const proxiedClinic = await proxied.clinic('Proxied Clinic');
+      await createUser(proxied.running.deps.database.db, proxiedClinic.clinic.id, email, PASSWORD);
+      const https = { 'x-forwarded-proto': 'https' };
+      const form = await dashboardClient(proxied.url).loginForm(https);
+      expect(form.res.cookies[0]).toMatch(/^__Host-qb_login_csrf=.*; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+      const res = await http(proxied.url, 'POST', '/dashboard/login', {
+        cookie: form.cookie,
+        form: { _csrf: form.token, email, password: PASSWORD },
+        headers: https,
+      });
+      expect(res.status).toBe(303);
+      const set = res.cookies.find((c) => c.startsWith('__Host-qb_session='))!;
+      expect(set).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
+      // The https cookie opens pages over https.
+      const page = await http(proxied.url, 'GET', '/dashboard/calendar', { cookie: set.split(';')[0], headers: https });
+      expect(page.status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it("ignores a client's own X-Forwarded-Proto without QB_TRUST_PROXY: no Secure cookie, no __Host- name, no HSTS", async () => {
     const https = { 'x-forwarded-proto': 'https' };
     const form = await loginForm(https);
-    expect(form.res.cookies[0]).toMatch(/^__Host-qb_login_csrf=.*; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(form.res.cookies[0]).toMatch(/^qb_login_csrf=/);
+    expect(form.res.cookies[0]).not.toMatch(/Secure/);
+    expect(form.res.headers.get('strict-transport-security')).toBeNull();
     const res = await http(srv.url, 'POST', '/dashboard/login', {
       cookie: form.cookie,
       form: { _csrf: form.token, email, password: PASSWORD },
       headers: https,
     });
     expect(res.status).toBe(303);
-    const set = res.cookies.find((c) => c.startsWith('__Host-qb_session='))!;
-    expect(set).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
-    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
-    // The https cookie opens pages over https.
-    const page = await http(srv.url, 'GET', '/dashboard/calendar', { cookie: set.split(';')[0], headers: https });
-    expect(page.status).toBe(200);
+    expect(res.cookies.some((c) => c.startsWith('__Host-'))).toBe(false);
+    const set = res.cookies.find((c) => c.startsWith('qb_session='))!;
+    expect(set).not.toMatch(/Secure/);
+    expect(res.headers.get('strict-transport-security')).toBeNull();
   });
 
   it('gives the same generic answer for a wrong password and an unknown email', async () => {
@@ -163,6 +140,7 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     expect((await signIn(PASSWORD, `user${n - 1}@security.test`)).status).toBe(303);
   });
 
+  // 24 password checks (scrypt N=2^17, about half a second each on an idle core): more than jest's default minute on a busy machine.
   it('lets the clinic sign in from its own address while a stranger guesses its password, and slows the stranger more and more', async () => {
     const stranger = '203.0.113.66';
     const clinicOffice = '198.51.100.20';
@@ -185,7 +163,7 @@ describe.each(backends())('dashboard security on %s', (backend) => {
     for (let i = 1; i < waits.length; i++) expect(waits[i]!).toBeGreaterThanOrEqual(waits[i - 1]!);
     expect(waits[waits.length - 1]!).toBeGreaterThanOrEqual(waits[0]! * 8);
     expect(signInDelayMs(100)).toBeLessThanOrEqual(15 * 60 * 1000);
-  });
+  }, 240_000);
 
   it('refuses a sign-in POST without the form token, with a wrong one, or from another origin', async () => {
     const form = await loginForm();

@@ -121,7 +121,7 @@ describe.each(backends())('hot paths on %s', (backend) => {
     const b = await createApiKey(database.db, clinicId, 'batch b');
     const revoked = await createApiKey(database.db, clinicId, 'batch revoked');
     await database.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', revoked.row.id).execute();
-    const count = createKeyCounter(countedDatabase(database, counter), 3);
+    const count = createKeyCounter(countedDatabase(database, counter), { perKey: 3, perClinic: 600 });
     const before = counter.prepared;
     const hashes = [a.key, b.key, a.key, revoked.key, a.key, 'qbk_live_unknown', a.key, b.key].map(hashApiKey);
     const answers = await Promise.all(hashes.map((h) => count(h)));
@@ -194,9 +194,11 @@ describe.each(backends())('hot paths on %s', (backend) => {
   test('a search past more than a page of busy time finds exactly the first free slots', async () => {
     await setOpeningHours(srv, clinicId, ALL_WEEK_ALL_DAY, 30);
     const client = await freshKey();
-    const open = (await client.get('/api/v1/availability?limit=80')).body.data as { scheduled_at: string; ends_at: string }[];
-    expect(open).toHaveLength(80);
-    // 70 consecutive slots taken: 66 booked (more than the 64 appointments of one page), 4 blocked.
+    const first = (await client.get('/api/v1/availability?limit=100')).body.data as { scheduled_at: string; ends_at: string }[];
+    const next = (await client.get(`/api/v1/availability?limit=50&from=${encodeURIComponent(first[99]!.ends_at)}`)).body.data;
+    const open = [...first, ...next] as { scheduled_at: string; ends_at: string }[];
+    expect(open).toHaveLength(150);
+    // 140 consecutive slots taken: 136 booked (more than the 128 appointments of the first page), 4 blocked.
     const lead = await database.db
       .insertInto('leads')
       .values({ clinic_id: clinicId, email: 'busy@example.com' })
@@ -204,12 +206,12 @@ describe.each(backends())('hot paths on %s', (backend) => {
       .executeTakeFirstOrThrow();
     await database.db
       .insertInto('appointments')
-      .values(open.slice(0, 66).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
+      .values(open.slice(0, 136).map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: s.scheduled_at, ends_at: s.ends_at })))
       .execute();
     await database.db
       .insertInto('calendar_blocks')
       .values(
-        open.slice(66, 70).map((s, i) => ({
+        open.slice(136, 140).map((s, i) => ({
           clinic_id: clinicId,
           external_source: 'test',
           external_id: `page-${i}`,
@@ -221,7 +223,7 @@ describe.each(backends())('hot paths on %s', (backend) => {
     let res!: { body: any };
     // Key and rate limit, then two pages of busy time.
     expect(await roundTrips(async () => (res = await client.get('/api/v1/availability?limit=5')))).toBe(3);
-    expect(res.body.data).toEqual(open.slice(70, 75));
+    expect(res.body.data).toEqual(open.slice(140, 145));
     await database.db.deleteFrom('appointments').where('lead_id', '=', lead.id).execute();
     await database.db.deleteFrom('calendar_blocks').where('clinic_id', '=', clinicId).execute();
   });

@@ -347,6 +347,8 @@ describe('7. data directory and the production first start', () => {
   });
 
   it('creates no demo@qualifybase.local user on a production first start', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qb-first-'));
+    const credentialsFile = path.join(root, 'first.credentials');
     const running = await startServer({
       config: {
         port: 0,
@@ -357,15 +359,19 @@ describe('7. data directory and the production first start', () => {
         devTools: false,
         allowPrivateWebhooks: false,
         production: true,
+        credentialsFile,
       },
       logger: silent,
     });
     try {
       expect(running.demo?.clinic.api_key).toMatch(/^qbk_live_/);
       expect(running.demo?.email).toBeUndefined();
+      expect(running.demo?.credentialsFile).toBe(credentialsFile);
+      expect(fs.readFileSync(credentialsFile, 'utf8')).toContain(`QB_API_KEY=${running.demo?.clinic.api_key}`);
       expect(await running.deps.database.db.selectFrom('users').select('email').execute()).toEqual([]);
     } finally {
       await running.close();
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -38,6 +38,7 @@ function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
       PORT: '0',
       HOST: '127.0.0.1',
       QB_WORKER: 'off',
+      QB_CLINIC_RATE_LIMIT: '100000000',
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
     },

@@ -2,13 +2,14 @@
 import { SCOPES, type Scope } from '../../../contract';
 import type { ServerDeps } from '../../context';
 import { ApiError } from '../../errors';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../services/api-keys';
+import { createApiKeyWithinLimits, listApiKeys, revokeApiKey } from '../../services/api-keys';
 import { field, fields } from '../security';
 import { apiKeysPage, keyCreatedPage } from '../views/api-keys';
 import type { Flash } from '../views/layout';
 import { render, Uuid, type DashboardApp } from './common';
 
-export function registerApiKeyPages(dash: DashboardApp, { database: { db } }: ServerDeps): void {
+export function registerApiKeyPages(dash: DashboardApp, { database: { db }, config }: ServerDeps): void {
+  const limits = { maxLive: config.liveKeysPerClinic, perMinute: config.keyCreationsPerMinute };
   dash.get('/setup', (c) => c.redirect('/dashboard/setup/api-keys', 302));
 
   dash.get('/setup/api-keys', async (c) => {
@@ -20,7 +21,7 @@ export function registerApiKeyPages(dash: DashboardApp, { database: { db } }: Se
         : done === 'gone'
           ? { kind: 'bad', text: 'That key was already revoked.' }
           : undefined;
-    return render(c, apiKeysPage(session, await listApiKeys(db, session.clinicId), { name: '', scopes: SCOPES }, flash));
+    return render(c, apiKeysPage(session, await listApiKeys(db, session.clinicId), { name: '', scopes: SCOPES }, limits.maxLive, flash));
   });
 
   dash.post('/setup/api-keys', async (c) => {
@@ -33,12 +34,19 @@ export function registerApiKeyPages(dash: DashboardApp, { database: { db } }: Se
     if (!name) error = 'Give the key a name, such as the system that will use it.';
     else if (name.length > 100) error = 'The name can be at most 100 characters.';
     else if (scopes.length === 0 || scopes.length !== requested.length) error = 'Choose at least one scope.';
-    if (error) {
-      const keys = await listApiKeys(db, session.clinicId);
-      return render(c, apiKeysPage(session, keys, { name, scopes, error }), 400);
+    const refused = (message: string, status: 400 | 409 | 429) =>
+      listApiKeys(db, session.clinicId).then((keys) =>
+        render(c, apiKeysPage(session, keys, { name, scopes, error: message }, limits.maxLive), status),
+      );
+    if (error) return refused(error, 400);
+    try {
+      const created = await createApiKeyWithinLimits(db, session.clinicId, name, scopes, limits);
+      return render(c, keyCreatedPage(session, created.row, created.key));
+    } catch (e) {
+      if (!(e instanceof ApiError) || (e.status !== 409 && e.status !== 429)) throw e;
+      if (e.headers?.['Retry-After']) c.header('Retry-After', e.headers['Retry-After']);
+      return refused(e.message, e.status);
     }
-    const created = await createApiKey(db, session.clinicId, name, scopes);
-    return render(c, keyCreatedPage(session, created.row, created.key));
   });
 
   dash.post('/setup/api-keys/:id/revoke', async (c) => {

@@ -1,6 +1,6 @@
 /** Sign in (GET/POST /login) and sign out (POST /logout). */
 import type { ServerDeps } from '../../context';
-import { clientAddress } from '../../http/client-address';
+import { throttledAddress } from '../../http/client-address';
 import { rateLimitRefusals } from '../../metrics';
 import {
   clearLoginCsrf,
@@ -24,7 +24,9 @@ export function registerLoginPages(dash: DashboardApp, { database: { db }, confi
   dash.get('/login', async (c) => {
     const token = readSessionCookie(c);
     if (token && (await loadSession(db, token))) return c.redirect('/dashboard', 302);
-    const notice = c.req.query('signed_out') ? 'You have been signed out.' : undefined;
+    const signedOut = c.req.query('signed_out');
+    const notice =
+      signedOut === 'everywhere' ? 'You have been signed out everywhere.' : signedOut ? 'You have been signed out.' : undefined;
     return render(c, loginPage({ csrf: issueLoginCsrf(c), next: safeNext(c.req.query('next')), notice }));
   });
 
@@ -36,17 +38,16 @@ export function registerLoginPages(dash: DashboardApp, { database: { db }, confi
     }
     const email = field(form, 'email');
     const next = safeNext(field(form, 'next'));
-    const again = (error: string, status: 401 | 429) => render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
-    const result = await signIn(db, email, field(form, 'password'), clientAddress(c, config.trustProxy));
+    const again = (error: string, status: 401 | 429 | 503) => render(c, loginPage({ csrf: issueLoginCsrf(c), email, next, error }), status);
+    const result = await signIn(db, email, field(form, 'password'), throttledAddress(c, config));
     if (!result.ok) {
-      if (result.reason === 'rate_limited') {
-        rateLimitRefusals.inc({ limiter: 'dashboard_login' });
-        c.header('Retry-After', String(result.retryAfterSeconds));
-        const wait =
-          result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
-        return again(`Too many failed sign-in attempts. Try again in ${wait}.`, 429);
-      }
-      return again(GENERIC_LOGIN_ERROR, 401);
+      if (result.reason === 'invalid') return again(GENERIC_LOGIN_ERROR, 401);
+      c.header('Retry-After', String(result.retryAfterSeconds));
+      if (result.reason === 'busy') return again(`Too many sign-ins are being checked right now. Try again in a few seconds.`, 503);
+      rateLimitRefusals.inc({ limiter: 'dashboard_login' });
+      const wait =
+        result.retryAfterSeconds < 120 ? `${result.retryAfterSeconds} seconds` : `${Math.ceil(result.retryAfterSeconds / 60)} minutes`;
+      return again(`Too many failed sign-in attempts. Try again in ${wait}.`, 429);
     }
     // A fresh session id on every sign-in; a session this browser had before ends.
     const previous = readSessionCookie(c);

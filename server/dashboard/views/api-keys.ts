@@ -29,7 +29,7 @@ ${csrfField(session)}
 </div>`;
 }
 
-export function apiKeysPage(session: DashboardSession, keys: ApiKeyRow[], form: KeyForm, flash?: Flash): Html {
+export function apiKeysPage(session: DashboardSession, keys: ApiKeyRow[], form: KeyForm, maxLive: number, flash?: Flash): Html {
   const tz = session.timeZone;
   return page({
     title: 'API keys',
@@ -38,7 +38,8 @@ export function apiKeysPage(session: DashboardSession, keys: ApiKeyRow[], form: 
     flash,
     body: html`<h1>API keys</h1>
 <p class="sub">Keys let your systems (and the QualifyBase Zapier app) use the API for ${session.clinicName}. Send a key as
-<code>Authorization: Bearer qbk_live_…</code>. The full key is shown once, when it is created; we keep only a hash.</p>
+<code>Authorization: Bearer qbk_live_…</code>. The full key is shown once, when it is created; we keep only a hash.
+A clinic can have up to ${maxLive} live keys, which share the clinic's request budget: revoke the keys you no longer use.</p>
 ${createForm(session, form)}
 <h2>Your keys</h2>
 <div class="table"><table>

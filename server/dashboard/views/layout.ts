@@ -21,6 +21,7 @@ nav.main a{color:#d5deea;text-decoration:none;padding:8px 12px;border-radius:6px
 nav.main a:hover{background:#1e3a5f;color:#fff}
 nav.main a[aria-current=page]{background:#2b4f7e;color:#fff}
 .who{display:flex;align-items:center;gap:10px;color:#aebbd0;font-size:13px;white-space:nowrap}
+.who a{color:#d5deea}
 .who button{background:transparent;color:#fff;border:1px solid #4a6283;padding:5px 10px}
 main{max-width:1180px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:22px;margin:0 0 4px}
@@ -89,7 +90,7 @@ input:focus,select:focus,button:focus{outline:2px solid #8db3ec;outline-offset:1
 /** The CSP source that allows exactly this stylesheet and nothing else inline. */
 export const STYLE_HASH = `sha256-${createHash('sha256').update(STYLESHEET, 'utf8').digest('base64')}`;
 
-export type Section = 'calendar' | 'contacts' | 'webhooks' | 'api-keys';
+export type Section = 'calendar' | 'contacts' | 'webhooks' | 'api-keys' | 'account';
 
 export interface Flash {
   kind: 'ok' | 'bad';
@@ -131,7 +132,7 @@ export function page(opts: { title: string; section: Section; session: Dashboard
 <nav class="main" aria-label="Dashboard">${NAV.map(
       ([key, label, href]) => html`<a href="${href}"${key === section ? raw(' aria-current="page"') : ''}>${label}</a>`,
     )}</nav>
-<div class="who"><span>${session.email}</span>
+<div class="who"><a href="/dashboard/account"${section === 'account' ? raw(' aria-current="page"') : ''}>${session.email}</a>
 <form class="inline" method="post" action="/dashboard/logout">${csrfField(session)}<button type="submit">Sign out</button></form></div>
 </div></header>
 <main>

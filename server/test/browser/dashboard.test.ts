@@ -11,6 +11,7 @@ import { apiClient, startTestServer, type ApiClient, type TestClinic, type TestS
 
 const EMAIL = 'owner@sunrise-dental.test';
 const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a new and longer passphrase';
 const TIME_ZONE = 'America/New_York';
 
 /** The clinic-time calendar date of an instant, YYYY-MM-DD. */
@@ -275,6 +276,17 @@ describe('dashboard in a browser', () => {
     expect(me.body.code).toBe('unauthorized');
   });
 
+  it('changes the password on the Account page', async () => {
+    await page.click('header .who a');
+    await page.waitForURL('**/dashboard/account');
+    await page.fill('#current-password', PASSWORD);
+    await page.fill('#new-password', NEW_PASSWORD);
+    await page.fill('#confirm-password', NEW_PASSWORD);
+    await page.click('button:has-text("Change password")');
+    await page.waitForURL('**/dashboard/account?done=password');
+    await expect(page.locator('.flash.ok').textContent()).resolves.toContain('Your password was changed.');
+  });
+
   it('signs out: the session ends and its cookie no longer opens pages', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'qb_session')!;
     await page.click('header .who button:has-text("Sign out")');
@@ -283,5 +295,19 @@ describe('dashboard in a browser', () => {
     const reused = await fetch(`${srv.url}/dashboard/calendar`, { headers: { cookie: `qb_session=${cookie.value}` }, redirect: 'manual' });
     expect(reused.status).toBe(302);
     expect(reused.headers.get('location')).toBe('/dashboard/login?next=%2Fdashboard%2Fcalendar');
+  });
+
+  it('signs in with the new password, then signs out everywhere', async () => {
+    await page.fill('#email', EMAIL);
+    await page.fill('#password', NEW_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/dashboard/calendar');
+    const cookie = (await context.cookies()).find((c) => c.name === 'qb_session')!;
+    await page.goto('/dashboard/account');
+    await page.click('button:has-text("Sign out everywhere")');
+    await page.waitForURL('**/dashboard/login?signed_out=everywhere');
+    await expect(page.locator('.flash.ok').textContent()).resolves.toBe('You have been signed out everywhere.');
+    const reused = await fetch(`${srv.url}/dashboard/calendar`, { headers: { cookie: `qb_session=${cookie.value}` }, redirect: 'manual' });
+    expect(reused.status).toBe(302);
   });
 });

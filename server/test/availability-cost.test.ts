@@ -1,0 +1,150 @@
+/**
+ * Issue 19, item 5: 31,680 one-minute blocks made one GET /availability over 92 days take ~495
+ * sequential queries (5 s of PGlite's shared thread). Busy time is now merged by the database
+ * (`range_agg`) in one query, a search reads a bounded number of appointments in at most three
+ * queries, and a clinic holds a bounded number of blocks that have not ended (409 `limit_reached`).
+ */
+import { sql } from 'kysely';
+import pino from 'pino';
+import type { DatabaseHandle } from '../db/connect';
+import { startServer, type RunningServer } from '../server';
+import { BUSY_PAGES } from '../services/booking';
+import { createClinic } from '../services/clinics';
+import { futureMonday } from './support/booking';
+import { backends, openTestDatabase } from './support/databases';
+import { countedDatabase, queryCounter } from './support/db-counts';
+import { apiClient, type ApiClient } from './support/server';
+
+const DAY = 86_400_000;
+const BLOCK_LIMIT = 40;
+
+describe.each(backends())('availability cost on %s', (backend) => {
+  let database: DatabaseHandle;
+  let running: RunningServer;
+  const counter = queryCounter();
+
+  beforeAll(async () => {
+    database = await openTestDatabase(backend);
+    running = await startServer({
+      database: countedDatabase(database, counter),
+      config: { port: 0, host: '127.0.0.1', runWorker: false, clinicBlockLimit: BLOCK_LIMIT },
+      logger: pino({ level: 'silent' }),
+      seedDemo: false,
+    });
+  });
+  afterAll(async () => {
+    await running.close();
+    await database.close();
+  });
+
+  /** A clinic open Mon-Fri 09:00-17:00 UTC in 30-minute slots, and a client with its key. */
+  async function clinic(name: string): Promise<{ id: string; api: ApiClient }> {
+    const created = await createClinic(database.db, name, 'UTC');
+    return { id: created.clinic.id, api: apiClient(running.url, created.api_key) };
+  }
+
+  /** Reads the clinic's calendar into memory (its first search does), so a count sees the search alone. */
+  const warm = (api: ApiClient) => api.get('/api/v1/availability?limit=1');
+
+  async function roundTrips(fn: () => Promise<unknown>): Promise<number> {
+    const before = counter.count;
+    await fn();
+    return counter.count - before;
+  }
+
+  it('answers a 92-day search over 31,680 one-minute blocks with one query of busy time', async () => {
+    const { id, api } = await clinic('Blocked Every Minute');
+    const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
+    const to = from + 92 * DAY;
+    // Every minute of the opening hours blocked, except 14:00-14:30 on one weekday 80 days in.
+    const gapStart = from + 80 * DAY + 14 * 3_600_000; // a Thursday (a Monday + 80 days)
+    const inserted = await sql<{ n: number }>`
+      with ins as (
+        insert into calendar_blocks (clinic_id, external_source, external_id, starts_at, ends_at)
+        select ${id}, 'attack', 'm' || extract(epoch from g)::bigint, g, g + interval '1 minute'
+        from generate_series(${new Date(from)}::timestamptz, ${new Date(to - 60_000)}::timestamptz, interval '1 minute') as g
+        where extract(isodow from g at time zone 'UTC') between 1 and 5
+          and (g at time zone 'UTC')::time >= '09:00' and (g at time zone 'UTC')::time < '17:00'
+          and not (g >= ${new Date(gapStart)}::timestamptz and g < ${new Date(gapStart + 30 * 60_000)}::timestamptz)
+        returning 1
+      ) select count(*)::int as n from ins`.execute(database.db);
+    expect(Number(inserted.rows[0]!.n)).toBeGreaterThanOrEqual(31_000);
+    let res!: { status: number; body: { data: { scheduled_at: string }[] } };
+    const path = `/api/v1/availability?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=1`;
+    await warm(api);
+    // The key statement, then the busy time of the whole window, merged: 2 round trips, not ~495.
+    expect(await roundTrips(async () => (res = await api.get(path)))).toBe(2);
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((s) => s.scheduled_at)).toEqual([new Date(gapStart).toISOString()]);
+  });
+
+  it('reads a bounded number of appointments however full the calendar is', async () => {
+    const { id, api } = await clinic('Booked Every Minute');
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: id, email: 'minute@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
+    const to = from + 92 * DAY;
+    // More one-minute appointments than every page of a search together, each one the clinic's own.
+    await sql`
+      insert into appointments (clinic_id, lead_id, scheduled_at, ends_at)
+      select ${id}, ${lead.id}, g, g + interval '1 minute'
+      from generate_series(${new Date(from)}::timestamptz, ${new Date(to - 60_000)}::timestamptz, interval '1 minute') as g
+      where extract(isodow from g at time zone 'UTC') between 1 and 5
+        and (g at time zone 'UTC')::time >= '09:00' and (g at time zone 'UTC')::time < '17:00'`.execute(database.db);
+    const total = BUSY_PAGES.reduce((a, b) => a + b, 0);
+    const booked = await database.db
+      .selectFrom('appointments')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('clinic_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(Number(booked.n)).toBeGreaterThan(total);
+    const path = `/api/v1/availability?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=1`;
+    let res!: { status: number; body: { data: unknown[] } };
+    await warm(api);
+    // The key statement and at most one query per page: bounded, whatever the clinic stores.
+    expect(await roundTrips(async () => (res = await api.get(path)))).toBeLessThanOrEqual(1 + BUSY_PAGES.length);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([]);
+  });
+
+  describe('blocks per clinic', () => {
+    const block = (api: ApiClient, externalId: string, startsAt: number, minutes = 30) =>
+      api.post('/api/v1/availability/blocks', {
+        external_source: 'google_calendar',
+        external_id: externalId,
+        starts_at: new Date(startsAt).toISOString(),
+        ends_at: new Date(startsAt + minutes * 60_000).toISOString(),
+      });
+
+    it('refuses one live block past the cap, even in a parallel burst, and says what to do', async () => {
+      const { api } = await clinic('Block Cap');
+      const start = Date.parse(`${futureMonday(2)}T09:00:00Z`);
+      const answers = await Promise.all(Array.from({ length: BLOCK_LIMIT + 25 }, (_, i) => block(api, `evt-${i}`, start + i * 3_600_000)));
+      expect(answers.filter((r) => r.status === 201)).toHaveLength(BLOCK_LIMIT);
+      const refused = answers.filter((r) => r.status === 409);
+      expect(refused).toHaveLength(25);
+      expect(refused[0]!.body.code).toBe('limit_reached');
+      expect(refused[0]!.body.error).toContain(`This clinic already has ${BLOCK_LIMIT} calendar blocks that have not ended`);
+      expect(refused[0]!.body.error).toContain('DELETE /api/v1/availability/blocks');
+
+      const created = answers.find((r) => r.status === 201)!.body;
+      // At the cap, a live block can still be updated; a block that ended is no live block...
+      expect((await block(api, created.external_id, Date.parse(created.starts_at), 45)).status).toBe(200);
+      expect((await block(api, 'ended', Date.now() - 2 * DAY)).status).toBe(201);
+      // ...and cannot be moved into the future past the cap.
+      expect((await block(api, 'ended', start + 500 * 3_600_000)).status).toBe(409);
+      // Deleting a block makes room.
+      const q = `external_source=google_calendar&external_id=${encodeURIComponent(created.external_id)}`;
+      expect((await api.delete(`/api/v1/availability/blocks?${q}`)).status).toBe(204);
+      expect((await block(api, 'after-delete', start + 600 * 3_600_000)).status).toBe(201);
+    });
+
+    it("counts each clinic's blocks on their own", async () => {
+      const { api } = await clinic('Block Neighbour');
+      expect((await block(api, 'mine', Date.parse(`${futureMonday(2)}T09:00:00Z`))).status).toBe(201);
+    });
+  });
+});
