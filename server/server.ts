@@ -68,6 +68,8 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): 
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
+  // Without QB_PUBLIC_URL, records link to this server itself: its real port once it listens.
+  const ownPublicUrl = options.config?.publicUrl === undefined && !process.env.QB_PUBLIC_URL;
   assertDevSwitchesAllowed(config);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const usesDataDir = !options.database && !config.databaseUrl && config.dataDir !== 'memory';
@@ -99,6 +101,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   (server as import('node:http').Server).headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  if (ownPublicUrl) config.publicUrl = url;
 
   let closing: Promise<void> | undefined;
   // Stop accepting, let in-flight requests finish (idle keep-alive sockets close at once; busy

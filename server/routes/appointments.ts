@@ -74,17 +74,17 @@ const cancel = apiRoute({
   errors: [404],
 });
 
-export function registerAppointmentRoutes(app: ApiApp, { database }: ServerDeps): void {
+export function registerAppointmentRoutes(app: ApiApp, { database, config: links }: ServerDeps): void {
   const { db } = database;
   app.openapi(book, async (c) => {
-    const booked = await bookAppointment(database, c.var.auth.clinicId, c.req.valid('json'));
+    const booked = await bookAppointment(database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);
     return c.json(booked.appointment, 201);
   });
-  app.openapi(list, async (c) => c.json(await listAppointments(db, c.var.auth.clinicId, c.req.valid('query')), 200));
-  app.openapi(get, async (c) => c.json(await getAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(list, async (c) => c.json(await listAppointments(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(get, async (c) => c.json(await getAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>
-    c.json(await updateAppointment(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
+    c.json(await updateAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
   );
-  app.openapi(cancel, async (c) => c.json(await cancelAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(cancel, async (c) => c.json(await cancelAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
 }

@@ -58,9 +58,11 @@ const add = apiRoute({
   errors: [404, 413],
 });
 
-export function registerCampaignRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+export function registerCampaignRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
   app.openapi(campaigns, async (c) => c.json(await listCampaigns(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   // Registered before /campaigns/{id}/... so "contacts" is never read as an id.
-  app.openapi(contacts, async (c) => c.json(await listContacts(db, c.var.auth.clinicId, c.req.valid('query')), 200));
-  app.openapi(add, async (c) => c.json(await addContact(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201));
+  app.openapi(contacts, async (c) => c.json(await listContacts(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(add, async (c) =>
+    c.json(await addContact(db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201),
+  );
 }

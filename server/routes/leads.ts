@@ -59,12 +59,14 @@ const update = apiRoute({
   errors: [404, 413],
 });
 
-export function registerLeadRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
-  app.openapi(list, async (c) => c.json(await listLeads(db, c.var.auth.clinicId, c.req.valid('query')), 200));
+export function registerLeadRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
+  app.openapi(list, async (c) => c.json(await listLeads(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
   app.openapi(create, async (c) => {
-    const { lead, created } = await createOrUpdateLead(db, c.var.auth.clinicId, c.req.valid('json'));
+    const { lead, created } = await createOrUpdateLead(db, links, c.var.auth.clinicId, c.req.valid('json'));
     return created ? c.json(lead, 201) : c.json(lead, 200);
   });
-  app.openapi(get, async (c) => c.json(await getLead(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
-  app.openapi(update, async (c) => c.json(await updateLead(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(get, async (c) => c.json(await getLead(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(update, async (c) =>
+    c.json(await updateLead(db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
+  );
 }
