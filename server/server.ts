@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
+import { pruneIdempotencyKeys } from './http/idempotency';
 import { assertDevSwitchesAllowed, loadConfig, type ServerConfig } from './config';
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
@@ -14,6 +15,9 @@ import { lockDataDir } from './db/data-dir-lock';
 import { createClinic, type NewClinic } from './services/clinics';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
+
+/** How often kept Idempotency-Key responses past their 24 hours are deleted. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface DemoCredentials {
   clinic: NewClinic;
@@ -91,6 +95,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
+  // Idempotency-Key responses older than a day go, every hour (until a shared retention sweep runs it).
+  const pruning = setInterval(() => {
+    pruneIdempotencyKeys(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning Idempotency-Key responses failed'));
+  }, PRUNE_EVERY_MS);
+  pruning.unref();
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -116,6 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await drained;
       clearTimeout(force);
       queueRunning = false;
+      clearInterval(pruning);
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();
