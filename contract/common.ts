@@ -59,6 +59,9 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   'rate_limited',
   'limit_reached',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'service_unavailable',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -14,6 +14,7 @@ import { registerCalendarPage } from './pages/calendar';
 import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
 import { registerContactPages } from './pages/contacts';
 import { registerLoginPages } from './pages/login';
+import { registerRecordPages } from './pages/records';
 import { registerWebhookPages } from './pages/webhooks';
 import {
   clearSessionCookie,
@@ -68,6 +69,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   registerCalendarPage(dash, deps);
   registerContactPages(dash, deps);
   registerAccountPages(dash, deps);
+  registerRecordPages(dash, deps);
 
   dash.all('*', (c) => render(c, errorPage(404, 'There is no dashboard page at this address.'), 404));
 

@@ -10,6 +10,7 @@ import * as m004 from './004_webhook_delivery_jobs';
 import * as m005 from './005_hot_paths';
 import * as m006 from './006_data_version';
 import * as m007 from './007_book_appointment';
+import * as m008 from './008_names_and_idempotency';
 import * as m010 from './010_abuse_bounds';
 
 export const migrations: Record<string, Migration> = {
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '005_hot_paths': m005,
   '006_data_version': m006,
   '007_book_appointment': m007,
+  '008_names_and_idempotency': m008,
   '010_abuse_bounds': m010,
 };
