@@ -30,7 +30,7 @@ export const sampleLead: Lead = {
   source: 'paid_ads',
   status: 'new',
   agent_id: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
-  external_source: 'make_facebook_lead_ads',
+  external_source: 'web_form',
   external_id: 'fb_lead_987654321',
   external_metadata: { campaign: 'spring_implants' },
   created_at: '2026-05-14T11:58:00.000Z',
