@@ -22,11 +22,12 @@ export const inputFields = defineInputFields([
 ] as const);
 
 export const perform = (async (z, bundle) => {
+  const path = `/leads/${segment(bundle.inputData.lead_id)}`;
   const changes = { ...leadDetails(bundle.inputData), ...compact({ status: bundle.inputData.status }) };
-  if (Object.keys(changes).length === 0) {
-    throw new z.errors.Error('Nothing to update: fill in at least one field of the lead to change.', 'invalid_input', 400);
-  }
-  return apiRequest<Lead>(z, { method: 'PATCH', path: `/leads/${segment(bundle.inputData.lead_id)}`, body: changes });
+  if (Object.keys(changes).length > 0) return apiRequest<Lead>(z, { method: 'PATCH', path, body: changes });
+  // Inside Find or Create Lead (`withSearch`), nothing to change leaves the found lead as it is.
+  if (bundle.meta?.withSearch) return apiRequest<Lead>(z, { path });
+  throw new z.errors.Error('Nothing to update: fill in at least one field of the lead to change.', 'invalid_input', 400);
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, Lead>;
 
 export default defineCreate({

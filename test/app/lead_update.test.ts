@@ -53,6 +53,13 @@ describe('lead_update (Update Lead)', () => {
     expect(error.message).toMatch(/^Nothing to update/);
   });
 
+  it('inside Find or Create Lead (meta.withSearch), nothing to change returns the found lead as it is', async () => {
+    api().get(`/api/v1/leads/${id}`).reply(200, sampleLead);
+    await expect(
+      appTester(perform, { authData, inputData: { lead_id: id, city: '' }, meta: { withSearch: 'find_lead' } } as never),
+    ).resolves.toEqual(sampleLead);
+  });
+
   describe('errors', () => {
     itMapsApiErrors(
       () => api().patch(`/api/v1/leads/${id}`),
