@@ -19,7 +19,7 @@ export const sampleFoundSlot: FoundSlot = { id: sampleSlot.scheduled_at, ...samp
 export const sampleUpdatedAppointment: UpdatedAppointment = {
   ...sampleAppointment,
   updated_at: '2026-05-14T13:00:00.000Z',
-  changed_fields: ['scheduled_at', 'ends_at', 'updated_at'],
+  changed_fields: ['scheduled_at', 'ends_at'],
   previous_scheduled_at: '2026-05-15T10:00:00.000Z',
   previous_ends_at: '2026-05-15T10:30:00.000Z',
   previous_status: sampleAppointment.status,
@@ -31,7 +31,7 @@ export const sampleUpdatedLead: UpdatedLead = {
   ...sampleLead,
   status: 'booked',
   updated_at: '2026-05-14T12:00:00.000Z',
-  changed_fields: ['status', 'updated_at'],
+  changed_fields: ['status'],
   previous_status: 'new',
   previous_agent_id: sampleLead.agent_id,
   previous_full_name: sampleLead.full_name,

@@ -26,17 +26,13 @@ describeUpdateFilters({
   choices: ['rescheduled', 'status_changed', 'reassigned'],
   change: {
     item: Appointment.parse(rescheduled),
-    previous_attributes: {
-      scheduled_at: sampleAppointment.scheduled_at,
-      ends_at: sampleAppointment.ends_at,
-      updated_at: sampleAppointment.updated_at,
-    },
+    previous_attributes: { scheduled_at: sampleAppointment.scheduled_at, ends_at: sampleAppointment.ends_at },
     expected: {
-      changed_fields: ['scheduled_at', 'ends_at', 'updated_at'],
+      changed_fields: ['scheduled_at', 'ends_at'],
       previous_scheduled_at: sampleAppointment.scheduled_at,
       previous_ends_at: sampleAppointment.ends_at,
       previous_status: 'confirmed',
-      previous_assigned_to: null,
+      previous_assigned_to: sampleAppointment.assigned_to,
     },
     passes: 'rescheduled',
     leftOut: 'status_changed',

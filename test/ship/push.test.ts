@@ -194,7 +194,7 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     const invoke = (method: string, bundle: object) =>
       callHandler(unzipped, { command: 'execute', method, bundle, environment: { QB_HOST: host } });
 
-    it('uploads this version with the build zip and the source zip, after the style checks', () => {
+    it('uploads this version with the build zip and the source zip, after the integration checks', () => {
       expect(standIn.uploads).toHaveLength(1);
       const [upload] = standIn.uploads;
       expect(upload!.version).toBe(PKG.version);
