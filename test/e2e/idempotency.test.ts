@@ -37,7 +37,9 @@ describe('e2e: a retried step never writes twice (Idempotency-Key replay through
 
     // Another step (another title) for the same slot has another key: the server books it anew,
     // and the slot is taken.
-    const taken = await appError(run(app.creates.appointment.operation.perform, clinic.api_key, { inputData: { ...inputData, title: 'Other' } }));
+    const taken = await appError(
+      run(app.creates.appointment.operation.perform, clinic.api_key, { inputData: { ...inputData, title: 'Other' } }),
+    );
     expect(taken).toMatchObject({ code: 'slot_unavailable', status: 409 });
   });
 
