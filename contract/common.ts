@@ -58,6 +58,9 @@ export const ErrorCode = z.enum([
   'slot_unavailable',
   'payload_too_large',
   'rate_limited',
+  'idempotency_key_in_use',
+  'idempotency_key_reused',
+  'service_unavailable',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -9,6 +9,20 @@ export { EVENT_TYPES, type EventDataKey, eventDataKey };
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;
 
+const PREVIOUS_ATTRIBUTES =
+  "What changed: exactly the object's fields whose value this change altered, each with its value before the change (Stripe's `previous_attributes`). `updated_at`, which moves with every change, is not listed; a change that alters nothing records no event.";
+
+/** `data.previous_attributes` of an appointment.updated event. */
+export const AppointmentPreviousAttributes = Appointment.partial().strict().meta({
+  id: 'AppointmentPreviousAttributes',
+  description: PREVIOUS_ATTRIBUTES,
+});
+/** `data.previous_attributes` of a lead.updated event. */
+export const LeadPreviousAttributes = Lead.partial().strict().meta({ id: 'LeadPreviousAttributes', description: PREVIOUS_ATTRIBUTES });
+
+/** The event types whose `data` carries `previous_attributes`. */
+export const UPDATE_EVENT_TYPES = ['appointment.updated', 'lead.updated'] as const satisfies readonly EventType[];
+
 export const EventEnvelope = z
   .object({
     id: z.string().regex(/^evt_/).meta({ title: 'Event ID' }),
@@ -18,6 +32,11 @@ export const EventEnvelope = z
       appointment: Appointment.optional(),
       contact: CampaignContact.optional(),
       lead: Lead.optional(),
+      /** Only on appointment.updated and lead.updated, and always there. */
+      previous_attributes: z
+        .union([AppointmentPreviousAttributes, LeadPreviousAttributes])
+        .optional()
+        .meta({ description: `Only on appointment.updated and lead.updated (always there). ${PREVIOUS_ATTRIBUTES}` }),
     }),
   })
   .meta({ id: 'WebhookEvent' });

@@ -32,6 +32,12 @@ export const ApiKeyInfo = z
 export const Me = z.object({ clinic: Clinic, api_key: ApiKeyInfo }).meta({ id: 'Me' });
 export type Me = z.infer<typeof Me>;
 
+/**
+ * A record's page in the QualifyBase dashboard: `<QB_PUBLIC_URL>/dashboard/<leads|appointments|contacts>/<id>`
+ * (additive, so a Zap can link to what it acted on).
+ */
+const DashboardUrl = z.url({ protocol: /^https?$/ });
+
 export const LeadSource = z.enum(LEAD_SOURCES);
 
 export const LeadStatus = z.enum(LEAD_STATUSES);
@@ -40,6 +46,9 @@ export const Lead = z
   .object({
     id: Uuid.meta(t('Lead ID')),
     full_name: z.string().nullable().meta(t('Full Name')),
+    // Additive: the full name split at its first space (null when full_name is null).
+    first_name: z.string().nullable().meta(t('First Name', 'The first word of the full name.')),
+    last_name: z.string().nullable().meta(t('Last Name', 'The full name after its first word; null for a one-word name.')),
     phone: z.string().nullable().meta(t('Phone')),
     email: z.string().nullable().meta(t('Email')),
     country: z.string().nullable().meta(t('Country')),
@@ -50,11 +59,13 @@ export const Lead = z
     source: LeadSource.nullable().meta(t('Source')),
     status: LeadStatus.meta(t('Status')),
     agent_id: Uuid.nullable().meta(t('Agent ID', 'The outbound agent the lead is pinned to.')),
+    agent_name: z.string().nullable().meta(t('Agent Name')),
     external_source: z.string().nullable().meta(t('External Source')),
     external_id: z.string().nullable().meta(t('External ID')),
     external_metadata: z.record(z.string(), z.unknown()).nullable().meta(t('External Metadata')),
     created_at: Timestamp.meta(t('Created At')),
     updated_at: Timestamp.meta(t('Updated At')),
+    url: DashboardUrl.meta(t('Lead URL', 'The lead in the QualifyBase dashboard.')),
   })
   .meta({ id: 'Lead' });
 export type Lead = z.infer<typeof Lead>;
@@ -89,9 +100,12 @@ export const Appointment = z
     // Appointment -> text the patient" needs no lookup step. As the lead is when the appointment
     // is returned or its event recorded.
     lead_full_name: z.string().nullable().meta(t('Lead Full Name', "The lead's full name.")),
+    lead_first_name: z.string().nullable().meta(t('Lead First Name', "The first word of the lead's full name.")),
+    lead_last_name: z.string().nullable().meta(t('Lead Last Name', "The lead's full name after its first word.")),
     lead_phone: z.string().nullable().meta(t('Lead Phone', "The lead's phone number (E.164).")),
     lead_email: z.string().nullable().meta(t('Lead Email', "The lead's email address.")),
     assigned_to: Uuid.nullable().meta(t('Assigned Agent ID')),
+    assigned_to_name: z.string().nullable().meta(t('Assigned Agent Name')),
     status: AppointmentStatus.meta(t('Status')),
     scheduled_at: Timestamp.meta(t('Scheduled At')),
     ends_at: Timestamp.meta(t('Ends At')),
@@ -100,6 +114,7 @@ export const Appointment = z
     created_at: Timestamp.meta(t('Created At')),
     updated_at: Timestamp.meta(t('Updated At')),
     cancelled_at: Timestamp.nullable().meta(t('Cancelled At')),
+    url: DashboardUrl.meta(t('Appointment URL', 'The appointment in the QualifyBase dashboard.')),
   })
   .meta({ id: 'Appointment' });
 export type Appointment = z.infer<typeof Appointment>;
@@ -111,6 +126,7 @@ export const Campaign = z
     name: z.string().meta(t('Campaign Name')),
     status: CampaignStatus.meta(t('Status')),
     agent_id: Uuid.nullable().meta(t('Agent ID')),
+    agent_name: z.string().nullable().meta(t('Agent Name')),
     target_country: z.string().nullable().meta(t('Target Country')),
     total_contacts: z.number().int().meta(t('Total Contacts')),
     created_at: Timestamp.meta(t('Created At')),
@@ -125,7 +141,10 @@ export const CampaignContact = z
   .object({
     id: Uuid.meta(t('Contact ID')),
     campaign_id: Uuid.meta(t('Campaign ID')),
+    campaign_name: z.string().meta(t('Campaign Name')),
     name: z.string().meta(t('Name')),
+    first_name: z.string().nullable().meta(t('First Name', 'The first word of the name.')),
+    last_name: z.string().nullable().meta(t('Last Name', 'The name after its first word; null for a one-word name.')),
     phone: z.string().meta(t('Phone')),
     interest: z.string().meta(t('Interest')),
     city: z.string().meta(t('City')),
@@ -142,6 +161,7 @@ export const CampaignContact = z
     last_attempt_at: Timestamp.nullable().meta(t('Last Attempt At')),
     created_at: Timestamp.meta(t('Created At')),
     updated_at: Timestamp.meta(t('Updated At')),
+    url: DashboardUrl.meta(t('Contact URL', 'The contact in the QualifyBase dashboard.')),
   })
   .meta({ id: 'CampaignContact' });
 export type CampaignContact = z.infer<typeof CampaignContact>;

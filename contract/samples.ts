@@ -20,6 +20,8 @@ export const sampleMe: Me = {
 export const sampleLead: Lead = {
   id: 'c3e8a1d4-7b2f-4e6a-9c1d-5f8e2a4b6c7d',
   full_name: 'Alex Smith',
+  first_name: 'Alex',
+  last_name: 'Smith',
   phone: '+14155551212',
   email: 'alex@example.com',
   country: 'US',
@@ -30,11 +32,13 @@ export const sampleLead: Lead = {
   source: 'paid_ads',
   status: 'new',
   agent_id: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
-  external_source: 'web_form',
-  external_id: 'fb_lead_987654321',
+  agent_name: 'Olivia (outbound)',
+  external_source: 'clinic_website_form',
+  external_id: 'form_987654321',
   external_metadata: { campaign: 'spring_implants' },
   created_at: '2026-05-14T11:58:00.000Z',
   updated_at: '2026-05-14T11:58:00.000Z',
+  url: 'https://www.qualifybase.com/dashboard/leads/c3e8a1d4-7b2f-4e6a-9c1d-5f8e2a4b6c7d',
 };
 
 export const sampleAgent: Agent = {
@@ -53,9 +57,12 @@ export const sampleAppointment: Appointment = {
   id: '2b7c9f2a-4d1e-4b8a-9f3c-6e5d4c3b2a19',
   lead_id: 'c3e8a1d4-7b2f-4e6a-9c1d-5f8e2a4b6c7d',
   lead_full_name: 'Alex Smith',
+  lead_first_name: 'Alex',
+  lead_last_name: 'Smith',
   lead_phone: '+14155551212',
   lead_email: 'alex@example.com',
-  assigned_to: null,
+  assigned_to: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
+  assigned_to_name: 'Olivia (outbound)',
   status: 'confirmed',
   scheduled_at: '2026-05-15T11:00:00.000Z',
   ends_at: '2026-05-15T11:30:00.000Z',
@@ -64,6 +71,7 @@ export const sampleAppointment: Appointment = {
   created_at: '2026-05-14T12:00:00.000Z',
   updated_at: '2026-05-14T12:00:00.000Z',
   cancelled_at: null,
+  url: 'https://www.qualifybase.com/dashboard/appointments/2b7c9f2a-4d1e-4b8a-9f3c-6e5d4c3b2a19',
 };
 
 export const sampleCancelledAppointment: Appointment = {
@@ -78,6 +86,7 @@ export const sampleCampaign: Campaign = {
   name: 'Spring implants follow-up',
   status: 'active',
   agent_id: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
+  agent_name: 'Olivia (outbound)',
   target_country: 'US',
   total_contacts: 42,
   created_at: '2026-05-01T09:00:00.000Z',
@@ -86,7 +95,10 @@ export const sampleCampaign: Campaign = {
 export const sampleContact: CampaignContact = {
   id: '9d3e2f1a-6b5c-4d7e-8f90-a1b2c3d4e5f6',
   campaign_id: '8a0b71f5-2f1d-4a30-a6d5-14fb4d9d9f17',
+  campaign_name: 'Spring implants follow-up',
   name: 'Alex Smith',
+  first_name: 'Alex',
+  last_name: 'Smith',
   phone: '+14155551212',
   interest: 'implants',
   city: 'San Francisco',
@@ -101,6 +113,7 @@ export const sampleContact: CampaignContact = {
   last_attempt_at: '2026-05-14T12:00:00.000Z',
   created_at: '2026-05-14T11:00:00.000Z',
   updated_at: '2026-05-14T12:00:00.000Z',
+  url: 'https://www.qualifybase.com/dashboard/contacts/9d3e2f1a-6b5c-4d7e-8f90-a1b2c3d4e5f6',
 };
 
 export const sampleBlock: CalendarBlock = {
@@ -129,4 +142,31 @@ export const sampleEvent: EventEnvelope = {
   type: 'appointment.created',
   created: '2026-05-14T12:00:00.000Z',
   data: { appointment: sampleAppointment },
+};
+
+/** An appointment.updated delivery: the appointment was moved one hour later. */
+export const sampleAppointmentUpdatedEvent: EventEnvelope = {
+  id: 'evt_6c2a1d3e4f5b6a7c8d9e0f1a',
+  type: 'appointment.updated',
+  created: '2026-05-14T13:00:00.000Z',
+  data: {
+    appointment: {
+      ...sampleAppointment,
+      scheduled_at: '2026-05-15T12:00:00.000Z',
+      ends_at: '2026-05-15T12:30:00.000Z',
+      updated_at: '2026-05-14T13:00:00.000Z',
+    },
+    previous_attributes: { scheduled_at: sampleAppointment.scheduled_at, ends_at: sampleAppointment.ends_at },
+  },
+};
+
+/** A lead.updated delivery: the lead's booking made it `booked`. */
+export const sampleLeadUpdatedEvent: EventEnvelope = {
+  id: 'evt_7d3b2e4f5a6c7b8d9e0f1a2b',
+  type: 'lead.updated',
+  created: '2026-05-14T12:00:00.000Z',
+  data: {
+    lead: { ...sampleLead, status: 'booked', updated_at: '2026-05-14T12:00:00.000Z' },
+    previous_attributes: { status: sampleLead.status },
+  },
 };

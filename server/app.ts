@@ -54,6 +54,7 @@ export function createApp(deps: ServerDeps) {
   app.use('/api/v1/*', async (c, next) => {
     if (c.req.path === '/api/v1/openapi.json') return next();
     c.set('pageCache', pageCache);
+    c.set('database', deps.database);
     return auth(c, next);
   });
   app.use('/api/v1/*', limitBody);

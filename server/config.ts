@@ -8,6 +8,12 @@ export interface ServerConfig {
   dataDir: string;
   /** PostgreSQL connection string; when set, PostgreSQL replaces the embedded database. */
   databaseUrl: string | undefined;
+  /**
+   * QB_PUBLIC_URL: where people reach this server (scheme, host and port, no path), the base of
+   * the `url` of leads, appointments and contacts. Default the server's own http://HOST:PORT
+   * (startServer puts the real port in when PORT=0). Never taken from a request's headers.
+   */
+  publicUrl: string;
   /** Dev tools (/dev/*): only with QB_DEV_TOOLS=1, never in production, only on a loopback listener. */
   devTools: boolean;
   /** Webhook targets on loopback/private addresses (and plain http): QB_ALLOW_PRIVATE_WEBHOOKS=1, same rules. */
@@ -71,6 +77,28 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+/** http://HOST:PORT, the public URL when QB_PUBLIC_URL is not set. */
+export function ownUrl(host: string, port: number): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
+/** QB_PUBLIC_URL, checked: an absolute http(s) URL of an origin (a trailing slash is dropped). */
+export function parsePublicUrl(raw: string): string {
+  const refuse = (why: string) =>
+    new Error(`QB_PUBLIC_URL must be the server's public origin, such as https://qualifybase.example.com (${why}), got "${raw}"`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refuse('not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('http or https only');
+  if (url.username || url.password) throw refuse('no user name or password');
+  if (url.pathname !== '/' || url.search || url.hash) throw refuse('no path, query or fragment: the dashboard is at /dashboard');
+  return url.origin;
+}
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -80,9 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   }
   const dataDir = env.QB_DATA_DIR ?? '.qualifybase';
+  const host = env.HOST ?? '127.0.0.1';
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
+    host,
+    publicUrl: env.QB_PUBLIC_URL ? parsePublicUrl(env.QB_PUBLIC_URL) : ownUrl(host, port),
     dataDir: dataDir === 'memory' ? 'memory' : path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
     devTools: flag(env, 'QB_DEV_TOOLS'),

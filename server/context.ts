@@ -14,6 +14,12 @@ export interface ServerDeps {
   webhookQueue?: { runsHere: boolean; running(): boolean };
 }
 
+/**
+ * The database a request's handler reads and writes through: the server's, or for a write with an
+ * Idempotency-Key the transaction that also keeps its response (http/idempotency.ts).
+ */
+export type RequestDatabase = Pick<DatabaseHandle, 'db' | 'executePrepared'>;
+
 /** The API key a request was authenticated with. */
 export interface AuthContext {
   clinicId: string;
@@ -36,6 +42,7 @@ export interface AppEnv {
     auth: AuthContext;
     requestId: string;
     pageCache: AnswerStore;
+    database: RequestDatabase;
     /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
     cacheUntil?: number;
     /**

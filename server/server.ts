@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
+import { pruneIdempotencyKeys } from './http/idempotency';
 import { assertDevSwitchesAllowed, loadConfig, type ServerConfig } from './config';
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
@@ -14,6 +15,9 @@ import { lockDataDir } from './db/data-dir-lock';
 import { createClinic, type NewClinic } from './services/clinics';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
+
+/** How often kept Idempotency-Key responses past their 24 hours are deleted. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface DemoCredentials {
   clinic: NewClinic;
@@ -68,6 +72,8 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): 
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
+  // Without QB_PUBLIC_URL, records link to this server itself: its real port once it listens.
+  const ownPublicUrl = options.config?.publicUrl === undefined && !process.env.QB_PUBLIC_URL;
   assertDevSwitchesAllowed(config);
   const logger = options.logger ?? pino({ level: config.logLevel });
   const usesDataDir = !options.database && !config.databaseUrl && config.dataDir !== 'memory';
@@ -89,6 +95,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
+  // Idempotency-Key responses older than a day go, every hour (until a shared retention sweep runs it).
+  const pruning = setInterval(() => {
+    pruneIdempotencyKeys(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning Idempotency-Key responses failed'));
+  }, PRUNE_EVERY_MS);
+  pruning.unref();
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -99,6 +110,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   (server as import('node:http').Server).headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  if (ownPublicUrl) config.publicUrl = url;
 
   let closing: Promise<void> | undefined;
   // Stop accepting, let in-flight requests finish (idle keep-alive sockets close at once; busy
@@ -113,6 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await drained;
       clearTimeout(force);
       queueRunning = false;
+      clearInterval(pruning);
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();

@@ -13,6 +13,7 @@ import { registerCalendarPage } from './pages/calendar';
 import { LOGIN_PATH, refuse, render, safeNext, type Ctx } from './pages/common';
 import { registerContactPages } from './pages/contacts';
 import { registerLoginPages } from './pages/login';
+import { registerRecordPages } from './pages/records';
 import { registerWebhookPages } from './pages/webhooks';
 import { clearSessionCookie, field, readForm, readSessionCookie, sameOriginRequest, securityHeaders, tokensMatch } from './security';
 import { loadSession } from './session';
@@ -56,6 +57,7 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
   registerWebhookPages(dash, deps);
   registerCalendarPage(dash, deps);
   registerContactPages(dash, deps);
+  registerRecordPages(dash, deps);
 
   dash.all('*', (c) => render(c, errorPage(404, 'There is no dashboard page at this address.'), 404));
 

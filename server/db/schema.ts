@@ -184,6 +184,18 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** The first response to an Idempotency-Key of an API key (migration 008; http/idempotency.ts). */
+export interface IdempotencyKeysTable {
+  api_key_id: string;
+  key: string;
+  /** SHA-256 of the method, path and body: the same key with another request is refused. */
+  fingerprint: string;
+  status: number;
+  content_type: string | null;
+  body: string;
+  created_at: DefaultedTimestamp;
+}
+
 export interface UsersTable {
   id: Generated<string>;
   clinic_id: string;
@@ -226,6 +238,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   rate_limits: RateLimitsTable;
+  idempotency_keys: IdempotencyKeysTable;
   users: UsersTable;
   dashboard_sessions: DashboardSessionsTable;
   dashboard_login_failures: DashboardLoginFailuresTable;

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';
+import { honourIdempotencyKey } from './idempotency';
 import { servePageFromCache } from './page-cache';
 
 const ERROR_DESCRIPTIONS = {
@@ -17,20 +18,82 @@ const ERROR_DESCRIPTIONS = {
   404: 'not_found: no such resource in this clinic',
   409: 'slot_unavailable: the time is already booked or blocked',
   413: 'payload_too_large: the request body is over the size limit',
+  422: 'idempotency_key_reused: this Idempotency-Key was used in the last 24 hours for a different request (endpoint or body)',
   429: 'rate_limited: over 120 requests per minute for this API key (see Retry-After)',
+  503: 'service_unavailable: a temporary failure (the database unreachable or busy, the server shutting down); retry after Retry-After seconds',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
+const IN_USE = 'idempotency_key_in_use: the first request with this Idempotency-Key is still running (see Retry-After)';
+
+/**
+ * The response headers clients rely on, declared once under components/headers (routes/openapi.ts
+ * registers them) and referenced by every response that can carry them.
+ */
+export type ResponseHeader = 'RateLimit-Policy' | 'RateLimit' | 'X-Request-Id' | 'Retry-After' | 'WWW-Authenticate' | 'Idempotent-Replayed';
+type HeaderDeclaration = {
+  description: string;
+  schema: { type: 'string' | 'integer'; enum?: string[]; minimum?: number };
+  example?: string | number;
+};
+
+export const RESPONSE_HEADERS: Record<ResponseHeader, HeaderDeclaration> = {
+  'RateLimit-Policy': {
+    description: 'The rate limit policy of the API key: 120 requests (q) per 60-second window (w). On every response.',
+    schema: { type: 'string' },
+    example: '"default";q=120;w=60',
+  },
+  RateLimit: {
+    description:
+      'Requests left (r) in the current window and seconds until it resets (t). On every response once the API key is known (not on a 401).',
+    schema: { type: 'string' },
+    example: '"default";r=119;t=60',
+  },
+  'X-Request-Id': {
+    description: "The request id (the client's own X-Request-Id when it is a short safe token): quote it to support.",
+    schema: { type: 'string' },
+  },
+  'Retry-After': { description: 'Seconds to wait before sending the request again.', schema: { type: 'integer', minimum: 0 }, example: 5 },
+  'WWW-Authenticate': {
+    description: 'How to authenticate: a Bearer API key.',
+    schema: { type: 'string' },
+    example: 'Bearer realm="qualifybase", error="invalid_token"',
+  },
+  'Idempotent-Replayed': {
+    description: 'true: this is the stored response to an earlier request with the same Idempotency-Key, not a new execution.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+const refs = (names: readonly ResponseHeader[]) =>
+  Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }])) as Record<string, { $ref: string }>;
+
+/** The headers of a response with this status; `replayable`: it may be an Idempotency-Key replay. */
+export function responseHeaders(status: number, replayable = false) {
+  const names: ResponseHeader[] = ['RateLimit-Policy', 'RateLimit', 'X-Request-Id'];
+  if (status === 429 || status === 503 || (status === 409 && replayable)) names.push('Retry-After');
+  if (status === 401) names.push('WWW-Authenticate');
+  if (replayable && (status < 300 || status === 400 || status === 404 || status === 409)) names.push('Idempotent-Replayed');
+  return refs(names);
+}
+
 const errorContent = { 'application/json': { schema: ErrorBody } };
 
-export function errorResponses(statuses: readonly ErrorStatus[]) {
+/** The error responses of `statuses`; `idempotent` adds what an Idempotency-Key can answer (409 in use, 422, replays). */
+export function errorResponses(statuses: readonly ErrorStatus[], idempotent = false) {
+  const all = idempotent ? [...new Set<ErrorStatus>([...statuses, 409, 422])] : statuses;
   return Object.fromEntries(
-    statuses.map((status) => [status, { description: ERROR_DESCRIPTIONS[status], content: errorContent }]),
-  ) as Record<ErrorStatus, { description: string; content: typeof errorContent }>;
+    all.map((status) => {
+      let description: string = ERROR_DESCRIPTIONS[status];
+      if (status === 409 && idempotent) description = statuses.includes(409) ? `${description}; or ${IN_USE}` : IN_USE;
+      return [status, { description, headers: responseHeaders(status, idempotent), content: errorContent }];
+    }),
+  ) as Record<ErrorStatus, { description: string; headers: Record<string, { $ref: string }>; content: typeof errorContent }>;
 }
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
+  headers: responseHeaders(200),
   content: { 'application/json': { schema } },
 });
 
@@ -40,8 +103,21 @@ export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) =
   content: { 'application/json': { schema } },
 });
 
+/** The request header of the writes that honour it. */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe (IETF httpapi Idempotency-Key draft): a unique key per intended request, e.g. a UUID, as a bare token or a quoted string, at most 255 characters. For 24 hours, the same key (for this API key) with the same method, path and body answers the first response again with `Idempotent-Replayed: true` (2xx and the 4xx the endpoint gave; never a 5xx, so a retry after an outage runs again); with another request it is 422 idempotency_key_reused; while the first is still running, 409 idempotency_key_in_use with Retry-After.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+  example: '8e0f3a52-1c4b-4d7e-9f26-5a3b1c0d9e74',
+} as const;
+
 type ApiRouteConfig = Omit<RouteConfig, 'middleware' | 'security'> & {
   scope: Scope;
+  /** Honours the Idempotency-Key request header (http/idempotency.ts): a write not idempotent by its own fields. */
+  idempotent?: boolean;
   /** Error statuses beyond the ones every authenticated endpoint can answer (400/401/403/429). */
   errors?: readonly ErrorStatus[];
   /**
@@ -52,15 +128,26 @@ type ApiRouteConfig = Omit<RouteConfig, 'middleware' | 'security'> & {
   cached?: boolean;
 };
 
+/** The route's own responses with the headers their status carries (Idempotent-Replayed on an idempotent write's). */
+function withHeaders(responses: RouteConfig['responses'], idempotent: boolean): RouteConfig['responses'] {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => [status, { ...response, headers: responseHeaders(Number(status), idempotent) }]),
+  );
+}
+
 /** An authenticated /api/v1 endpoint guarded by `scope`. */
 export function apiRoute<const C extends ApiRouteConfig>(config: C) {
-  const { scope, errors = [], responses, description, cached = false, ...rest } = config;
-  const statuses = [...new Set<ErrorStatus>([400, 401, 403, 429, ...errors])];
+  const { scope, errors = [], responses, description, cached = false, idempotent = false, ...rest } = config;
+  const statuses = [...new Set<ErrorStatus>([400, 401, 403, 429, 503, ...errors])];
+  const middleware: MiddlewareHandler<AppEnv>[] = [requireScope(scope)];
+  if (cached) middleware.push(servePageFromCache);
+  if (idempotent) middleware.push(honourIdempotencyKey);
   return createRoute({
     ...rest,
-    description: `${description ?? ''}${description ? '\n\n' : ''}Requires scope \`${scope}\`.`,
+    description: `${description ?? ''}${description ? '\n\n' : ''}Requires scope \`${scope}\`.${idempotent ? ' Honours `Idempotency-Key`.' : ''}`,
+    ...(idempotent ? { parameters: [IDEMPOTENCY_KEY_PARAMETER] } : {}),
     security: [{ bearerAuth: [] }],
-    middleware: (cached ? [requireScope(scope), servePageFromCache] : [requireScope(scope)]) as MiddlewareHandler<AppEnv>[],
-    responses: { ...responses, ...errorResponses(statuses) },
+    middleware,
+    responses: { ...withHeaders(responses, idempotent), ...errorResponses(statuses, idempotent) },
   } as unknown as C);
 }

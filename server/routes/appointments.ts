@@ -16,6 +16,7 @@ const book = apiRoute({
   description:
     "Books a lead's appointment; a slot from GET /api/v1/availability can be posted as-is. The lead must belong to the clinic: a lead of another clinic, or none, answers 404 not_found (\"Lead not found\"). ends_at defaults to scheduled_at plus the clinic's slot length and must be after scheduled_at; a scheduled_at in the past, or an assigned_to that is not an agent of the clinic, answers 400 invalid_input. The time must lie inside the clinic's opening hours and be free of other (not cancelled) appointments and calendar blocks, else 409 slot_unavailable. Double booking is impossible: the database enforces it, so of simultaneous bookings of one slot exactly one succeeds. Records appointment.created, and lead.updated when the lead's status becomes booked.",
   scope: 'appointments:write',
+  idempotent: true,
   request: { body: jsonBody(AppointmentCreate) },
   responses: { 201: json(Appointment, 'The booked appointment (status confirmed)') },
   errors: [404, 409, 413],
@@ -55,6 +56,7 @@ const update = apiRoute({
   description:
     'Reschedules (scheduled_at and/or ends_at) or changes title, notes, assigned_to or status (confirmed, completed, no_show). A new time passes the same checks as a booking, ignoring the appointment itself (409 slot_unavailable when taken, blocked or outside opening hours). Moving scheduled_at alone keeps the length. A cancelled appointment cannot be changed (400 invalid_input); cancel with DELETE. Records appointment.updated.',
   scope: 'appointments:write',
+  idempotent: true,
   request: { params: IdParam, body: jsonBody(AppointmentUpdate) },
   responses: { 200: json(Appointment, 'The updated appointment') },
   errors: [404, 409, 413],
@@ -74,17 +76,16 @@ const cancel = apiRoute({
   errors: [404],
 });
 
-export function registerAppointmentRoutes(app: ApiApp, { database }: ServerDeps): void {
-  const { db } = database;
+export function registerAppointmentRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
   app.openapi(book, async (c) => {
-    const booked = await bookAppointment(database, c.var.auth.clinicId, c.req.valid('json'));
+    const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);
     return c.json(booked.appointment, 201);
   });
-  app.openapi(list, async (c) => c.json(await listAppointments(db, c.var.auth.clinicId, c.req.valid('query')), 200));
-  app.openapi(get, async (c) => c.json(await getAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(list, async (c) => c.json(await listAppointments(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(get, async (c) => c.json(await getAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>
-    c.json(await updateAppointment(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
+    c.json(await updateAppointment(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
   );
-  app.openapi(cancel, async (c) => c.json(await cancelAppointment(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(cancel, async (c) => c.json(await cancelAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
 }

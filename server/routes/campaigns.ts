@@ -53,14 +53,17 @@ const add = apiRoute({
     `- the phone does not start with the calling code of the contact's country (or, without a country, the campaign's target country). Only these countries are checked: ${callingCodeList()}. For other countries the phone is not checked. Otherwise \`validation_status\` is \`valid\`.`,
   ].join('\n'),
   scope: 'campaigns:write',
+  idempotent: true,
   request: { params: IdParam, body: jsonBody(ContactCreate) },
   responses: { 201: json(CampaignContact, 'The new contact') },
   errors: [404, 413],
 });
 
-export function registerCampaignRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+export function registerCampaignRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
   app.openapi(campaigns, async (c) => c.json(await listCampaigns(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   // Registered before /campaigns/{id}/... so "contacts" is never read as an id.
-  app.openapi(contacts, async (c) => c.json(await listContacts(db, c.var.auth.clinicId, c.req.valid('query')), 200));
-  app.openapi(add, async (c) => c.json(await addContact(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201));
+  app.openapi(contacts, async (c) => c.json(await listContacts(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(add, async (c) =>
+    c.json(await addContact(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201),
+  );
 }

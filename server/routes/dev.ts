@@ -39,6 +39,6 @@ export function registerDevRoutes(app: ApiApp, deps: ServerDeps): void {
     const params = IdParam.safeParse({ id: c.req.param('id') });
     if (!params.success) throw invalidInput(zodMessage(params.error, 'path parameters'), zodDetails(params.error));
     const { status } = await parseJsonBody(c, ContactOutcomeBody);
-    return c.json(await recordContactOutcome(db, c.var.auth.clinicId, params.data.id, status), 200);
+    return c.json(await recordContactOutcome(db, deps.config, c.var.auth.clinicId, params.data.id, status), 200);
   });
 }

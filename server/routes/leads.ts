@@ -29,6 +29,7 @@ const create = apiRoute({
   description:
     'At least one of phone or email is required. With external_source + external_id the call is idempotent: the same pair updates the existing lead (200) instead of creating a duplicate (201).',
   scope: 'leads:write',
+  idempotent: true,
   request: { body: jsonBody(LeadCreate) },
   responses: { 200: json(Lead, 'The existing lead, updated'), 201: json(Lead, 'The new lead') },
   errors: [413],
@@ -54,17 +55,20 @@ const update = apiRoute({
   summary: 'Update a lead',
   description: 'Send only the fields to change; null clears a field.',
   scope: 'leads:write',
+  idempotent: true,
   request: { params: IdParam, body: jsonBody(LeadUpdate) },
   responses: { 200: json(Lead, 'The updated lead') },
   errors: [404, 413],
 });
 
-export function registerLeadRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
-  app.openapi(list, async (c) => c.json(await listLeads(db, c.var.auth.clinicId, c.req.valid('query')), 200));
+export function registerLeadRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
+  app.openapi(list, async (c) => c.json(await listLeads(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
   app.openapi(create, async (c) => {
-    const { lead, created } = await createOrUpdateLead(db, c.var.auth.clinicId, c.req.valid('json'));
+    const { lead, created } = await createOrUpdateLead(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('json'));
     return created ? c.json(lead, 201) : c.json(lead, 200);
   });
-  app.openapi(get, async (c) => c.json(await getLead(db, c.var.auth.clinicId, c.req.valid('param').id), 200));
-  app.openapi(update, async (c) => c.json(await updateLead(db, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(get, async (c) => c.json(await getLead(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
+  app.openapi(update, async (c) =>
+    c.json(await updateLead(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),
+  );
 }

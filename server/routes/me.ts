@@ -13,7 +13,7 @@ const meRoute = createRoute({
   summary: 'The authenticated clinic and API key',
   description: 'Validates the API key. The Zapier app uses the clinic name as the connection label. Any valid key may call it.',
   security: [{ bearerAuth: [] }],
-  responses: { 200: json(Me, 'The clinic and the key metadata'), ...errorResponses([401, 429]) },
+  responses: { 200: json(Me, 'The clinic and the key metadata'), ...errorResponses([401, 429, 503]) },
 });
 
 export function registerMeRoutes(app: ApiApp, deps: ServerDeps): void {

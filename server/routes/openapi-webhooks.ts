@@ -4,7 +4,18 @@
  * the signature headers, so a client generator or Postman shows what arrives at a subscribed URL.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, EventEnvelope, eventDataKey, type EventType } from '../../contract';
+import {
+  AppointmentPreviousAttributes,
+  EVENT_TYPES,
+  EventEnvelope,
+  eventDataKey,
+  LeadPreviousAttributes,
+  sampleAppointmentUpdatedEvent,
+  sampleEvent,
+  sampleLeadUpdatedEvent,
+  type EventEnvelope as Envelope,
+  type EventType,
+} from '../../contract';
 import type { ApiApp } from '../http/api-app';
 
 export const EVENTS_TAG = 'Events';
@@ -13,14 +24,15 @@ export const EVENTS_TAG = 'Events';
 const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'appointment.created': 'An appointment was booked (by the AI agent, the dashboard or the API).',
   'appointment.updated':
-    'An appointment changed: rescheduled, reassigned, its title or notes edited, or its status set (confirmed, completed, no-show).',
+    'An appointment changed: rescheduled, reassigned, its title or notes edited, or its status set (confirmed, completed, no-show). `data.previous_attributes` holds the fields that changed with their previous values (a reschedule: `scheduled_at` and `ends_at`; a status change: `status`).',
   'appointment.cancelled': 'An appointment was cancelled.',
   'campaign.contact.qualified': "The AI agent's call qualified a campaign contact.",
   'campaign.contact.not_interested': 'A campaign contact told the AI agent they are not interested.',
   'campaign.contact.exhausted': 'The AI agent used up every call attempt for a campaign contact without reaching them.',
   'campaign.contact.callback_requested': 'A campaign contact asked the AI agent to call back later.',
   'lead.created': 'A lead was created.',
-  'lead.updated': 'A lead changed.',
+  'lead.updated':
+    'A lead changed: with PATCH /leads/{id}, with POST /leads on an existing external_source + external_id, or by a booking that made it booked. `data.previous_attributes` holds the fields that changed with their previous values (a booking: `status`).',
 };
 
 const SIGNATURE_FORMAT =
@@ -57,13 +69,27 @@ function componentName(type: EventType): string {
     .join('')}Event`;
 }
 
-/** The envelope of one event type: `type` is that type and `data` carries only its object. */
+/** What changed, for the update events (absent from the others). */
+const PREVIOUS_ATTRIBUTES: Partial<Record<EventType, z.ZodType>> = {
+  'appointment.updated': AppointmentPreviousAttributes,
+  'lead.updated': LeadPreviousAttributes,
+};
+
+/** The contract's sample deliveries, shown as examples. */
+const EXAMPLES: Partial<Record<EventType, Envelope>> = {
+  'appointment.created': sampleEvent,
+  'appointment.updated': sampleAppointmentUpdatedEvent,
+  'lead.updated': sampleLeadUpdatedEvent,
+};
+
+/** The envelope of one event type: `type` is that type and `data` carries only its object (and what changed). */
 function payloadOf(type: EventType) {
   const key = eventDataKey(type);
   const object = EventEnvelope.shape.data.shape[key].unwrap();
+  const previous = PREVIOUS_ATTRIBUTES[type];
   return EventEnvelope.extend({
     type: z.literal(type),
-    data: z.object({ [key]: object }),
+    data: z.object({ [key]: object, ...(previous ? { previous_attributes: previous } : {}) }),
   }).meta({ id: componentName(type), description: `The body of a \`${type}\` delivery.` });
 }
 
@@ -78,7 +104,12 @@ export function registerEventWebhooks(app: ApiApp): void {
       tags: [EVENTS_TAG],
       security: [],
       parameters: deliveryHeaders(type),
-      request: { body: { required: true, content: { 'application/json': { schema: payloadOf(type) } } } },
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: payloadOf(type), ...(EXAMPLES[type] ? { example: EXAMPLES[type] } : {}) } },
+        },
+      },
       responses: {
         200: { description: 'Any 2xx status acknowledges the delivery; the response body is ignored.' },
         410: { description: 'Gone: the subscription is deleted and none of its deliveries is attempted again.' },

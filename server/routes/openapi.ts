@@ -1,6 +1,7 @@
 /** GET /api/v1/openapi.json: generated from the same zod schemas that validate requests. */
 import { DEFAULT_PORT } from '../config';
 import type { ApiApp } from '../http/api-app';
+import { RESPONSE_HEADERS } from '../http/route';
 import { EVENTS_TAG, registerEventWebhooks } from './openapi-webhooks';
 
 export const OPENAPI_INFO = {
@@ -30,6 +31,7 @@ export function buildOpenApiDocument(app: ApiApp, serverUrl = 'https://www.quali
     scheme: 'bearer',
     description: 'A clinic API key, qbk_live_..., created in the dashboard under Setup → API keys.',
   });
+  for (const [name, header] of Object.entries(RESPONSE_HEADERS)) app.openAPIRegistry.registerComponent('headers', name, header);
   registerEventWebhooks(app);
   return app.getOpenAPI31Document({
     openapi: '3.1.0',

@@ -1,23 +1,23 @@
 /** Appointments: book, list, get, reschedule/update, soft-cancel; each change records its event. */
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { z } from 'zod';
 import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
-import type { AppointmentRow, Database } from '../db/schema';
+import type { Database } from '../db/schema';
 import type { DatabaseHandle } from '../db/connect';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
-import { envelopeFrame, recordEvent } from '../webhooks/outbox';
+import { envelopeFrame, previousAttributes, recordEvent } from '../webhooks/outbox';
 import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
 import { paginate, type Page } from './pagination';
-import { toAppointment, type LeadContact } from './serialize';
+import { toAppointment, type AppointmentWithNames, type RecordLinks } from './serialize';
+import { inTransaction, type Db } from './transaction';
 
 type ListQuery = z.output<typeof AppointmentListQuery>;
 
 const unknownAgent = () =>
   invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
 
-async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId: string | null | undefined) {
-  if (!agentId) return;
+async function assertAgent(trx: Transaction<Database>, clinicId: string, agentId: string) {
   const agent = await trx.selectFrom('agents').select('id').where('clinic_id', '=', clinicId).where('id', '=', agentId).executeTakeFirst();
   if (!agent) throw unknownAgent();
 }
@@ -28,15 +28,18 @@ const withLeadContact = (eb: ExpressionBuilder<Database, 'appointments'>) =>
     'lead',
   );
 
-type AppointmentWithLead = AppointmentRow & { lead: LeadContact | null };
+/** And with its agent's name: one more correlated subquery. */
+const withAgentName = (eb: ExpressionBuilder<Database, 'appointments'>) =>
+  eb.selectFrom('agents').select('agents.name').whereRef('agents.id', '=', 'appointments.assigned_to').as('assigned_to_name');
 
-async function findRow(
-  db: Kysely<Database> | Transaction<Database>,
-  clinicId: string,
-  id: string,
-  forUpdate = false,
-): Promise<AppointmentWithLead> {
-  let q = db.selectFrom('appointments').selectAll().select(withLeadContact).where('clinic_id', '=', clinicId).where('id', '=', id);
+async function findRow(db: Db, clinicId: string, id: string, forUpdate = false): Promise<AppointmentWithNames> {
+  let q = db
+    .selectFrom('appointments')
+    .selectAll()
+    .select(withLeadContact)
+    .select(withAgentName)
+    .where('clinic_id', '=', clinicId)
+    .where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   if (!row) throw notFound('Appointment');
@@ -45,13 +48,14 @@ async function findRow(
 
 /**
  * A booking is one statement, so one round trip and no explicit transaction: the function of
- * migration 007 checks the lead, the agent and that the time is free, inserts the appointment,
- * books the lead, and records appointment.created and lead.updated with their deliveries. Being
- * a function, its plan is made once per connection (PGlite plans every statement it is sent).
+ * migration 008 checks the lead, the agent and that the time is free, inserts the appointment,
+ * books the lead, and records appointment.created and lead.updated (with the lead's previous
+ * status) with their deliveries. Being a function, its plan is made once per connection (PGlite
+ * plans every statement it is sent).
  */
 const BOOK_APPOINTMENT = {
-  name: 'qb_book_appointment',
-  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
+  name: 'qb_book_appointment_v2',
+  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
 };
 
 /** A booked appointment, and how many webhook deliveries its events queued (0: nothing to wake the dispatcher for). */
@@ -60,8 +64,12 @@ export interface Booked {
   deliveries: number;
 }
 
+/** Where a booking runs: the database (its pool), or the transaction of an Idempotency-Key request. */
+export type BookingDatabase = Pick<DatabaseHandle, 'db' | 'executePrepared'> & { db: Db };
+
 export async function bookAppointment(
-  database: Pick<DatabaseHandle, 'db' | 'executePrepared'>,
+  database: BookingDatabase,
+  links: RecordLinks,
   clinicId: string,
   input: AppointmentCreate,
 ): Promise<Booked> {
@@ -88,6 +96,7 @@ export async function bookAppointment(
     leadEvent.id,
     leadEvent.before,
     appointmentEvent.created,
+    links.publicUrl,
   ]);
   const row = rows[0] as
     | { lead_found: boolean; agent_ok: boolean; taken: boolean; appointment: string | null; deliveries: number }
@@ -101,7 +110,7 @@ export async function bookAppointment(
   return { appointment: JSON.parse(row.appointment) as Appointment, deliveries: Number(row.deliveries) };
 }
 
-export async function listAppointments(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
+export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
   const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
   let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
@@ -111,65 +120,93 @@ export async function listAppointments(db: Kysely<Database>, clinicId: string, q
   return paginate(
     query,
     q,
-    (qb) => qb.selectAll().select(withLeadContact).orderBy('created_at', 'desc').orderBy('id', 'desc'),
-    toAppointment,
+    (qb) => qb.selectAll().select(withLeadContact).select(withAgentName).orderBy('created_at', 'desc').orderBy('id', 'desc'),
+    (row) => toAppointment(row, links),
   );
 }
 
-export async function getAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
-  return toAppointment(await findRow(db, clinicId, id));
+export async function getAppointment(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Appointment> {
+  return toAppointment(await findRow(db, clinicId, id), links);
 }
 
+/**
+ * The columns a PATCH changes: only the fields whose value differs from the appointment's, after
+ * the checks a change needs (the agent exists; a new time is bookable, ignoring the appointment
+ * itself). Moving scheduled_at alone keeps the length.
+ */
+async function appointmentChanges(
+  trx: Transaction<Database>,
+  clinicId: string,
+  current: AppointmentWithNames,
+  patch: AppointmentUpdate,
+): Promise<Record<string, unknown>> {
+  const changes: Record<string, unknown> = {};
+  for (const key of ['title', 'notes', 'assigned_to', 'status'] as const) {
+    const given = patch[key];
+    // A UUID may come in capitals; the database returns it in lower case. null clears.
+    const value = key === 'assigned_to' && typeof given === 'string' ? given.toLowerCase() : given;
+    if (value !== undefined && value !== current[key]) changes[key] = value;
+  }
+  if (changes.assigned_to) await assertAgent(trx, clinicId, changes.assigned_to as string);
+  if (patch.scheduled_at !== undefined || patch.ends_at !== undefined) {
+    const oldStart = current.scheduled_at.getTime();
+    const oldEnd = current.ends_at.getTime();
+    const start = patch.scheduled_at ? Date.parse(patch.scheduled_at) : oldStart;
+    const end = patch.ends_at ? Date.parse(patch.ends_at) : start + (oldEnd - oldStart);
+    if (start !== oldStart || end !== oldEnd) {
+      await assertBookable(trx, clinicId, start, end, current.id);
+      changes.scheduled_at = new Date(start);
+      changes.ends_at = new Date(end);
+    }
+  }
+  return changes;
+}
+
+/**
+ * Reschedules or edits an appointment, recording appointment.updated with the changed fields'
+ * previous values. A PATCH that changes nothing writes nothing and records no event.
+ */
 export async function updateAppointment(
-  db: Kysely<Database>,
+  db: Db,
+  links: RecordLinks,
   clinicId: string,
   id: string,
   patch: AppointmentUpdate,
 ): Promise<Appointment> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await findRow(trx, clinicId, id, true);
     if (current.status === 'cancelled') throw invalidInput('A cancelled appointment cannot be changed; book a new one');
-    await assertAgent(trx, clinicId, patch.assigned_to);
-    const changes: Record<string, unknown> = {};
-    if (patch.scheduled_at !== undefined || patch.ends_at !== undefined) {
-      const oldStart = current.scheduled_at.getTime();
-      const oldEnd = current.ends_at.getTime();
-      const start = patch.scheduled_at ? Date.parse(patch.scheduled_at) : oldStart;
-      // Moving the start keeps the length unless a new end is given.
-      const end = patch.ends_at ? Date.parse(patch.ends_at) : start + (oldEnd - oldStart);
-      await assertBookable(trx, clinicId, start, end, id);
-      changes.scheduled_at = new Date(start);
-      changes.ends_at = new Date(end);
-    }
-    for (const key of ['title', 'notes', 'assigned_to', 'status'] as const) {
-      if (patch[key] !== undefined) changes[key] = patch[key];
-    }
+    const before = toAppointment(current, links);
+    const changes = await appointmentChanges(trx, clinicId, current, patch);
+    if (Object.keys(changes).length === 0) return before;
     const row = await trx
       .updateTable('appointments')
       .set({ ...changes, updated_at: sql`now()` } as never)
       .where('id', '=', id)
       .returningAll()
       .returning(withLeadContact)
+      .returning(withAgentName)
       .executeTakeFirstOrThrow();
-    const appointment = toAppointment(row);
-    await recordEvent(trx, clinicId, 'appointment.updated', appointment);
+    const appointment = toAppointment(row, links);
+    await recordEvent(trx, clinicId, 'appointment.updated', appointment, previousAttributes(before, appointment));
     return appointment;
   });
 }
 
 /** Soft-cancel. Idempotent: cancelling a cancelled appointment returns it and records nothing. */
-export async function cancelAppointment(db: Kysely<Database>, clinicId: string, id: string): Promise<Appointment> {
-  return db.transaction().execute(async (trx) => {
+export async function cancelAppointment(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Appointment> {
+  return inTransaction(db, async (trx) => {
     const current = await findRow(trx, clinicId, id, true);
-    if (current.status === 'cancelled') return toAppointment(current);
+    if (current.status === 'cancelled') return toAppointment(current, links);
     const row = await trx
       .updateTable('appointments')
       .set({ status: 'cancelled', cancelled_at: sql`now()`, updated_at: sql`now()` })
       .where('id', '=', id)
       .returningAll()
       .returning(withLeadContact)
+      .returning(withAgentName)
       .executeTakeFirstOrThrow();
-    const appointment = toAppointment(row);
+    const appointment = toAppointment(row, links);
     await recordEvent(trx, clinicId, 'appointment.cancelled', appointment);
     return appointment;
   });

@@ -1,18 +1,25 @@
 /** Campaigns and campaign contacts, including the call outcomes that fire events. */
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { z } from 'zod';
 import type { Campaign, CampaignContact, CampaignListQuery, ContactCreate, ContactListQuery, ContactOutcome } from '../../contract';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
-import { toCampaign, toContact } from './serialize';
+import { toCampaign, toContact, type RecordLinks } from './serialize';
+import { inTransaction, type Db } from './transaction';
 
-export async function listCampaigns(
-  db: Kysely<Database>,
-  clinicId: string,
-  q: z.output<typeof CampaignListQuery>,
-): Promise<Page<Campaign>> {
+/** A contact is returned with its campaign's name: one correlated subquery (never null: a contact has its campaign). */
+const campaignName = (eb: ExpressionBuilder<Database, 'campaign_contacts'>) =>
+  eb
+    .selectFrom('campaigns')
+    .select('campaigns.name')
+    .whereRef('campaigns.id', '=', 'campaign_contacts.campaign_id')
+    .$asScalar()
+    .$notNull()
+    .as('campaign_name');
+
+export async function listCampaigns(db: Db, clinicId: string, q: z.output<typeof CampaignListQuery>): Promise<Page<Campaign>> {
   const query = db.selectFrom('campaigns').where('campaigns.clinic_id', '=', clinicId);
   return paginate(
     query,
@@ -20,6 +27,7 @@ export async function listCampaigns(
     (qb) =>
       qb
         .selectAll('campaigns')
+        .select((eb) => eb.selectFrom('agents').select('agents.name').whereRef('agents.id', '=', 'campaigns.agent_id').as('agent_name'))
         .select((eb) =>
           eb
             .selectFrom('campaign_contacts')
@@ -80,14 +88,15 @@ export function validateContact(contact: { phone: string; country?: string | nul
 }
 
 export async function addContact(
-  db: Kysely<Database>,
+  db: Db,
+  links: RecordLinks,
   clinicId: string,
   campaignId: string,
   input: ContactCreate,
 ): Promise<CampaignContact> {
   const campaign = await db
     .selectFrom('campaigns')
-    .select(['id', 'status', 'target_country'])
+    .select(['id', 'name', 'status', 'target_country'])
     .where('clinic_id', '=', clinicId)
     .where('id', '=', campaignId)
     .executeTakeFirst();
@@ -113,37 +122,57 @@ export async function addContact(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return toContact(row);
+  return toContact({ ...row, campaign_name: campaign.name }, links);
 }
 
 export async function listContacts(
-  db: Kysely<Database>,
+  db: Db,
+  links: RecordLinks,
   clinicId: string,
   q: z.output<typeof ContactListQuery>,
 ): Promise<Page<CampaignContact>> {
   let query = db.selectFrom('campaign_contacts').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.campaign_id) query = query.where('campaign_id', '=', q.campaign_id);
-  return paginate(query, q, (qb) => qb.selectAll().orderBy('updated_at', 'desc').orderBy('id', 'desc'), toContact);
+  return paginate(
+    query,
+    q,
+    (qb) => qb.selectAll().select(campaignName).orderBy('updated_at', 'desc').orderBy('id', 'desc'),
+    (row) => toContact(row, links),
+  );
+}
+
+export async function getContact(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<CampaignContact> {
+  const row = await db
+    .selectFrom('campaign_contacts')
+    .selectAll()
+    .select(campaignName)
+    .where('clinic_id', '=', clinicId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('Campaign contact');
+  return toContact(row, links);
 }
 
 /** The AI agent's call outcome: one more attempt, the new status, and its webhook event. */
 export async function recordContactOutcome(
-  db: Kysely<Database>,
+  db: Db,
+  links: RecordLinks,
   clinicId: string,
   contactId: string,
   outcome: z.infer<typeof ContactOutcome>,
 ): Promise<CampaignContact> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx
       .updateTable('campaign_contacts')
       .set({ status: outcome, attempts: sql`attempts + 1`, last_attempt_at: sql`now()`, updated_at: sql`now()` })
       .where('clinic_id', '=', clinicId)
       .where('id', '=', contactId)
       .returningAll()
+      .returning(campaignName)
       .executeTakeFirst();
     if (!row) throw notFound('Campaign contact');
-    const contact = toContact(row);
+    const contact = toContact(row, links);
     await recordEvent(trx, clinicId, `campaign.contact.${outcome}`, contact);
     return contact;
   });

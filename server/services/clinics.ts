@@ -77,7 +77,7 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
       clinic: { id: clinic.id, name: clinic.name, timezone: clinic.timezone },
       api_key: key,
       agents: agents.map(toAgent),
-      campaigns: campaigns.map((c) => toCampaign({ ...c, total_contacts: 0 })),
+      campaigns: campaigns.map((c) => toCampaign({ ...c, agent_name: outbound.name, total_contacts: 0 })),
     };
   });
 }

@@ -1,16 +1,26 @@
-/** Leads: list/get, idempotent create-or-update on external_source + external_id, and update. */
-import { sql, type Kysely, type Transaction } from 'kysely';
+/**
+ * Leads: list/get, idempotent create-or-update on external_source + external_id, and update. A
+ * change records lead.updated with the changed fields' previous values; a no-op records nothing.
+ */
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Lead, LeadCreate, LeadListQuery, LeadUpdate } from '../../contract';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
-import { recordEvent } from '../webhooks/outbox';
+import { previousAttributes, recordEvent } from '../webhooks/outbox';
 import { paginate, type Page } from './pagination';
-import { toLead } from './serialize';
+import { toLead, type LeadWithAgent, type RecordLinks } from './serialize';
+import { inTransaction, type Db } from './transaction';
 
 type ListQuery = z.output<typeof LeadListQuery>;
 
-export async function listLeads(db: Kysely<Database>, clinicId: string, q: ListQuery): Promise<Page<Lead>> {
+/** Every lead is returned with its agent's name: one correlated subquery. */
+const agentName = (eb: ExpressionBuilder<Database, 'leads'>) =>
+  eb.selectFrom('agents').select('agents.name').whereRef('agents.id', '=', 'leads.agent_id').as('agent_name');
+
+const selectLead = (db: Db) => db.selectFrom('leads').selectAll('leads').select(agentName);
+
+export async function listLeads(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<Page<Lead>> {
   let query = db.selectFrom('leads').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.source) query = query.where('source', '=', q.source);
@@ -23,13 +33,18 @@ export async function listLeads(db: Kysely<Database>, clinicId: string, q: ListQ
     const pattern = `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     query = query.where((eb) => eb.or([eb('full_name', 'ilike', pattern), eb('phone', 'ilike', pattern), eb('email', 'ilike', pattern)]));
   }
-  return paginate(query, q, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), toLead);
+  return paginate(
+    query,
+    q,
+    (qb) => qb.selectAll('leads').select(agentName).orderBy('created_at', 'desc').orderBy('id', 'desc'),
+    (row) => toLead(row, links),
+  );
 }
 
-export async function getLead(db: Kysely<Database>, clinicId: string, id: string): Promise<Lead> {
-  const row = await db.selectFrom('leads').selectAll().where('clinic_id', '=', clinicId).where('id', '=', id).executeTakeFirst();
+export async function getLead(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Lead> {
+  const row = await selectLead(db).where('clinic_id', '=', clinicId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('Lead');
-  return toLead(row);
+  return toLead(row, links);
 }
 
 /** agent_id must name an outbound agent of the same clinic; anything else is the caller's mistake. */
@@ -50,27 +65,80 @@ async function assertOutboundAgent(trx: Transaction<Database>, clinicId: string,
 }
 
 /** The columns a create or update body sets (present keys only; null clears). */
-function leadColumns(input: Partial<LeadCreate & LeadUpdate>) {
+function leadColumns(input: Partial<LeadCreate & LeadUpdate>): Record<string, unknown> {
   const columns: Record<string, unknown> = {};
-  for (const key of [
-    'full_name',
-    'phone',
-    'email',
-    'country',
-    'city',
-    'language',
-    'treatment_interest',
-    'notes',
-    'source',
-    'agent_id',
-    'status',
-  ] as const) {
-    if (input[key] !== undefined) columns[key] = input[key];
-  }
-  if (input.external_metadata !== undefined) {
-    columns.external_metadata = input.external_metadata === null ? null : JSON.stringify(input.external_metadata);
-  }
+  for (const key of LEAD_COLUMNS) if (input[key] !== undefined) columns[key] = input[key];
   return columns;
+}
+
+const LEAD_COLUMNS = [
+  'full_name',
+  'phone',
+  'email',
+  'country',
+  'city',
+  'language',
+  'treatment_interest',
+  'notes',
+  'source',
+  'agent_id',
+  'status',
+  'external_metadata',
+] as const;
+
+/** external_metadata is written as JSON text. */
+const toWrite = (columns: Record<string, unknown>) =>
+  'external_metadata' in columns && columns.external_metadata !== null
+    ? { ...columns, external_metadata: JSON.stringify(columns.external_metadata) }
+    : columns;
+
+/** The columns of `wanted` whose value differs from the lead's current one. */
+function changedColumns(current: LeadWithAgent, wanted: Record<string, unknown>): Record<string, unknown> {
+  const stored = current as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(wanted).filter(([key, value]) => {
+      if (key === 'external_metadata') return JSON.stringify(canonicalJson(value)) !== JSON.stringify(canonicalJson(stored[key]));
+      // A UUID may come in capitals; the database returns it in lower case.
+      if (key === 'agent_id' && typeof value === 'string') return value.toLowerCase() !== stored[key];
+      return value !== stored[key];
+    }),
+  );
+}
+
+/** A JSON value with every object's keys sorted, so that two texts of one value compare equal. */
+function canonicalJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value ?? null;
+  if (Array.isArray(value)) return value.map(canonicalJson);
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonicalJson((value as Record<string, unknown>)[k])]),
+  );
+}
+
+/**
+ * Applies the fields of `input` that differ from `current`, records lead.updated with what they
+ * were, and returns the lead. A body that changes nothing writes nothing and records no event.
+ */
+async function changeLead(
+  trx: Transaction<Database>,
+  links: RecordLinks,
+  current: LeadWithAgent,
+  input: Partial<LeadCreate & LeadUpdate>,
+): Promise<Lead> {
+  const before = toLead(current, links);
+  const changes = changedColumns(current, leadColumns(input));
+  if (Object.keys(changes).length === 0) return before;
+  const row = await trx
+    .updateTable('leads')
+    .set({ ...toWrite(changes), updated_at: sql`now()` } as never)
+    .where('id', '=', current.id)
+    .returningAll()
+    .returning(agentName)
+    .executeTakeFirstOrThrow();
+  const lead = toLead(row, links);
+  await recordEvent(trx, current.clinic_id, 'lead.updated', lead, previousAttributes(before, lead));
+  return lead;
 }
 
 export interface UpsertResult {
@@ -78,45 +146,59 @@ export interface UpsertResult {
   created: boolean;
 }
 
-export async function createOrUpdateLead(db: Kysely<Database>, clinicId: string, input: LeadCreate): Promise<UpsertResult> {
-  return db.transaction().execute(async (trx) => {
+/** Inserts the lead (recording lead.created); undefined when its external pair exists already. */
+async function insertLead(trx: Transaction<Database>, links: RecordLinks, clinicId: string, input: LeadCreate): Promise<Lead | undefined> {
+  const insert = trx.insertInto('leads').values({
+    ...toWrite(leadColumns(input)),
+    clinic_id: clinicId,
+    external_source: input.external_source ?? null,
+    external_id: input.external_id ?? null,
+  } as never);
+  const row = await (input.external_source
+    ? insert.onConflict((oc) => oc.columns(['clinic_id', 'external_source', 'external_id']).doNothing())
+    : insert
+  )
+    .returningAll()
+    .returning(agentName)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const lead = toLead(row, links);
+  await recordEvent(trx, clinicId, 'lead.created', lead);
+  return lead;
+}
+
+/**
+ * Creates a lead, or with an external_source + external_id that a lead of the clinic already has,
+ * updates that lead with the fields given (lead.updated with their previous values; nothing at all
+ * when they change nothing). The existing lead is locked before it is compared; a concurrent
+ * request that inserts the same pair first makes this one update the lead it inserted.
+ */
+export async function createOrUpdateLead(db: Db, links: RecordLinks, clinicId: string, input: LeadCreate): Promise<UpsertResult> {
+  return inTransaction(db, async (trx) => {
     await assertOutboundAgent(trx, clinicId, input.agent_id);
-    const columns = leadColumns(input);
-    const insert = trx.insertInto('leads').values({
-      ...columns,
-      clinic_id: clinicId,
-      external_source: input.external_source ?? null,
-      external_id: input.external_id ?? null,
-    } as never);
-    const row = await (input.external_source && input.external_id
-      ? insert.onConflict((oc) =>
-          oc.columns(['clinic_id', 'external_source', 'external_id']).doUpdateSet({ ...columns, updated_at: sql`now()` } as never),
-        )
-      : insert
-    )
-      .returningAll()
-      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-      .executeTakeFirstOrThrow();
-    const { inserted, ...leadRow } = row;
-    const lead = toLead(leadRow);
-    await recordEvent(trx, clinicId, inserted ? 'lead.created' : 'lead.updated', lead);
-    return { lead, created: Boolean(inserted) };
+    const { external_source: source, external_id: externalId } = input;
+    if (!source || !externalId) return { lead: (await insertLead(trx, links, clinicId, input)) as Lead, created: true };
+    for (let attempt = 1; ; attempt++) {
+      const current = await selectLead(trx)
+        .where('clinic_id', '=', clinicId)
+        .where('external_source', '=', source)
+        .where('external_id', '=', externalId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (current) return { lead: await changeLead(trx, links, current, input), created: false };
+      const inserted = await insertLead(trx, links, clinicId, input);
+      if (inserted) return { lead: inserted, created: true };
+      // Another request inserted the pair after our look: the next look sees (and locks) its lead.
+      if (attempt === 3) throw new Error('createOrUpdateLead: the lead of an external pair kept vanishing');
+    }
   });
 }
 
-export async function updateLead(db: Kysely<Database>, clinicId: string, id: string, patch: LeadUpdate): Promise<Lead> {
-  return db.transaction().execute(async (trx) => {
+export async function updateLead(db: Db, links: RecordLinks, clinicId: string, id: string, patch: LeadUpdate): Promise<Lead> {
+  return inTransaction(db, async (trx) => {
     await assertOutboundAgent(trx, clinicId, patch.agent_id);
-    const row = await trx
-      .updateTable('leads')
-      .set({ ...leadColumns(patch), updated_at: sql`now()` } as never)
-      .where('clinic_id', '=', clinicId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw notFound('Lead');
-    const lead = toLead(row);
-    await recordEvent(trx, clinicId, 'lead.updated', lead);
-    return lead;
+    const current = await selectLead(trx).where('clinic_id', '=', clinicId).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw notFound('Lead');
+    return changeLead(trx, links, current, patch);
   });
 }

@@ -2,14 +2,45 @@
 import type { Agent, Appointment, CalendarBlock, Campaign, CampaignContact, Lead, Webhook } from '../../contract';
 import type { AgentRow, AppointmentRow, CalendarBlockRow, CampaignContactRow, CampaignRow, LeadRow, WebhookRow } from '../db/schema';
 
+/**
+ * Where the dashboard shows a record: `url` of leads, appointments and contacts is
+ * `<publicUrl>/dashboard/<leads|appointments|contacts>/<id>`. The server's configuration
+ * (QB_PUBLIC_URL) is passed as this, and read when a record is serialized.
+ */
+export interface RecordLinks {
+  readonly publicUrl: string;
+}
+
+export const recordUrl = (links: RecordLinks, kind: 'leads' | 'appointments' | 'contacts', id: string): string =>
+  `${links.publicUrl}/dashboard/${kind}/${id}`;
+
+/** What separates the words of a name: ASCII white space only (migration 008's SQL splits the same way). */
+const SPACES = /[ \t\n\r\f\v]+/;
+const EDGE_SPACES = /^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g;
+
+/** A full name as first name (its first word) and last name (the rest; null for one word); both null for no name. */
+export function splitName(fullName: string | null): { first: string | null; last: string | null } {
+  const name = fullName?.replace(EDGE_SPACES, '') ?? '';
+  if (name === '') return { first: null, last: null };
+  const gap = SPACES.exec(name);
+  if (!gap) return { first: name, last: null };
+  return { first: name.slice(0, gap.index), last: name.slice(gap.index + gap[0].length) };
+}
+
 /** ISO 8601 UTC with milliseconds. */
 export const iso = (d: Date | string): string => new Date(d).toISOString();
 export const isoOrNull = (d: Date | string | null): string | null => (d === null ? null : iso(d));
 
-export function toLead(r: LeadRow): Lead {
+/** A lead row with its agent's name (a correlated subquery, services/leads.ts). */
+export type LeadWithAgent = LeadRow & { agent_name: string | null };
+
+export function toLead(r: LeadWithAgent, links: RecordLinks): Lead {
+  const name = splitName(r.full_name);
   return {
     id: r.id,
     full_name: r.full_name,
+    first_name: name.first,
+    last_name: name.last,
     phone: r.phone,
     email: r.email,
     country: r.country,
@@ -20,11 +51,13 @@ export function toLead(r: LeadRow): Lead {
     source: r.source as Lead['source'],
     status: r.status as Lead['status'],
     agent_id: r.agent_id,
+    agent_name: r.agent_name,
     external_source: r.external_source,
     external_id: r.external_id,
     external_metadata: r.external_metadata ?? null,
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
+    url: recordUrl(links, 'leads', r.id),
   };
 }
 
@@ -35,14 +68,21 @@ export function toAgent(r: AgentRow): Agent {
 /** The lead's contact details an appointment is selected with (services/appointments.ts). */
 export type LeadContact = Pick<LeadRow, 'full_name' | 'phone' | 'email'>;
 
-export function toAppointment(r: AppointmentRow & { lead: LeadContact | null }): Appointment {
+/** An appointment row with its lead's contact details and its agent's name (correlated subqueries). */
+export type AppointmentWithNames = AppointmentRow & { lead: LeadContact | null; assigned_to_name: string | null };
+
+export function toAppointment(r: AppointmentWithNames, links: RecordLinks): Appointment {
+  const leadName = splitName(r.lead?.full_name ?? null);
   return {
     id: r.id,
     lead_id: r.lead_id,
     lead_full_name: r.lead?.full_name ?? null,
+    lead_first_name: leadName.first,
+    lead_last_name: leadName.last,
     lead_phone: r.lead?.phone ?? null,
     lead_email: r.lead?.email ?? null,
     assigned_to: r.assigned_to,
+    assigned_to_name: r.assigned_to_name,
     status: r.status as Appointment['status'],
     scheduled_at: iso(r.scheduled_at),
     ends_at: iso(r.ends_at),
@@ -51,26 +91,35 @@ export function toAppointment(r: AppointmentRow & { lead: LeadContact | null }):
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     cancelled_at: isoOrNull(r.cancelled_at),
+    url: recordUrl(links, 'appointments', r.id),
   };
 }
 
-export function toCampaign(r: CampaignRow & { total_contacts: number | string }): Campaign {
+export function toCampaign(r: CampaignRow & { agent_name: string | null; total_contacts: number | string }): Campaign {
   return {
     id: r.id,
     name: r.name,
     status: r.status as Campaign['status'],
     agent_id: r.agent_id,
+    agent_name: r.agent_name,
     target_country: r.target_country,
     total_contacts: Number(r.total_contacts),
     created_at: iso(r.created_at),
   };
 }
 
-export function toContact(r: CampaignContactRow): CampaignContact {
+/** A contact row with its campaign's name (a correlated subquery, services/campaigns.ts). */
+export type ContactWithCampaign = CampaignContactRow & { campaign_name: string };
+
+export function toContact(r: ContactWithCampaign, links: RecordLinks): CampaignContact {
+  const name = splitName(r.name);
   return {
     id: r.id,
     campaign_id: r.campaign_id,
+    campaign_name: r.campaign_name,
     name: r.name,
+    first_name: name.first,
+    last_name: name.last,
     phone: r.phone,
     interest: r.interest,
     city: r.city,
@@ -85,6 +134,7 @@ export function toContact(r: CampaignContactRow): CampaignContact {
     last_attempt_at: isoOrNull(r.last_attempt_at),
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
+    url: recordUrl(links, 'contacts', r.id),
   };
 }
 

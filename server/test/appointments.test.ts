@@ -57,9 +57,12 @@ describe.each(backends())('appointments on %s', (backend) => {
         id: expect.any(String),
         lead_id: lead,
         lead_full_name: null,
+        lead_first_name: null,
+        lead_last_name: null,
         lead_phone: null,
         lead_email: 'first-booking@example.com',
         assigned_to: null,
+        assigned_to_name: null,
         status: 'confirmed',
         scheduled_at: slots[0]!.scheduled_at,
         ends_at: slots[0]!.ends_at,
@@ -68,6 +71,7 @@ describe.each(backends())('appointments on %s', (backend) => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
         cancelled_at: null,
+        url: `${srv.url}/dashboard/appointments/${appt.id}`,
       });
       expect((await slotsOfDay(api, day)).map((s) => s.scheduled_at)).not.toContain(slots[0]!.scheduled_at);
       expect((await api.get(`/api/v1/appointments/${appt.id}`)).body).toEqual(res.body);
@@ -136,15 +140,15 @@ describe.each(backends())('appointments on %s', (backend) => {
         expect(found).toHaveLength(1);
         return found[0]!.payload;
       };
-      for (const [type, key, expected] of [
-        ['appointment.created', 'appointment', appointment.body],
-        ['lead.updated', 'lead', bookedLead.body],
+      for (const [type, expected] of [
+        ['appointment.created', { appointment: appointment.body }],
+        ['lead.updated', { lead: bookedLead.body, previous_attributes: { status: 'new' } }],
       ] as const) {
         const payload = text(type);
         expect(payload).toBe(JSON.stringify(JSON.parse(payload))); // compact, as JSON.stringify writes it
         const envelope = JSON.parse(payload);
         expect(Object.keys(envelope)).toEqual(['id', 'type', 'created', 'data']);
-        expect(JSON.stringify(envelope.data)).toBe(JSON.stringify({ [key]: expected }));
+        expect(JSON.stringify(envelope.data)).toBe(JSON.stringify(expected));
       }
     });
 

@@ -33,6 +33,7 @@ describe.each(backends())('campaigns on %s', (backend) => {
       name: 'Newest',
       status: 'paused',
       agent_id: null,
+      agent_name: null,
       target_country: 'GB',
       total_contacts: 0,
       created_at: row.created_at.toISOString(),

@@ -44,6 +44,9 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
         ...seedBody,
         id: expect.any(String),
         campaign_id: campaignId,
+        campaign_name: clinic.campaigns[0]!.name,
+        first_name: 'Alex',
+        last_name: 'Smith',
         language: null,
         notes: null,
         status: 'pending',
@@ -53,6 +56,7 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
         validation_messages: [],
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        url: `${srv.url}/dashboard/contacts/${res.body.id}`,
       });
       const listed = ContactList.parse((await clinic.api.get(`/api/v1/campaigns/contacts?campaign_id=${campaignId}`)).body);
       expect(listed.data.find((c) => c.id === contact.id)).toEqual(contact);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Spectral, type ISpectralDiagnostic } from '@stoplight/spectral-core';
 import { oas } from '@stoplight/spectral-rulesets';
-import { EVENT_TYPES, eventDataKey } from '../../contract';
+import { EVENT_TYPES, eventDataKey, UPDATE_EVENT_TYPES } from '../../contract';
 import { startTestServer, type TestServer } from './support/server';
 
 /** The headers every delivery carries (DESIGN: Standard Webhooks names and the X-QualifyBase-* aliases). */
@@ -115,7 +115,7 @@ describe('GET /api/v1/openapi.json', () => {
     ]);
   });
 
-  it('describes a delivery of each of the nine event types under webhooks', () => {
+  it('describes a delivery of each of the nine event types under webhooks, what changed with the update events', () => {
     expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
     expect(EVENT_TYPES).toHaveLength(9);
     for (const type of EVENT_TYPES) {
@@ -132,8 +132,16 @@ describe('GET /api/v1/openapi.json', () => {
       const typeSchema = payload.properties.type;
       expect(typeSchema.enum ?? [typeSchema.const]).toEqual([type]);
       const key = eventDataKey(type);
-      expect(payload.properties.data.required).toEqual([key]);
+      const updates = (UPDATE_EVENT_TYPES as readonly string[]).includes(type);
+      expect(payload.properties.data.required).toEqual(updates ? [key, 'previous_attributes'] : [key]);
       expect(payload.properties.data.properties[key]).toEqual({ $ref: `#/components/schemas/${DATA_SCHEMAS[key]}` });
+      if (updates) {
+        const previous = `${DATA_SCHEMAS[key]}PreviousAttributes`;
+        expect(payload.properties.data.properties.previous_attributes).toEqual({ $ref: `#/components/schemas/${previous}` });
+        const schema = doc.components.schemas[previous];
+        expect({ additional: schema.additionalProperties, required: schema.required }).toEqual({ additional: false, required: undefined });
+        expect(Object.keys(schema.properties)).toEqual(Object.keys(doc.components.schemas[DATA_SCHEMAS[key]].properties));
+      }
       expect(payload.required).toEqual(expect.arrayContaining(['id', 'type', 'created', 'data']));
     }
   });

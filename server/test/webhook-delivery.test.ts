@@ -86,7 +86,7 @@ describe.each(backends())('webhook delivery on %s', (backend) => {
       expect(r.headers['x-qualifybase-signature']).toBe(r.headers['webhook-signature']);
       expect(r.headers['x-qualifybase-timestamp']).toBe(r.headers['webhook-timestamp']);
       const key = body.type.startsWith('appointment.') ? 'appointment' : body.type.startsWith('campaign.') ? 'contact' : 'lead';
-      expect(Object.keys(body.data)).toEqual([key]);
+      expect(Object.keys(body.data)).toEqual(body.type.endsWith('.updated') ? [key, 'previous_attributes'] : [key]);
     }
     // The delivered object is the object as its GET returns it at that moment.
     const created = bodies.find((b) => b.type === 'appointment.created')!;

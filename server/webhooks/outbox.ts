@@ -11,13 +11,35 @@ export function newEventId(): string {
   return `evt_${randomBytes(12).toString('hex')}`;
 }
 
-export function buildEnvelope(type: EventType, object: Appointment | CampaignContact | Lead, created = new Date()): EventEnvelope {
-  return {
-    id: newEventId(),
-    type,
-    created: created.toISOString(),
-    data: { [eventDataKey(type)]: object } as EventEnvelope['data'],
-  };
+type EventObject = Appointment | CampaignContact | Lead;
+
+/** Whether two JSON values are equal, whatever the order of their objects' keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bRecord = b as Record<string, unknown>;
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((k) => Object.hasOwn(bRecord, k) && sameJson((a as Record<string, unknown>)[k], bRecord[k]));
+}
+
+/**
+ * An updated object's `previous_attributes` (Stripe's convention): the fields whose value
+ * differs between `before` and `after`, each with its value before. `updated_at` moves with every
+ * change, so it says nothing and is left out; an empty result means nothing changed.
+ */
+export function previousAttributes<T extends EventObject>(before: T, after: T): Partial<T> {
+  const previous: Partial<T> = {};
+  for (const key of Object.keys(after) as (keyof T & string)[]) {
+    if (key !== 'updated_at' && !sameJson(before[key], after[key])) previous[key] = before[key];
+  }
+  return previous;
+}
+
+export function buildEnvelope(type: EventType, object: EventObject, created = new Date(), previous?: Partial<EventObject>): EventEnvelope {
+  const data = { [eventDataKey(type)]: object, ...(previous ? { previous_attributes: previous } : {}) };
+  return { id: newEventId(), type, created: created.toISOString(), data: data as EventEnvelope['data'] };
 }
 
 /**
@@ -41,13 +63,15 @@ export function envelopeFrame(type: EventType, created = new Date()): EnvelopeFr
   return { id, type, created: at, before: text.slice(0, split + 1), after: text.slice(split + 2) };
 }
 
+/** Records an event; `previous` (the changed fields' old values) goes with appointment.updated and lead.updated. */
 export async function recordEvent(
   trx: Transaction<Database>,
   clinicId: string,
   type: EventType,
-  object: Appointment | CampaignContact | Lead,
+  object: EventObject,
+  previous?: Partial<EventObject>,
 ): Promise<EventEnvelope> {
-  const envelope = buildEnvelope(type, object);
+  const envelope = buildEnvelope(type, object, new Date(), previous);
   // One statement: the event, and one delivery per active subscription of the clinic that wants
   // this event type; the dispatcher hands them to the job queue once this transaction commits.
   await sql`

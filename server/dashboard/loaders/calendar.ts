@@ -9,7 +9,7 @@ import type { Database } from '../../db/schema';
 import { listAppointments } from '../../services/appointments';
 import { listBlocks } from '../../services/blocks';
 import { findAvailability, loadCalendar } from '../../services/booking';
-import { getLead } from '../../services/leads';
+import type { RecordLinks } from '../../services/serialize';
 
 export type CalendarItem =
   | { kind: 'appointment'; start: number; end: number; appointment: Appointment; leadName: string }
@@ -51,10 +51,16 @@ export function parseDay(value: string | undefined): Ymd | undefined {
   return check[0] === day[0] && check[1] === day[1] && check[2] === day[2] && day[0] >= 2000 && day[0] <= 2100 ? day : undefined;
 }
 
-async function weekAppointments(db: Kysely<Database>, clinicId: string, from: number, to: number): Promise<Appointment[]> {
+async function weekAppointments(
+  db: Kysely<Database>,
+  links: RecordLinks,
+  clinicId: string,
+  from: number,
+  to: number,
+): Promise<Appointment[]> {
   const all: Appointment[] = [];
   for (let page = 1; ; page++) {
-    const result = await listAppointments(db, clinicId, {
+    const result = await listAppointments(db, links, clinicId, {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       page,
@@ -65,7 +71,13 @@ async function weekAppointments(db: Kysely<Database>, clinicId: string, from: nu
   }
 }
 
-export async function loadWeek(db: Kysely<Database>, clinicId: string, week: string | undefined, now = Date.now()): Promise<CalendarWeek> {
+export async function loadWeek(
+  db: Kysely<Database>,
+  links: RecordLinks,
+  clinicId: string,
+  week: string | undefined,
+  now = Date.now(),
+): Promise<CalendarWeek> {
   const calendar = await loadCalendar(db, clinicId);
   const tz = calendar.timeZone;
   const local = toLocal(now, tz);
@@ -77,7 +89,7 @@ export async function loadWeek(db: Kysely<Database>, clinicId: string, week: str
   const to = fromLocal(...nextDay(...addDays(monday, 6)), 0, 0, tz);
 
   const [appointments, blocks, slots] = await Promise.all([
-    weekAppointments(db, clinicId, from, to),
+    weekAppointments(db, links, clinicId, from, to),
     listBlocks(db, clinicId, new Date(from), new Date(to)),
     // Every open slot of the week from the booking engine (past ones are never offered).
     findAvailability(
@@ -88,19 +100,15 @@ export async function loadWeek(db: Kysely<Database>, clinicId: string, week: str
     ),
   ]);
 
-  const leadNames = new Map<string, string>();
-  for (const id of new Set(appointments.map((a) => a.lead_id))) {
-    const lead = await getLead(db, clinicId, id);
-    leadNames.set(id, lead.full_name ?? lead.email ?? lead.phone ?? 'Lead');
-  }
+  // Each appointment carries its lead's contact details.
+  const leadName = (a: Appointment) => a.lead_full_name ?? a.lead_email ?? a.lead_phone ?? 'Lead';
 
   const days: CalendarDay[] = bounds.map(({ date, start, end }) => {
     const inDay = (s: number) => s >= start && s < end;
     const items: CalendarItem[] = [];
     for (const a of appointments) {
       const s = Date.parse(a.scheduled_at);
-      if (inDay(s))
-        items.push({ kind: 'appointment', start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadNames.get(a.lead_id) ?? '' });
+      if (inDay(s)) items.push({ kind: 'appointment', start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadName(a) });
     }
     for (const b of blocks) {
       const s = Date.parse(b.starts_at);

@@ -3,12 +3,14 @@ import type { Kysely } from 'kysely';
 import { CONTACT_STATUSES } from '../../../contract';
 import type { Database } from '../../db/schema';
 import { listCampaigns, listContacts } from '../../services/campaigns';
+import type { RecordLinks } from '../../services/serialize';
 import type { ContactsView, StatusTab } from '../views/contacts';
 
 export const CONTACTS_PER_PAGE = 25;
 
 export async function loadContacts(
   db: Kysely<Database>,
+  links: RecordLinks,
   clinicId: string,
   { status, campaignId, page }: { status: StatusTab; campaignId: string | undefined; page: number },
 ): Promise<ContactsView> {
@@ -17,11 +19,11 @@ export async function loadContacts(
   const totals = await Promise.all(
     tabs.map(
       async (t) =>
-        (await listContacts(db, clinicId, { status: t === 'all' ? undefined : t, campaign_id: campaignId, page: 1, per_page: 1 })).meta
-          .total,
+        (await listContacts(db, links, clinicId, { status: t === 'all' ? undefined : t, campaign_id: campaignId, page: 1, per_page: 1 }))
+          .meta.total,
     ),
   );
-  const list = await listContacts(db, clinicId, {
+  const list = await listContacts(db, links, clinicId, {
     status: status === 'all' ? undefined : status,
     campaign_id: campaignId,
     page,

@@ -9,7 +9,7 @@ import { contactsPage, OUTCOME_LABELS, type StatusTab } from '../views/contacts'
 import type { Flash } from '../views/layout';
 import { render, safeNext, Uuid, type DashboardApp } from './common';
 
-export function registerContactPages(dash: DashboardApp, { database: { db } }: ServerDeps): void {
+export function registerContactPages(dash: DashboardApp, { database: { db }, config: links }: ServerDeps): void {
   dash.get('/contacts', async (c) => {
     const session = c.var.session;
     const statusParam = c.req.query('status');
@@ -17,7 +17,7 @@ export function registerContactPages(dash: DashboardApp, { database: { db } }: S
     const campaignParam = Uuid.safeParse(c.req.query('campaign_id'));
     const campaignId = campaignParam.success ? campaignParam.data : undefined;
     const page = Math.min(Math.max(1, Number.parseInt(c.req.query('page') ?? '1', 10) || 1), 10_000);
-    const view = await loadContacts(db, session.clinicId, { status, campaignId, page });
+    const view = await loadContacts(db, links, session.clinicId, { status, campaignId, page });
     const done = c.req.query('done');
     const flash: Flash | undefined =
       done && done in OUTCOME_LABELS
@@ -31,7 +31,7 @@ export function registerContactPages(dash: DashboardApp, { database: { db } }: S
     if (!id.success) throw new ApiError(404, 'not_found', 'Campaign contact not found');
     const outcome = field(c.var.form, 'status');
     if (!(CONTACT_OUTCOMES as readonly string[]).includes(outcome)) throw new ApiError(400, 'invalid_input', 'Unknown outcome');
-    await recordContactOutcome(db, c.var.session.clinicId, id.data, outcome as (typeof CONTACT_OUTCOMES)[number]);
+    await recordContactOutcome(db, links, c.var.session.clinicId, id.data, outcome as (typeof CONTACT_OUTCOMES)[number]);
     const back = safeNext(field(c.var.form, 'back'));
     const target = back?.startsWith('/dashboard/contacts') ? back : '/dashboard/contacts';
     return c.redirect(`${target}${target.includes('?') ? '&' : '?'}done=${outcome}`, 303);

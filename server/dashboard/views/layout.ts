@@ -83,6 +83,9 @@ input:focus,select:focus,button:focus{outline:2px solid #8db3ec;outline-offset:1
 .login h1{margin-bottom:16px}
 .login input{max-width:none}
 .pager{display:flex;gap:10px;align-items:center;margin-top:8px}
+.fields{display:grid;grid-template-columns:max-content 1fr;gap:8px 20px;margin:0}
+.fields dt{color:var(--muted);font-weight:600}
+.fields dd{margin:0;white-space:pre-line}
 @media (max-width:900px){.week{grid-template-columns:1fr}header.top .bar{flex-wrap:wrap;height:auto;padding:10px 20px}}
 `;
 
@@ -122,7 +125,8 @@ export function csrfField(session: DashboardSession): Html {
   return html`<input type="hidden" name="_csrf" value="${session.csrfToken}">`;
 }
 
-export function page(opts: { title: string; section: Section; session: DashboardSession; flash?: Flash; body: Html }): Html {
+/** A signed-in page; `section` is the nav entry it belongs to (none for a lead's page). */
+export function page(opts: { title: string; section?: Section; session: DashboardSession; flash?: Flash; body: Html }): Html {
   const { title, section, session, flash, body } = opts;
   return document(
     title,

@@ -12,7 +12,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /** A column rendered as JSON text in SQL, as JSON.stringify writes the value serialize.ts makes of it. */
-type JsonColumn = [key: string, column: string, kind: 'text' | 'instant' | 'json'];
+export type JsonColumn = [key: string, column: string, kind: 'text' | 'instant' | 'json'];
 
 /** An instant as `iso()` writes it: UTC, milliseconds (truncated, as the drivers read timestamps). */
 const isoSql = (column: string) => `'"' || to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'`;
@@ -23,7 +23,7 @@ const isoSql = (column: string) => `'"' || to_char(${column} at time zone 'UTC',
  */
 const compactJsonSql = (column: string) => String.raw`regexp_replace(${column}::text, '("(?:[^"\\]|\\.)*")|([,:]) ', '\1\2', 'g')`;
 
-function jsonObjectSql(columns: JsonColumn[]): string {
+export function jsonObjectSql(columns: JsonColumn[]): string {
   const parts = columns.map(([key, column, kind], i) => {
     const value = kind === 'instant' ? isoSql(column) : kind === 'json' ? compactJsonSql(column) : `to_json(${column})::text`;
     return `'${i === 0 ? '{' : ','}${JSON.stringify(key)}:' || coalesce(${value}, 'null')`;

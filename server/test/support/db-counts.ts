@@ -1,4 +1,8 @@
-/** Row counts of every table in one query: the "nothing was written" check of bad-input tests. */
+/**
+ * Row counts of every table in one query: the "nothing was written" check of bad-input tests. Left
+ * out: the bookkeeping of requests rather than data, rate_limits and idempotency_keys (a refusal
+ * sent with an Idempotency-Key keeps its answer there, to replay it).
+ */
 import { type KyselyPlugin, sql } from 'kysely';
 import type { DatabaseHandle } from '../../db/connect';
 
@@ -6,7 +10,7 @@ export async function tableCounts(database: DatabaseHandle): Promise<Record<stri
   const tables = await sql<{ table_name: string }>`
     select table_name from information_schema.tables
     where table_schema = 'public' and table_type = 'BASE TABLE'
-      and table_name not like 'kysely_%' and table_name <> 'rate_limits'
+      and table_name not like 'kysely_%' and table_name not in ('rate_limits', 'idempotency_keys')
     order by table_name`.execute(database.db);
   const names = tables.rows.map((r) => r.table_name);
   if (names.length === 0) return {};
