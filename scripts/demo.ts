@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import App from '../index';
+import type AppDefinition from '../index';
 import { startServer } from '../server/server';
 import { performance } from 'node:perf_hooks';
 import type { Bundle, ZObject } from 'zapier-platform-core';
@@ -67,7 +67,7 @@ for (const mod of [http, https] as const) {
 
 const results: StepResult[] = [];
 let stepNo = 0;
-const TOTAL_STEPS_HINT = 64;
+const TOTAL_STEPS_HINT = 55;
 
 function short(value: unknown): string {
   if (Array.isArray(value)) return `${value.length} item(s)${value[0] ? `, first: ${short(value[0])}` : ''}`;
@@ -190,9 +190,22 @@ interface Demo {
   subscriptions: Record<string, Subscription | undefined>;
 }
 
-const triggers = App.triggers as unknown as Record<string, DemoOperation>;
-const creates = (App.creates ?? {}) as unknown as Record<string, DemoOperation>;
-const searches = (App.searches ?? {}) as unknown as Record<string, DemoOperation>;
+/**
+ * The app, loaded in main() once NODE_ENV says this is a test run: zapier-platform-core decides
+ * that when it is loaded, and prints Lambda memory diagnostics on every call otherwise.
+ */
+let App: typeof AppDefinition;
+let triggers: Record<string, DemoOperation>;
+let creates: Record<string, DemoOperation>;
+let searches: Record<string, DemoOperation>;
+
+function loadApp(): void {
+  process.env.NODE_ENV ??= 'test';
+  App = require('../index') as typeof AppDefinition;
+  triggers = App.triggers as unknown as Record<string, DemoOperation>;
+  creates = (App.creates ?? {}) as unknown as Record<string, DemoOperation>;
+  searches = (App.searches ?? {}) as unknown as Record<string, DemoOperation>;
+}
 const fn = (op: DemoOperation | undefined, name: keyof DemoOperation['operation']): OperationFn => {
   const f = op?.operation[name];
   if (typeof f !== 'function') throw new Error(`the app has no ${name} there`);
@@ -453,9 +466,7 @@ async function main() {
   const started = performance.now();
   const { host, stop } = await server();
   process.stdout.write(`${bold('QualifyBase Zapier app demo')} against ${host}\n\n`);
-  // zapier-platform-core prints Lambda memory diagnostics on every call unless it sees a test
-  // run; the demo is a local run, so say so before the module reads it.
-  process.env.NODE_ENV ??= 'test';
+  loadApp();
   const { createAppTester } = require('zapier-platform-core') as typeof import('zapier-platform-core');
   const { clinic, api } = await newClinic(host);
   const d: Demo = {
