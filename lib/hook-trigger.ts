@@ -53,8 +53,8 @@ export type RefusalReason = SignatureRefusal | 'no_raw_request' | 'body_not_json
 
 /**
  * Refuses a delivery without making the Zap error out (HaltedError never turns a Zap off), after
- * logging why: the reason code, the trigger, the delivery id and event type from its headers;
- * never the secret or the body.
+ * logging why: the reason code, the delivery id (from its headers) and the subscription id; never
+ * the secret or the body.
  */
 function refuse(z: ZObject, bundle: Bundle, reason: RefusalReason, message: string): never {
   const headers = bundle.rawRequest?.headers;
@@ -94,7 +94,7 @@ function deliveredItems(z: ZObject, bundle: Bundle, spec: HookTriggerSpec<string
   }
   if (!spec.changes) return [item];
   const previous = previousAttributesOf(data);
-  const onlyWhen = (bundle.inputData as HookInput).only_when;
+  const onlyWhen = (bundle.inputData as HookInput | undefined)?.only_when;
   if (!passesFilter(spec.changes, onlyWhen, previous)) {
     const changed = previous ? Object.keys(previous).join(', ') || 'nothing' : 'unknown (no previous_attributes)';
     z.console.log(`${spec.label}: delivery left out by Only When "${onlyWhen}" (changed: ${changed})`);
