@@ -74,8 +74,8 @@ const app = defineApp({
   },
   searchOrCreates: {
     // One step for "find by email (or phone, or external ID), update if found, create if not":
-    // Zapier runs Find Lead; with a match and "update" chosen, Update Lead on the match's id, else
-    // Create Lead. No searchUniqueInputToOutputConstraint: Find Lead already matches exactly (the
+    // Zapier runs Find Lead; with a match, Update Lead on the match's id (with nothing filled in it
+    // returns the lead as found), else Create Lead. No searchUniqueInputToOutputConstraint: Find Lead already matches exactly (the
     // API compares emails case-insensitively, which a case-sensitive output filter would undo),
     // and by whichever of its fields is filled.
     [findLead.key]: {
