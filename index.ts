@@ -82,7 +82,7 @@ const app = defineApp({
       key: findLead.key,
       display: {
         label: 'Find or Create Lead',
-        description: 'Finds a lead by email, phone or external ID, or creates one.',
+        description: 'Finds a lead by email, phone or external ID and updates it, or creates one.',
       },
       search: findLead.key,
       create: lead.key,
