@@ -8,11 +8,17 @@ import { API_KEYS_URL } from './lib/config';
 /** GET /me: proves the key works and returns the clinic for the connection label. */
 const test = async (z: ZObject, _bundle: Bundle): Promise<Me> => apiRequest<Me>(z, { path: '/me' });
 
-/** The clinic name; `bundle.inputData` holds what `test` returned. */
-const connectionLabel = async (_z: ZObject, bundle: Bundle): Promise<string> => {
-  const me = bundle.inputData as Partial<Me>;
-  return me.clinic?.name ?? '';
-};
+/**
+ * "Demo Dental Clinic (Zapier)": the clinic and the key's name, so two keys of one clinic are told
+ * apart in the user's connections; `bundle.inputData` holds what `test` returned.
+ */
+export function labelOf(me: Partial<Me>): string {
+  const clinic = me.clinic?.name?.trim() ?? '';
+  const key = me.api_key?.name?.trim() ?? '';
+  return clinic && key ? `${clinic} (${key})` : clinic || key;
+}
+
+const connectionLabel = async (_z: ZObject, bundle: Bundle): Promise<string> => labelOf(bundle.inputData as Partial<Me>);
 
 const authentication: Authentication = {
   type: 'custom',

@@ -14,6 +14,7 @@ import calendarBlock from './creates/calendar_block';
 import calendarUnblock from './creates/calendar_unblock';
 import campaignContact from './creates/campaign_contact';
 import lead from './creates/lead';
+import leadUpdate from './creates/lead_update';
 import { handleApiErrors } from './lib/errors';
 import { addBearerToken } from './lib/middleware';
 import findAppointment from './searches/find_appointment';
@@ -61,6 +62,7 @@ const app = defineApp({
     [calendarBlock.key]: calendarBlock,
     [calendarUnblock.key]: calendarUnblock,
     [lead.key]: lead,
+    [leadUpdate.key]: leadUpdate,
     [appointment.key]: appointment,
     [appointmentUpdate.key]: appointmentUpdate,
     [appointmentCancel.key]: appointmentCancel,
@@ -71,14 +73,21 @@ const app = defineApp({
     [findAvailableSlot.key]: findAvailableSlot,
   },
   searchOrCreates: {
+    // One step for "find by email (or phone, or external ID), update if found, create if not":
+    // Zapier runs Find Lead; with a match, Update Lead on the match's id (with nothing filled in it
+    // returns the lead as found), else Create Lead. No searchUniqueInputToOutputConstraint: Find Lead already matches exactly (the
+    // API compares emails case-insensitively, which a case-sensitive output filter would undo),
+    // and by whichever of its fields is filled.
     [findLead.key]: {
       key: findLead.key,
       display: {
         label: 'Find or Create Lead',
-        description: 'Finds a lead by email, phone, or external source and ID, and creates it when there is none.',
+        description: 'Finds a lead by email, phone or external ID and updates it, or creates one.',
       },
       search: findLead.key,
       create: lead.key,
+      update: leadUpdate.key,
+      updateInputFromSearchOutput: { lead_id: 'id' },
     },
   },
 });

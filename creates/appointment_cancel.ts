@@ -5,6 +5,7 @@ import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 import type { Appointment } from '../contract/resources';
 import { sampleCancelledAppointment } from '../contract/samples';
 import { apiRequest, segment } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { appointmentIdField } from '../lib/fields';
 import { outputFields } from '../lib/output-fields.generated';
 
@@ -19,14 +20,11 @@ const perform = (async (z, bundle) =>
 export default defineCreate({
   key: 'appointment_cancel',
   noun: 'Appointment',
-  display: {
-    label: 'Cancel Appointment',
-    description:
-      'Cancels an appointment in QualifyBase and frees its slot. Cancelling an appointment that is already cancelled changes nothing.',
-  },
+  display: { label: 'Cancel Appointment', description: 'Cancels an appointment and frees its slot.' },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleCancelledAppointment,
     outputFields: outputFields.Appointment,
   },

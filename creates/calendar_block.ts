@@ -5,6 +5,7 @@ import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 import type { CalendarBlock } from '../contract/resources';
 import { sampleBlock } from '../contract/samples';
 import { apiRequest, compact } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { externalIdField, externalSourceField } from '../lib/fields';
 import { outputFields } from '../lib/output-fields.generated';
 
@@ -16,21 +17,16 @@ const inputFields = defineInputFields([
     label: 'Starts At',
     type: 'datetime',
     required: true,
-    helpText: 'When the busy time starts (e.g. the event start time from your calendar).',
+    helpText: "Map the event's start time from your calendar.",
   },
   {
     key: 'ends_at',
     label: 'Ends At',
     type: 'datetime',
     required: true,
-    helpText: 'When the busy time ends; must be after Starts At.',
+    helpText: 'Must be after Starts At.',
   },
-  {
-    key: 'title',
-    label: 'Title',
-    required: false,
-    helpText: 'Optional label shown on the block in the QualifyBase calendar, e.g. the event title.',
-  },
+  { key: 'title', label: 'Title', required: false, helpText: 'Shown on the block in the calendar, e.g. the event title.' },
 ] as const);
 
 const perform = (async (z, bundle) => {
@@ -39,20 +35,19 @@ const perform = (async (z, bundle) => {
     method: 'POST',
     path: '/availability/blocks',
     body: compact({ external_source, external_id, starts_at, ends_at, title }),
+    // An upsert on external_source + external_id: repeating it changes nothing.
+    idempotent: true,
   });
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, CalendarBlock>;
 
 export default defineCreate({
   key: 'calendar_block',
   noun: 'Calendar Block',
-  display: {
-    label: 'Block Calendar Slot',
-    description:
-      'Blocks a time slot in the QualifyBase calendar for an external event, so no appointment is booked over it. Re-running it for the same event updates the block.',
-  },
+  display: { label: 'Block Calendar Slot', description: 'Blocks calendar time for an external event so nothing is booked over it.' },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleBlock,
     outputFields: outputFields.CalendarBlock,
   },

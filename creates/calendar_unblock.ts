@@ -3,6 +3,7 @@ import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import { apiRequest } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { externalIdField, externalSourceField } from '../lib/fields';
 import { outputFields } from '../lib/output-fields.generated';
 import { sampleCalendarUnblockResult } from '../lib/samples';
@@ -23,13 +24,11 @@ const perform = (async (z, bundle) => {
 export default defineCreate({
   key: 'calendar_unblock',
   noun: 'Calendar Block',
-  display: {
-    label: 'Unblock Calendar Slot',
-    description: 'Unblocks a calendar slot that an external event blocked in QualifyBase, for example when the event is cancelled.',
-  },
+  display: { label: 'Unblock Calendar Slot', description: 'Unblocks calendar time that an external event blocked.' },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleCalendarUnblockResult,
     outputFields: outputFields.CalendarUnblockResult,
   },

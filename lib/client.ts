@@ -2,6 +2,8 @@
 import type { ZObject } from 'zapier-platform-core';
 
 import { apiUrl } from './config';
+import { idempotencyKey, idempotencyKeyHeader } from './idempotency';
+import { isRepeatable, networkErrorCode, type RetryMarker, temporaryFailureError } from './retry';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Params = Record<string, string | number | undefined | null>;
@@ -11,6 +13,13 @@ export interface ApiRequest {
   path: string;
   params?: Params;
   body?: Record<string, unknown>;
+  /** A POST that is idempotent by its own fields (an upsert): repeating it changes nothing. */
+  idempotent?: boolean;
+  /**
+   * The key of the operation making this write: the request then carries an Idempotency-Key
+   * derived from it and the request (lib/idempotency.ts), so Zapier's retry of the step replays.
+   */
+  idempotencyKeyFor?: string;
 }
 
 /** `{"data": [...], "meta": {"page", "per_page", "total"}}` */
@@ -36,15 +45,28 @@ export function segment(value: unknown): string {
 /**
  * Sends one request to `${QB_HOST}/api/v1${path}`. Authentication and error mapping happen in the
  * app's middleware (lib/middleware.ts, lib/errors.ts), so this returns the parsed body of a 2xx
- * answer, or null for 204.
+ * answer, or null for 204. A request that gets no answer at all (refused, reset, timed out) is a
+ * temporary failure like a 503 (lib/retry.ts).
  */
-export async function apiRequest<T>(z: ZObject, { method = 'GET', path, params, body }: ApiRequest): Promise<T> {
-  const response = await z.request<T>({
-    url: apiUrl(path),
-    method,
-    params: definedParams(params),
-    ...(body === undefined ? {} : { body }),
-  });
+export async function apiRequest<T>(z: ZObject, request: ApiRequest): Promise<T> {
+  const { method = 'GET', path, params, body, idempotent, idempotencyKeyFor } = request;
+  const key = idempotencyKeyFor ? idempotencyKey({ operation: idempotencyKeyFor, method, path, body: body ?? null }) : undefined;
+  const marker: RetryMarker = { repeatable: isRepeatable({ method, idempotent, idempotencyKey: key }) };
+  let response: Awaited<ReturnType<typeof z.request<T>>>;
+  try {
+    response = await z.request<T>({
+      url: apiUrl(path),
+      method,
+      params: definedParams(params),
+      ...(key ? { headers: { 'Idempotency-Key': idempotencyKeyHeader(key) } } : {}),
+      ...(body === undefined ? {} : { body }),
+      ...marker,
+    });
+  } catch (error) {
+    const code = networkErrorCode(error);
+    if (!code) throw error;
+    throw temporaryFailureError(z, { what: `QualifyBase could not be reached (${code})`, repeatable: marker.repeatable, retryAfter: null });
+  }
   if (response.status === 204 || response.content === '') return null as T;
   return response.data;
 }

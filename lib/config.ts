@@ -23,3 +23,16 @@ export const SAMPLE_PAGE_SIZE = 25;
 
 /** Page size for the campaign dropdown. */
 export const DROPDOWN_PAGE_SIZE = 100;
+
+/**
+ * Zapier's throttle for every create and search: at most 100 runs a minute per connection (scope
+ * `auth`), one budget shared by all of them (the same configuration without `action` in the scope
+ * makes one key), under the API's 120 requests a minute per API key, with room left for the Zap
+ * editor's dropdowns, samples and hook subscriptions on the same key. Throttled runs are retried
+ * by Zapier (`retry` defaults to true). Each of these operations makes one request a run.
+ */
+export const API_THROTTLE: { window: number; limit: number; scope: Array<'user' | 'auth' | 'account' | 'action'> } = {
+  window: 60,
+  limit: 100,
+  scope: ['auth'],
+};

@@ -6,7 +6,7 @@ export const campaignIdField = defineInputField({
   label: 'Campaign',
   required: true,
   dynamic: 'campaign_list.id.name',
-  helpText: 'The outbound campaign whose AI agent should call this contact.',
+  helpText: 'The outbound campaign whose AI agent calls the contact.',
 });
 
 export const externalSourceField = defineInputField({
@@ -14,14 +14,14 @@ export const externalSourceField = defineInputField({
   label: 'External Source',
   required: true,
   helpText:
-    'Where the calendar event comes from, e.g. `google_calendar` or `outlook`. Together with External ID it identifies the block, so re-running a Zap updates the same block.',
+    'Where the event comes from, e.g. `google_calendar`. With External ID it identifies the block, so running the step again for the same event updates the block.',
 });
 
 export const externalIdField = defineInputField({
   key: 'external_id',
   label: 'External ID',
   required: true,
-  helpText: "The event's ID in the external calendar (for Google Calendar, the Event ID).",
+  helpText: "The event's ID in that calendar (map it from the calendar's trigger).",
 });
 
 /** The lead an appointment is for: a dropdown of recent leads, or Find Lead by email/phone. */
@@ -31,8 +31,7 @@ export const leadIdField = defineInputField({
   required: true,
   dynamic: 'lead_list.id.label',
   search: 'find_lead.id',
-  helpText:
-    'The QualifyBase lead. Pick one from the list, map a Lead ID from an earlier step (e.g. "Create or Update Lead"), or use the Find Lead search.',
+  helpText: 'Pick a lead, map a Lead ID from an earlier step, or add a Find Lead search step.',
 });
 
 /** An appointment to change or cancel: a dropdown of recent appointments, or Find Appointment. */
@@ -43,7 +42,7 @@ export const appointmentIdField = defineInputField({
   dynamic: 'appointment_list.id.label',
   search: 'find_appointment.id',
   helpText:
-    'The QualifyBase appointment. Pick one from the list (shown by start time and lead), map an Appointment ID from an earlier step, or use the Find Appointment search.',
+    'Pick an appointment (listed by start time and lead), map an Appointment ID from an earlier step, or add a Find Appointment search step.',
 });
 
 /** An outbound agent, from the hidden agent_list trigger. */
@@ -52,5 +51,5 @@ export const agentIdField = defineInputField({
   label: 'Agent',
   required: false,
   dynamic: 'agent_list.id.name',
-  helpText: "The clinic's outbound AI agent to pin the lead to; the lead then appears under that agent's Leads tab.",
+  helpText: "The outbound AI agent to pin the lead to; the lead then appears under that agent's Leads tab.",
 });

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 
 import { Agent, Appointment, CalendarBlock, Campaign, CampaignContact, Lead } from '../contract/resources';
-import { CalendarUnblockResult, FoundSlot } from './schemas';
+import { CalendarUnblockResult, FoundSlot, UpdatedAppointment, UpdatedLead } from './schemas';
 
 /** The schemas of what the app's operations return, by the name lib/output-fields.generated.ts uses. */
 export const OUTPUT_FIELD_SCHEMAS = {
@@ -22,6 +22,8 @@ export const OUTPUT_FIELD_SCHEMAS = {
   CampaignContact,
   FoundSlot,
   Lead,
+  UpdatedAppointment,
+  UpdatedLead,
 } satisfies Record<string, z.ZodObject>;
 
 export interface OutputField {

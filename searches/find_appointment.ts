@@ -1,4 +1,7 @@
-/** Find Appointment: GET /appointments/{id}, or GET /appointments filtered by lead, dates and status. */
+/**
+ * Find Appointment: GET /appointments/{id} for the appointment picked (or mapped) in the
+ * Appointment dropdown, or GET /appointments filtered by lead, dates and status.
+ */
 import { defineInputFields, defineSearch } from 'zapier-platform-core';
 import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
@@ -6,51 +9,42 @@ import type { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
 import { APPOINTMENT_STATUSES } from '../contract/values';
 import { apiList, apiRequest, compact, segment } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { isNotFound } from '../lib/errors';
-import { leadIdField } from '../lib/fields';
+import { appointmentIdField, leadIdField } from '../lib/fields';
 import { choicesOf } from '../lib/labels';
 import { outputFields } from '../lib/output-fields.generated';
 
-/** The Lead dropdown of "Book Appointment", without its search link (that is for actions). */
-const { search: _search, ...leadIdFieldWithoutSearch } = leadIdField;
+/** The dropdowns of the actions, without their search link (a search does not link to itself). */
+const { search: _appointmentSearch, ...appointmentDropdown } = appointmentIdField;
+const { search: _leadSearch, ...leadDropdown } = leadIdField;
 
 /** Zapier uses the first (newest) match. */
 const MATCHES = 10;
 
 export const inputFields = defineInputFields([
   {
-    key: 'appointment_id',
-    label: 'Appointment ID',
+    ...appointmentDropdown,
     required: false,
-    helpText: 'Finds the appointment with this ID (e.g. mapped from a trigger). When set, the other fields are ignored.',
+    helpText: 'Pick an appointment, or map an Appointment ID from an earlier step. When set, the fields below are ignored.',
   },
-  {
-    ...leadIdFieldWithoutSearch,
-    required: false,
-    helpText: "Finds the lead's appointments (newest first). Combine with From and To to narrow it down to a date range.",
-  },
+  { ...leadDropdown, required: false, helpText: "Finds the lead's appointments, newest first; narrow them with From and To." },
   {
     key: 'from',
     label: 'From',
     type: 'datetime',
     required: false,
     helpText:
-      "Only appointments starting at or after this date and time, e.g. `2026-05-15`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there.",
+      "Appointments starting at or after this date and time, e.g. `2026-05-15`, read in the Zap's time zone (a date alone means midnight there).",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: "Only appointments starting before this date and time, read in the Zap's time zone like From.",
+    helpText: "Appointments starting before this, read in the Zap's time zone like From.",
   },
-  {
-    key: 'status',
-    label: 'Status',
-    required: false,
-    choices: choicesOf(APPOINTMENT_STATUSES),
-    helpText: 'Only appointments with this status, e.g. Confirmed.',
-  },
+  { key: 'status', label: 'Status', required: false, choices: choicesOf(APPOINTMENT_STATUSES) },
 ] as const);
 
 export const perform = (async (z, bundle) => {
@@ -67,7 +61,7 @@ export const perform = (async (z, bundle) => {
   const filters = compact({ lead_id, from, to, status });
   if (!filters.lead_id && !filters.from && !filters.to) {
     throw new z.errors.Error(
-      'Fill in Appointment ID, or a Lead and/or a From/To date range, to say which appointment to find.',
+      'Pick an Appointment, or a Lead and/or a From/To date range, to say which appointment to find.',
       'invalid_input',
       400,
     );
@@ -78,13 +72,11 @@ export const perform = (async (z, bundle) => {
 export default defineSearch({
   key: 'find_appointment',
   noun: 'Appointment',
-  display: {
-    label: 'Find Appointment',
-    description: "Finds an appointment in QualifyBase by its ID, or a lead's appointment in a date range.",
-  },
+  display: { label: 'Find Appointment', description: "Finds an appointment, or a lead's appointments in a date range." },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleAppointment,
     outputFields: outputFields.Appointment,
   },

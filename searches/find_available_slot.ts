@@ -4,6 +4,7 @@ import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 
 import type { Slot } from '../contract/resources';
 import { apiRequest, compact } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { outputFields } from '../lib/output-fields.generated';
 import { sampleFoundSlot } from '../lib/samples';
 import type { FoundSlot } from '../lib/schemas';
@@ -15,14 +16,14 @@ const inputFields = defineInputFields([
     type: 'datetime',
     required: false,
     helpText:
-      "Look for slots from this date and time on, e.g. `2026-05-15` or `tomorrow 9am`. Zapier reads it in the Zap's time zone (Zap settings), so a date alone means midnight there. Default: now.",
+      "Slots from this date and time on, e.g. `2026-05-15` or `tomorrow 9am`, read in the Zap's time zone (a date alone means midnight there). Default: now.",
   },
   {
     key: 'to',
     label: 'To',
     type: 'datetime',
     required: false,
-    helpText: "Look for slots starting before this date and time, read in the Zap's time zone like From. Default: 14 days after From.",
+    helpText: "Slots starting before this date and time, read in the Zap's time zone like From. Default: 14 days after From.",
   },
   {
     key: 'preference',
@@ -43,7 +44,7 @@ const inputFields = defineInputFields([
     type: 'integer',
     required: false,
     default: '1',
-    helpText: 'How many of the earliest open slots to return (1 to 100). The first one is what later steps use.',
+    helpText: 'How many of the earliest open slots to return (1 to 100); later steps use the first.',
   },
 ] as const);
 
@@ -63,14 +64,11 @@ const perform = (async (z, bundle) => {
 export default defineSearch({
   key: 'find_available_slot',
   noun: 'Slot',
-  display: {
-    label: 'Find Available Slot',
-    description:
-      'Finds the earliest open appointment slot in the QualifyBase calendar; map its Starts At and Ends At into Book Appointment or Reschedule Appointment.',
-  },
+  display: { label: 'Find Available Slot', description: 'Finds the earliest open appointment slots.' },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleFoundSlot,
     outputFields: outputFields.FoundSlot,
   },

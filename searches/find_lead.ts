@@ -5,6 +5,7 @@ import type { InferInputData, SearchPerform } from 'zapier-platform-core';
 import type { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
 import { apiList, compact } from '../lib/client';
+import { API_THROTTLE } from '../lib/config';
 import { externalIdField, externalSourceField } from '../lib/fields';
 import { outputFields } from '../lib/output-fields.generated';
 
@@ -12,27 +13,17 @@ import { outputFields } from '../lib/output-fields.generated';
 const MATCHES = 10;
 
 const inputFields = defineInputFields([
-  {
-    key: 'email',
-    label: 'Email',
-    required: false,
-    helpText: 'Finds the lead with exactly this email address (letter case does not matter).',
-  },
-  {
-    key: 'phone',
-    label: 'Phone',
-    required: false,
-    helpText: 'Finds the lead with exactly this phone number, in E.164 format, e.g. `+14155551212`.',
-  },
+  { key: 'email', label: 'Email', required: false, helpText: 'An exact match; letter case does not matter.' },
+  { key: 'phone', label: 'Phone', required: false, helpText: 'An exact match, in E.164 format, e.g. `+14155551212`.' },
   {
     ...externalSourceField,
     required: false,
-    helpText: 'The system the lead came from, as sent to "Create or Update Lead", e.g. `facebook_lead_ads`. Use together with External ID.',
+    helpText: 'The system the lead came from, as sent to Create Lead, e.g. `web_form`. Use together with External ID.',
   },
   {
     ...externalIdField,
     required: false,
-    helpText: 'The lead\'s ID in that system, as sent to "Create or Update Lead". Use together with External Source.',
+    helpText: "The lead's ID in that system, as sent to Create Lead. Use together with External Source.",
   },
 ] as const);
 
@@ -56,13 +47,11 @@ const perform = (async (z, bundle) => {
 export default defineSearch({
   key: 'find_lead',
   noun: 'Lead',
-  display: {
-    label: 'Find Lead',
-    description: 'Finds a lead in QualifyBase by email, phone, or external source and ID.',
-  },
+  display: { label: 'Find Lead', description: 'Finds a lead by email, phone or external ID.' },
   operation: {
     inputFields,
     perform,
+    throttle: API_THROTTLE,
     sample: sampleLead,
     outputFields: outputFields.Lead,
   },

@@ -7,7 +7,7 @@ export default createHookTrigger({
   event: 'appointment.cancelled',
   noun: 'Appointment',
   label: 'Cancelled Appointment',
-  description: 'Triggers when an appointment is cancelled in QualifyBase.',
+  description: 'Triggers when an appointment is cancelled.',
   outputFields: outputFields.Appointment,
   sample: sampleCancelledAppointment,
   list: { path: '/appointments', params: { status: 'cancelled' } },

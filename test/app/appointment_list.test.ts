@@ -60,6 +60,7 @@ describe('appointment_list (hidden trigger behind the Appointment dropdowns)', (
     itMapsApiErrors(
       () => api().get('/api/v1/appointments').query(true),
       () => appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } }),
+      { repeatable: true },
     );
   });
 });

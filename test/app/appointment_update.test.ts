@@ -9,11 +9,12 @@ const fields = create.operation.inputFields as Field[];
 const id = sampleAppointment.id;
 const moved = { ...sampleAppointment, scheduled_at: '2026-05-15T14:00:00.000Z', ends_at: '2026-05-15T14:30:00.000Z' };
 
-describe('appointment_update (Reschedule Appointment)', () => {
+describe('appointment_update (Update Appointment)', () => {
   useNock();
 
-  it('asks for the appointment and optional changes, each with help text', () => {
-    expect(create.display.label).toBe('Reschedule Appointment');
+  it('is labelled for all it does (reschedules and edits) and asks for the appointment and optional changes', () => {
+    expect(create.display.label).toBe('Update Appointment');
+    expect(create.display.description).toBe("Updates an appointment's time, details or status.");
     expect(fields.map((f) => [f.key, Boolean(f.required)])).toEqual([
       ['appointment_id', true],
       ['scheduled_at', false],
@@ -24,11 +25,12 @@ describe('appointment_update (Reschedule Appointment)', () => {
       ['status', false],
     ]);
     expect(fields.find((f) => f.key === 'status')!.choices!.map((c) => c.value)).toEqual(['confirmed', 'completed', 'no_show']);
-    for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
   });
 
   it('PATCHes /appointments/{id} with only the filled-in changes and returns the appointment', async () => {
-    api().patch(`/api/v1/appointments/${id}`, { scheduled_at: moved.scheduled_at, ends_at: moved.ends_at }).reply(200, moved);
+    api(['idempotency-key'])
+      .patch(`/api/v1/appointments/${id}`, { scheduled_at: moved.scheduled_at, ends_at: moved.ends_at })
+      .reply(200, moved);
     const result = await appTester(perform, {
       authData,
       inputData: { appointment_id: id, scheduled_at: moved.scheduled_at, ends_at: moved.ends_at, title: '', notes: '', status: '' },
@@ -70,6 +72,7 @@ describe('appointment_update (Reschedule Appointment)', () => {
     itMapsApiErrors(
       () => api().patch(`/api/v1/appointments/${id}`),
       () => appTester(perform, { authData, inputData: { appointment_id: id, scheduled_at: moved.scheduled_at } }),
+      { repeatable: true },
     );
   });
 });

@@ -28,9 +28,14 @@ describe('authentication', () => {
     expect(seen.join()).not.toContain(API_KEY);
   });
 
-  it('labels the connection with the clinic name', async () => {
-    const label = await appTester(App.authentication.connectionLabel as never, { authData, inputData: sampleMe });
-    expect(label).toBe('Acme Dental');
+  it("labels the connection with the clinic's name and the key's name, so two keys of one clinic differ", async () => {
+    const label = (me: object) => appTester(App.authentication.connectionLabel as never, { authData, inputData: me });
+    await expect(label(sampleMe)).resolves.toBe('Acme Dental (Zapier)');
+    await expect(label({ ...sampleMe, api_key: { ...sampleMe.api_key, name: 'Zapier (front desk)' } })).resolves.toBe(
+      'Acme Dental (Zapier (front desk))',
+    );
+    // A key without a name (the dashboard always asks for one) still shows the clinic.
+    await expect(label({ ...sampleMe, api_key: { ...sampleMe.api_key, name: ' ' } })).resolves.toBe('Acme Dental');
   });
 
   it('honours QB_HOST (trailing slash stripped) at request time', async () => {
@@ -64,6 +69,7 @@ describe('authentication', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/me'),
       () => appTester(App.authentication.test as never, { authData }),
+      { repeatable: true },
     );
   });
 });

@@ -23,8 +23,8 @@ describe('calendar_block (Block Calendar Slot)', () => {
     for (const field of fields) expect(field.helpText?.length).toBeGreaterThan(20);
   });
 
-  it('POSTs the block to /availability/blocks and returns the saved block', async () => {
-    api().post('/api/v1/availability/blocks', inputData).reply(201, sampleBlock);
+  it('POSTs the block to /availability/blocks (an upsert: no Idempotency-Key needed) and returns the saved block', async () => {
+    api(['idempotency-key']).post('/api/v1/availability/blocks', inputData).reply(201, sampleBlock);
     const result = await appTester(perform, { authData, inputData });
     expect(result).toEqual(sampleBlock);
     expect(() => CalendarBlock.parse(result)).not.toThrow();
@@ -44,6 +44,7 @@ describe('calendar_block (Block Calendar Slot)', () => {
     itMapsApiErrors(
       () => api().post('/api/v1/availability/blocks'),
       () => appTester(perform, { authData, inputData }),
+      { repeatable: true },
     );
   });
 });

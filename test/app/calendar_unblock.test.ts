@@ -31,6 +31,7 @@ describe('calendar_unblock (Unblock Calendar Slot)', () => {
     itMapsApiErrors(
       () => api().delete('/api/v1/availability/blocks').query(true),
       () => appTester(perform, { authData, inputData: { external_source: 'google_calendar', external_id: 'evt_abc123' } }),
+      { repeatable: true },
     );
   });
 });

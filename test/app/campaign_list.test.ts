@@ -42,6 +42,7 @@ describe('campaign_list (hidden trigger behind the Campaign dropdown)', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/campaigns').query(true),
       () => appTester(trigger.operation.perform as never, { authData, meta: { page: 0 } }),
+      { repeatable: true },
     );
   });
 });

@@ -9,14 +9,19 @@ const id = sampleAppointment.id;
 describe('find_appointment (Find Appointment)', () => {
   useNock();
 
-  it('searches by id, or by lead (dropdown) and date range, each with help text', () => {
-    expect(search.display.label).toBe('Find Appointment');
-    expect(search.display.description).toMatch(/^Finds /);
-    const fields = search.operation.inputFields as Array<{ key: string; required?: boolean; helpText?: string; dynamic?: string }>;
+  it('searches by appointment or lead, each a dropdown (no typed ID field), or by date range', () => {
+    expect(search.display).toEqual({
+      label: 'Find Appointment',
+      description: "Finds an appointment, or a lead's appointments in a date range.",
+    });
+    type Field = { key: string; label: string; required?: boolean; dynamic?: string; search?: string };
+    const fields = search.operation.inputFields as Field[];
     expect(fields.map((f) => f.key)).toEqual(['appointment_id', 'lead_id', 'from', 'to', 'status']);
     expect(fields.filter((f) => f.required)).toEqual([]);
-    expect(fields[1]!.dynamic).toBe('lead_list.id.label');
-    for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
+    expect(fields[0]).toMatchObject({ label: 'Appointment', dynamic: 'appointment_list.id.label' });
+    expect(fields[1]).toMatchObject({ label: 'Lead', dynamic: 'lead_list.id.label' });
+    // A search's fields do not link to a search step.
+    expect(fields.filter((f) => f.search)).toEqual([]);
   });
 
   it('finds one by id with GET /appointments/{id}', async () => {
@@ -57,7 +62,7 @@ describe('find_appointment (Find Appointment)', () => {
       await (appTester(perform, { authData, inputData: { status: 'confirmed' } }) as Promise<unknown>).catch((e) => e),
     );
     expect(error).toMatchObject({ code: 'invalid_input', status: 400 });
-    expect(error.message).toMatch(/Appointment ID, or a Lead/);
+    expect(error.message).toMatch(/^Pick an Appointment, or a Lead/);
   });
 
   describe('errors by id (other than 404)', () => {
@@ -71,6 +76,7 @@ describe('find_appointment (Find Appointment)', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/appointments').query(true),
       () => appTester(perform, { authData, inputData: { lead_id: sampleAppointment.lead_id } }),
+      { repeatable: true },
     );
   });
 });

@@ -11,7 +11,7 @@ describe('find_available_slot (Find Available Slot)', () => {
 
   it('takes from, to, a time-of-day dropdown and a limit, each with help text', () => {
     expect(search.display.label).toBe('Find Available Slot');
-    expect(search.display.description).toMatch(/^Finds .*Book Appointment/);
+    expect(search.display.description).toBe('Finds the earliest open appointment slots.');
     const fields = search.operation.inputFields as Array<{ key: string; helpText?: string; choices?: Array<{ value: string }> }>;
     expect(fields.map((f) => f.key)).toEqual(['from', 'to', 'preference', 'limit']);
     expect(fields[2]!.choices!.map((c) => c.value).sort()).toEqual(['afternoon', 'any', 'evening', 'morning']);
@@ -71,6 +71,7 @@ describe('find_available_slot (Find Available Slot)', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/availability').query(true),
       () => appTester(perform, { authData, inputData: {} }),
+      { repeatable: true },
     );
   });
 });

@@ -70,6 +70,7 @@ describe('find_lead (Find Lead)', () => {
     itMapsApiErrors(
       () => api().get('/api/v1/leads').query(true),
       () => appTester(perform, { authData, inputData: { email: 'alex@example.com' } }),
+      { repeatable: true },
     );
   });
 });

@@ -56,9 +56,9 @@ export function useNock(): void {
   });
 }
 
-/** A scope on the API that requires the Bearer header. */
-export function api(): nock.Scope {
-  return nock(API, { reqheaders: { authorization: `Bearer ${API_KEY}` } });
+/** A scope on the API that requires the Bearer header (and refuses `badheaders`, if given). */
+export function api(badheaders: string[] = []): nock.Scope {
+  return nock(API, { reqheaders: { authorization: `Bearer ${API_KEY}` }, badheaders });
 }
 
 /** The `{message, code, status}` a z.errors.Error carries as JSON in its message. */
@@ -69,7 +69,7 @@ export function appErrorOf(error: unknown): { message: string; code: string; sta
   return JSON.parse(err.message);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (error) {
@@ -78,12 +78,71 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the operation to fail, but it succeeded');
 }
 
+/** The message and delay a ThrottledError carries as JSON in its message. */
+export function throttleOf(error: unknown): { message: string; delay: number } {
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).name).toBe('ThrottledError');
+  return JSON.parse((error as Error).message);
+}
+
+/** The jittered delay for a base delay: base + 0..max(5, base/2) seconds (lib/retry.ts). */
+export function expectJittered(delay: number, base: number): void {
+  expect(delay).toBeGreaterThanOrEqual(base);
+  expect(delay).toBeLessThanOrEqual(base + Math.max(5, Math.ceil(base / 2)));
+}
+
+export interface ErrorMappingOptions {
+  /**
+   * Whether the operation's request is safe to repeat (GET, PATCH, DELETE, an upsert, or a write
+   * with an Idempotency-Key): its temporary failures become ThrottledError, else a plain error.
+   */
+  repeatable: boolean;
+}
+
+/** 502/503/504 and a request that gets no answer: retried by Zapier only when safe to repeat. */
+function itMapsTemporaryFailures(intercept: () => nock.Interceptor, run: () => Promise<unknown>, { repeatable }: ErrorMappingOptions) {
+  const expectTemporary = (error: Error, what: RegExp, base: number) => {
+    if (repeatable) {
+      const { message, delay } = throttleOf(error);
+      expectJittered(delay, base);
+      expect(message).toMatch(what);
+      expect(message).toContain(`Zapier will retry this step automatically in about ${delay} seconds`);
+    } else {
+      const { message, code } = appErrorOf(error);
+      expect(code).toBe('temporarily_unavailable');
+      expect(message).toMatch(what);
+      expect(message).toMatch(/not retried automatically: repeating it could do it twice/);
+    }
+  };
+
+  it(`maps 503 with Retry-After to ${repeatable ? 'ThrottledError after that delay, with jitter' : 'a plain error (not safe to repeat)'}`, async () => {
+    intercept().reply(503, { error: 'The service is temporarily unavailable.', code: 'service_unavailable' }, { 'Retry-After': '7' });
+    expectTemporary(await rejection(run()), /^QualifyBase is temporarily unavailable \(HTTP 503\)/, 7);
+  });
+
+  it.each([502, 504])('maps %i without Retry-After the same way (30 s by default)', async (status) => {
+    intercept().reply(status, '<html>Bad gateway</html>');
+    expectTemporary(await rejection(run()), new RegExp(`^QualifyBase is temporarily unavailable \\(HTTP ${status}\\)`), 30);
+  });
+
+  it('maps a request that gets no answer (connection reset) the same way', async () => {
+    // An Error object (nock 14 mishandles a plain object here), as node's socket raises it.
+    intercept().replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    expectTemporary(await rejection(run()), /^QualifyBase could not be reached \(ECONNRESET\)/, 30);
+  });
+
+  it('keeps 500 a plain error: a bug, not an outage', async () => {
+    intercept().reply(500, { error: 'Internal error.', code: 'internal_error' });
+    expect(appErrorOf(await rejection(run()))).toMatchObject({ status: 500, code: 'internal_error' });
+  });
+}
+
 /**
  * The API's error responses, each mapped to the Zapier error that tells the user what to do.
  * `intercept` returns the operation's request interceptor (before `.reply`), `run` runs the
  * operation once.
  */
-export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Promise<unknown>): void {
+export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Promise<unknown>, options: ErrorMappingOptions): void {
   it('maps 401 to ExpiredAuthError telling the user to reconnect', async () => {
     intercept().reply(401, { error: 'Invalid or revoked API key.', code: 'unauthorized' });
     const error = await rejection(run());
@@ -134,12 +193,82 @@ export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Pr
     );
   });
 
-  it("maps 429 to ThrottledError with the server's Retry-After seconds", async () => {
+  it("maps 429 to ThrottledError after the server's Retry-After seconds, with jitter", async () => {
     intercept().reply(429, { error: 'Rate limit exceeded.', code: 'rate_limited' }, { 'Retry-After': '17' });
-    const error = await rejection(run());
-    expect(error.name).toBe('ThrottledError');
-    const { message, delay } = JSON.parse(error.message);
-    expect(delay).toBe(17);
-    expect(message).toMatch(/rate limit.*retry in 17 seconds/i);
+    const { message, delay } = throttleOf(await rejection(run()));
+    expectJittered(delay, 17);
+    expect(message).toBe(
+      `QualifyBase's rate limit (120 requests per minute per API key) was reached; Zapier will retry in about ${delay} seconds.`,
+    );
+  });
+
+  it("maps 429 without Retry-After to a minute (the limit's window), with jitter", async () => {
+    intercept().reply(429, { error: 'Rate limit exceeded.', code: 'rate_limited' });
+    expectJittered(throttleOf(await rejection(run())).delay, 60);
+  });
+
+  itMapsTemporaryFailures(intercept, run, options);
+}
+
+export interface IdempotentWrite {
+  /** The write's method and path under the API base. */
+  method: 'post' | 'patch';
+  path: string;
+  /** Runs the operation with this input. */
+  run: (inputData: Record<string, unknown>) => Promise<unknown>;
+  inputData: Record<string, unknown>;
+  /** The same step with one field changed. */
+  otherInputData: Record<string, unknown>;
+  /** A 2xx status and body the API answers with. */
+  reply: [number, object];
+}
+
+/**
+ * A write that carries an Idempotency-Key derived from the step (lib/idempotency.ts): the same
+ * input sends the same key (so Zapier's retry of the step is answered with the first response),
+ * other input another key; the API's idempotency answers are mapped.
+ */
+export function itSendsStepIdempotencyKeys(w: IdempotentWrite): void {
+  const keysSent = async (inputs: Array<Record<string, unknown>>) => {
+    const keys: Array<string | undefined> = [];
+    api()
+      [w.method](w.path)
+      .times(inputs.length)
+      .reply(function reply() {
+        keys.push(this.req.headers['idempotency-key'] as string | undefined);
+        return w.reply;
+      });
+    for (const input of inputs) await w.run(input);
+    return keys;
+  };
+
+  it('sends an Idempotency-Key (a quoted structured-field string) derived from the step: the same input, the same key', async () => {
+    const [first, again, other] = await keysSent([w.inputData, w.inputData, w.otherInputData]);
+    expect(first).toMatch(/^"zap-[A-Za-z0-9_-]{43}"$/);
+    expect(again).toBe(first);
+    expect(other).toMatch(/^"zap-[A-Za-z0-9_-]{43}"$/);
+    expect(other).not.toBe(first);
+  });
+
+  it('maps 409 idempotency_key_in_use (the first attempt still running) to ThrottledError after its Retry-After, with jitter', async () => {
+    api()
+      [w.method](w.path)
+      .reply(
+        409,
+        { error: 'A request with this Idempotency-Key is still being processed.', code: 'idempotency_key_in_use' },
+        { 'Retry-After': '1' },
+      );
+    const { message, delay } = throttleOf(await rejection(w.run(w.inputData)));
+    expectJittered(delay, 1);
+    expect(message).toMatch(/still finishing an earlier attempt of this step/);
+  });
+
+  it('maps 422 idempotency_key_reused to a plain error that says what happened', async () => {
+    api()
+      [w.method](w.path)
+      .reply(422, { error: 'This Idempotency-Key was used with a different request.', code: 'idempotency_key_reused' });
+    const error = appErrorOf(await rejection(w.run(w.inputData)));
+    expect(error).toMatchObject({ code: 'idempotency_key_reused', status: 422 });
+    expect(error.message).toMatch(/^This Idempotency-Key was used with a different request\. QualifyBase refused/);
   });
 }

@@ -1,6 +1,6 @@
 import { LEAD_SOURCES, Lead } from '../../contract/resources';
 import { sampleLead } from '../../contract/samples';
-import { app as App, api, appTester, authData, itMapsApiErrors, useNock } from './helpers';
+import { app as App, api, appTester, authData, itMapsApiErrors, itSendsStepIdempotencyKeys, useNock } from './helpers';
 
 const create = App.creates.lead;
 const perform = create.operation.perform as never;
@@ -26,24 +26,26 @@ const inputData = {
   source: 'paid_ads',
   agent_id: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
   notes: 'Asked about financing.',
-  external_source: 'make_facebook_lead_ads',
+  external_source: 'web_form',
   external_id: 'fb_lead_987654321',
   external_metadata: { campaign: 'spring_implants', form: 'implants_2026' },
 };
 
-describe('lead (Create or Update Lead)', () => {
+describe('lead (Create Lead)', () => {
   useNock();
 
-  it('offers every lead field under its API name, none required, each with help text', () => {
+  it('offers every lead field under its API name, none required; Phone and Email say one of them is needed', () => {
     expect(fields.map((f) => f.key).sort()).toEqual(Object.keys(inputData).sort());
     expect(fields.filter((f) => f.required)).toEqual([]);
-    for (const f of fields) expect(f.helpText?.length).toBeGreaterThan(20);
+    expect(field('phone').helpText).toMatch(/Phone or Email \(or both\) is required/);
+    expect(field('email').helpText).toMatch(/Phone or Email \(or both\) is required/);
   });
 
-  it('explains idempotency on External Source + External ID', () => {
-    expect(create.display.label).toBe('Create or Update Lead');
-    expect(create.display.description).toMatch(/External Source and External ID/);
-    expect(field('external_source').helpText).toMatch(/External ID.*updates that lead instead of creating a duplicate/);
+  it('is a plain create (create-or-update is Find or Create Lead with Update Lead); External Source and External ID keep a rerun from duplicating', () => {
+    expect(create.display).toEqual({ label: 'Create Lead', description: 'Creates a lead.' });
+    expect(field('external_source').helpText).toMatch(
+      /External ID.*running this step again for the same lead updates it instead of adding a duplicate/,
+    );
   });
 
   it('has a static Source dropdown of the documented values, an Agent dropdown of outbound agents, and a key/value metadata field', () => {
@@ -53,8 +55,8 @@ describe('lead (Create or Update Lead)', () => {
     expect(field('external_metadata').dict).toBe(true);
   });
 
-  it('POSTs every field to /leads and returns the saved lead (201 created)', async () => {
-    api().post('/api/v1/leads', inputData).reply(201, sampleLead);
+  it('POSTs every field to /leads and returns the saved lead (201 created); an upsert on the external pair needs no Idempotency-Key', async () => {
+    api(['idempotency-key']).post('/api/v1/leads', inputData).reply(201, sampleLead);
     const result = await appTester(perform, { authData, inputData });
     expect(result).toEqual(sampleLead);
     expect(() => Lead.parse(result)).not.toThrow();
@@ -79,10 +81,23 @@ describe('lead (Create or Update Lead)', () => {
     expect(result).toMatchObject({ email: 'sam@example.com' });
   });
 
+  describe('without External Source and External ID, a retried step never creates the lead twice', () => {
+    const { external_source: _source, external_id: _id, ...withoutPair } = inputData;
+    itSendsStepIdempotencyKeys({
+      method: 'post',
+      path: '/api/v1/leads',
+      run: (input) => appTester(perform, { authData, inputData: input }),
+      inputData: withoutPair,
+      otherInputData: { ...withoutPair, email: 'alex.smith@example.com' },
+      reply: [201, sampleLead],
+    });
+  });
+
   describe('errors', () => {
     itMapsApiErrors(
       () => api().post('/api/v1/leads'),
       () => appTester(perform, { authData, inputData }),
+      { repeatable: true },
     );
   });
 });

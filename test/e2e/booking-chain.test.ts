@@ -4,9 +4,10 @@
  * trigger's subscription and going through that trigger's perform.
  */
 import { Appointment, Lead } from '../../contract/resources';
+import { APPOINTMENT_TRACKED } from '../../lib/changes';
 import type { ReceivedRequest } from '../../server/test/support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, appError, run, subscribe, type Subscription } from './zap';
+import { app, appError, run, subscribe, type Subscription, withDeliveredChanges } from './zap';
 
 const HOOKS = ['lead_created', 'lead_updated', 'appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;
 type Hook = (typeof HOOKS)[number];
@@ -134,7 +135,8 @@ describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into 
       }),
     );
     expect(moved).toMatchObject({ id: booked.id, scheduled_at: second.scheduled_at, ends_at: second.ends_at, ...contact });
-    expect((await delivered('appointment_updated', 1)).items).toEqual([moved]);
+    const reschedule = await delivered('appointment_updated', 1);
+    expect(reschedule.items).toEqual([withDeliveredChanges(moved, reschedule.delivery, APPOINTMENT_TRACKED)]);
 
     // 5. Cancel Appointment -> Cancelled Appointment.
     const cancelled = Appointment.parse(

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import App = require('../../index');
+
 const ROOT = path.join(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
@@ -17,11 +19,25 @@ describe('npm run demo', () => {
     expect(run.stdout).toMatch(/All \d+ steps passed/);
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(report.passed).toBe(true);
-    const steps: Array<{ step: string; kind: string; ok: boolean; calls: unknown[] }> = report.steps;
+    const steps: Array<{ step: string; kind: string; ok: boolean; calls: unknown[]; summary: string }> = report.steps;
     expect(steps.every((s) => s.ok)).toBe(true);
     // Seven hook triggers: subscribed, delivered, sampled, unsubscribed.
     for (const kind of ['subscribe', 'deliver', 'sample', 'unsubscribe'])
       expect(steps.filter((s) => s.kind === kind).length).toBeGreaterThanOrEqual(7);
+    // Every action and search of the app, and the update triggers' Only When filter both ways.
+    const names = steps.map((s) => s.step);
+    const operations = [...Object.keys(App.creates ?? {}), ...Object.keys(App.searches ?? {})];
+    for (const key of operations) expect(names).toContainEqual(expect.stringMatching(new RegExp(`^${key}: `)));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'lead_update: Update Lead',
+        'lead_updated: Only When "status_changed" → perform',
+        'lead_updated: Only When "contact_changed" → perform',
+        'appointment_updated: Only When "rescheduled" → perform',
+      ]),
+    );
+    const onlyWhen = steps.filter((s) => s.step.includes('Only When')) as Array<{ summary: string }>;
+    expect(onlyWhen.map((s) => s.summary.split(' ')[0])).toEqual(['passed:', 'left', 'passed:', 'left']);
     // A hook's perform makes no HTTP request; every other operation exactly one.
     for (const s of steps.filter((s) => s.kind === 'deliver')) expect(s.calls).toHaveLength(0);
     for (const s of steps.filter((s) => ['subscribe', 'sample', 'unsubscribe', 'create', 'search', 'auth'].includes(s.kind)))

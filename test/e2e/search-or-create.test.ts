@@ -1,4 +1,7 @@
-/** "Find or Create Lead" (find_lead + lead) end to end against the reference server. */
+/**
+ * "Find or Create Lead" (find_lead, then lead_update on a match, or lead when none) end to end
+ * against the reference server: "find by email, update if found, create if not" in one step.
+ */
 import { Lead } from '../../contract/resources';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
 import { app, appError, run, searchOrCreate } from './zap';
@@ -22,7 +25,7 @@ describe('e2e: Find or Create Lead against the reference server', () => {
 
   const leadTotal = async () => (await clinic.api.get('/api/v1/leads?per_page=1')).body.meta.total as number;
 
-  it('misses, then creates; then hits and creates nothing', async () => {
+  it('misses, then creates; then finds the lead and updates it with what the step says, creating nothing', async () => {
     const input = {
       email: 'casey@example.com',
       full_name: 'Casey Jones',
@@ -34,7 +37,7 @@ describe('e2e: Find or Create Lead against the reference server', () => {
     expect(await leadTotal()).toBe(0);
 
     const first = await searchOrCreate('find_lead', clinic.api_key, input);
-    expect(first.created).toBe(true);
+    expect(first).toMatchObject({ created: true, updated: false });
     const lead = Lead.parse(first.result);
     expect(lead).toMatchObject({
       email: 'casey@example.com',
@@ -45,14 +48,17 @@ describe('e2e: Find or Create Lead against the reference server', () => {
     });
     expect(await leadTotal()).toBe(1);
 
-    const second = await searchOrCreate('find_lead', clinic.api_key, input);
-    expect(second.created).toBe(false);
-    expect(second.result.id).toBe(lead.id);
+    // The same step a week later, with a new city and status: the lead found by email is updated.
+    const second = await searchOrCreate('find_lead', clinic.api_key, { ...input, city: 'Oakland', status: 'contacted' });
+    expect(second).toMatchObject({ created: false, updated: true });
+    expect(Lead.parse(second.result)).toMatchObject({ id: lead.id, city: 'Oakland', status: 'contacted', full_name: 'Casey Jones' });
     expect(await leadTotal()).toBe(1);
+    const stored = (await clinic.api.get(`/api/v1/leads/${lead.id}`)).body;
+    expect(stored).toEqual(second.result);
 
     // Found by phone too, and by nothing else once the criteria do not match.
     await expect(run(app.searches.find_lead.operation.perform, clinic.api_key, { inputData: { phone: '+14155550199' } })).resolves.toEqual([
-      first.result,
+      stored,
     ]);
     await expect(
       run(app.searches.find_lead.operation.perform, clinic.api_key, { inputData: { email: 'someone-else@example.com' } }),
@@ -61,7 +67,7 @@ describe('e2e: Find or Create Lead against the reference server', () => {
 
   it('finds by external source + id, and re-running the create with that pair updates the same lead', async () => {
     const input = {
-      external_source: 'facebook_lead_ads',
+      external_source: 'web_form',
       external_id: 'fb_lead_555',
       phone: '+14155550142',
       full_name: 'Dana Ruiz',
@@ -72,8 +78,13 @@ describe('e2e: Find or Create Lead against the reference server', () => {
     expect(miss.created).toBe(true);
     expect(await leadTotal()).toBe(before + 1);
 
-    const hit = await searchOrCreate('find_lead', clinic.api_key, { ...input, phone: '' });
-    expect(hit).toEqual({ created: false, result: miss.result });
+    const hit = await searchOrCreate('find_lead', clinic.api_key, { ...input, phone: '', treatment_interest: 'veneers' });
+    expect(hit).toMatchObject({ created: false, updated: true, result: { id: miss.result.id, treatment_interest: 'veneers' } });
+
+    // Found by the pair alone, nothing to change (the pair is not Update Lead's): returned as it is.
+    const asFound = await searchOrCreate('find_lead', clinic.api_key, { external_source: 'web_form', external_id: 'fb_lead_555' });
+    expect(asFound).toEqual({ created: false, updated: true, result: (await clinic.api.get(`/api/v1/leads/${miss.result.id}`)).body });
+    expect(asFound.result).toEqual(hit.result);
 
     // The create alone is idempotent on the pair: same lead, updated.
     const again = await run(app.creates.lead.operation.perform, clinic.api_key, {

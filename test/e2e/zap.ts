@@ -6,6 +6,7 @@
 import { createAppTester } from 'zapier-platform-core';
 
 import App = require('../../index');
+import { previousAttributesOf, withChanges } from '../../lib/changes';
 import type { ReceivedRequest, Receiver } from '../../server/test/support/receiver';
 import { startReceiver } from '../../server/test/support/receiver';
 
@@ -14,7 +15,10 @@ export const app = App as unknown as {
   triggers: Record<string, any>;
   creates: Record<string, any>;
   searches: Record<string, any>;
-  searchOrCreates: Record<string, { search: string; create: string }>;
+  searchOrCreates: Record<
+    string,
+    { search: string; create: string; update?: string; updateInputFromSearchOutput?: Record<string, string> }
+  >;
 };
 /**
  * The app as Zapier runs it, with one documented flag for tests: `skipHttpPatch`. Without it,
@@ -81,13 +85,26 @@ export async function subscribe(key: string, apiKey: string): Promise<Subscripti
   };
 }
 
-/** Zapier's search-or-create: the search, then the create only when the search finds nothing. */
+/**
+ * Zapier's search-or-create: the search; with a match, the update (when the search-or-create has
+ * one) on the match, its input mapped from the match by updateInputFromSearchOutput; with none,
+ * the create. Zapier tells the update and the create which search they run for (meta.withSearch).
+ */
 export async function searchOrCreate(key: string, apiKey: string, inputData: Record<string, unknown>) {
-  const { search, create } = app.searchOrCreates[key]!;
-  const found = await run<unknown[]>(app.searches[search].operation.perform, apiKey, { inputData });
-  if (found.length > 0) return { created: false, result: found[0] as Record<string, any> };
-  const result = await run<Record<string, any>>(app.creates[create].operation.perform, apiKey, { inputData });
-  return { created: true, result };
+  const { search, create, update, updateInputFromSearchOutput = {} } = app.searchOrCreates[key]!;
+  const meta = { withSearch: search };
+  const found = await run<Record<string, any>[]>(app.searches[search].operation.perform, apiKey, { inputData });
+  if (found.length === 0) {
+    const result = await run<Record<string, any>>(app.creates[create].operation.perform, apiKey, { inputData, meta });
+    return { created: true, updated: false, result };
+  }
+  if (!update) return { created: false, updated: false, result: found[0]! };
+  const mapped = Object.fromEntries(Object.entries(updateInputFromSearchOutput).map(([input, output]) => [input, found[0]![output]]));
+  const result = await run<Record<string, any>>(app.creates[update].operation.perform, apiKey, {
+    inputData: { ...inputData, ...mapped },
+    meta,
+  });
+  return { created: false, updated: true, result };
 }
 
 /** The error a z.errors.Error carries as JSON in its message. */
@@ -100,4 +117,13 @@ export async function appError(promise: Promise<unknown>): Promise<{ message: st
   );
   expect(error.name).toBe('AppError');
   return JSON.parse(error.message);
+}
+
+/**
+ * What an update trigger returns for `item` delivered in `delivery`: the item with the changes its
+ * event's `data.previous_attributes` names (lib/changes.ts), for the trigger's tracked fields.
+ */
+export function withDeliveredChanges(item: object, delivery: ReceivedRequest, tracked: readonly string[]) {
+  const previous = previousAttributesOf((JSON.parse(delivery.body) as { data?: unknown }).data) ?? {};
+  return withChanges(item, previous, tracked);
 }

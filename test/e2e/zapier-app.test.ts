@@ -14,10 +14,11 @@
  *   that, the same events again reach a witness subscription but none of the triggers' receivers.
  */
 import { Appointment, CalendarBlock, Campaign, CampaignContact, Me } from '../../contract/resources';
+import { APPOINTMENT_TRACKED, withChanges } from '../../lib/changes';
 import { freshClient } from '../../server/test/support/booking';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../../server/test/support/receiver';
 import { startTestServer, type ApiClient, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, run, subscribe, zapierRawHeaders, type Subscription } from './zap';
+import { app, run, subscribe, type Subscription, withDeliveredChanges, zapierRawHeaders } from './zap';
 
 const APPOINTMENT_HOOKS = ['appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;
 const CONTACT_OUTCOMES = ['qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;
@@ -97,12 +98,12 @@ describe('e2e: the Zapier app against the reference server', () => {
   }
 
   describe('authentication', () => {
-    it('tests the key with GET /me and labels the connection with the clinic name', async () => {
+    it("tests the key with GET /me and labels the connection with the clinic's and the key's name", async () => {
       const me = Me.parse(await run(app.authentication.test, key()));
       expect(me.clinic).toEqual(clinic.clinic);
       expect(me.api_key.prefix).toBe(key().slice(0, me.api_key.prefix.length));
       const label = await run(app.authentication.connectionLabel, key(), { inputData: me });
-      expect(label).toBe('Zapier E2E Clinic');
+      expect(label).toBe(`Zapier E2E Clinic (${me.api_key.name})`);
     });
 
     it('tells the user to reconnect when the key is wrong', async () => {
@@ -206,7 +207,7 @@ describe('e2e: the Zapier app against the reference server', () => {
       const updated = await delivered('appointment_updated', 1);
       const afterPatch = Appointment.parse(await ok(api.get(`/api/v1/appointments/${booked.id}`)));
       expect(afterPatch.scheduled_at).toBe(next.scheduled_at);
-      expect(updated.items).toEqual([afterPatch]);
+      expect(updated.items).toEqual([withDeliveredChanges(afterPatch, updated.delivery, APPOINTMENT_TRACKED)]);
 
       await ok(api.delete(`/api/v1/appointments/${booked.id}`));
       const cancelled = await delivered('appointment_cancelled', 1);
@@ -218,10 +219,12 @@ describe('e2e: the Zapier app against the reference server', () => {
       // book another), cancelled for cancelled; same shape as perform's items.
       const { booked: other } = await bookAppointment('sample@example.com');
       expect((await delivered('appointment_created', 2)).items).toEqual([other]);
-      for (const hook of ['appointment_created', 'appointment_updated'] as const) {
-        const rows = await run<any[]>(app.triggers[hook].operation.performList, key());
-        expect(rows).toEqual([await ok(api.get(`/api/v1/appointments/${other.id}`))]);
-      }
+      const current = await ok(api.get(`/api/v1/appointments/${other.id}`));
+      await expect(run<any[]>(app.triggers.appointment_created.operation.performList, key())).resolves.toEqual([current]);
+      // Updated Appointment's rows: the same keys as a live update, no change named.
+      const updatedRows = await run<any[]>(app.triggers.appointment_updated.operation.performList, key());
+      expect(updatedRows).toEqual([withChanges(current, {}, APPOINTMENT_TRACKED)]);
+      expect(Object.keys(updatedRows[0]).sort()).toEqual(Object.keys(updated.items[0]).sort());
       const cancelledRows = await run<any[]>(app.triggers.appointment_cancelled.operation.performList, key());
       expect(cancelledRows).toEqual([afterCancel]);
       expect(Object.keys(cancelledRows[0]).sort()).toEqual(Object.keys(cancelled.items[0]).sort());

@@ -1,13 +1,24 @@
 /**
  * A local stand-in for Zapier's developer platform API (`${ZAPIER_BASE_ENDPOINT}/api/platform/cli`),
- * so that Zapier's own CLI can run `register`, `validate` (with the style checks), `push`,
+ * so that Zapier's own CLI can run `register`, `validate` (with the integration checks), `push`,
  * `upload`, `promote` and `migrate` offline. It answers the calls that the CLI's
  * src/utils/api.js, src/oclif/hooks/getAppRegistrationFieldChoices.js and the promote/migrate
  * commands make, checks the deploy key on every call that carries one, and records every request
  * (uploads keep their zips) for the test to inspect.
+ *
+ * What it answers to POST /check (Zapier's integration checks, run by `validate` and by `push`
+ * before it uploads): the real result of our offline copy of the checks that can be decided from
+ * the definition (the D and C checks of test/app/publishing-checks.ts) on the definition the CLI
+ * sent, every failure as an Error (so `push` refuses to upload, as Zapier's server does for its
+ * Errors; Zapier would file some of them as Publishing Tasks or Warnings instead). The checks only
+ * Zapier's servers can decide (account, settings, stats, lifecycle, Zap History) it does not
+ * answer at all: its "passed" count is the number of our definition checks.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import publicVersion from '../app/public-version.json';
+import { type AppDefinition, DEFINITION_CHECKS, definitionProblems, type PublicVersion } from '../app/publishing-checks';
 
 export interface RecordedCall {
   method: string;
@@ -35,13 +46,26 @@ export interface PlatformStandIn {
 
 const API_PATH = '/api/platform/cli';
 
-/** The result shape `zapier-platform validate` prints: no failures in any category. */
-const PASSING_CHECKS = {
-  passes: [],
-  errors: { display_label: 'Errors', total_failures: 0, results: [] },
-  warnings: { display_label: 'Publishing Tasks', total_failures: 0, results: [] },
-  suggestions: { display_label: 'Warnings', total_failures: 0, results: [] },
-};
+/** A category of the result `zapier-platform validate` prints and `push` checks (`errors.total_failures`). */
+const category = (label: string, results: unknown[] = [], failures = 0) => ({ display_label: label, total_failures: failures, results });
+
+/**
+ * Our definition checks' result on a definition, in the shape the CLI reads (src/utils/display.js
+ * flattenCheckResult): a failed check is a violation whose results carry the check ID as `tag`.
+ */
+export function checkResult(definition: AppDefinition) {
+  const problems = definitionProblems(definition, { publicVersion: publicVersion as PublicVersion });
+  const failed = Object.entries(problems);
+  const violations = failed.map(([id, messages]) => ({ type: id, results: messages.map((message) => ({ message, tag: id })) }));
+  return {
+    passes: Object.keys(DEFINITION_CHECKS)
+      .filter((id) => !(id in problems))
+      .map((tag) => ({ tag })),
+    errors: category('Errors', violations.length ? [{ type: 'checks', violations }] : [], failed.length),
+    warnings: category('Publishing Tasks'),
+    suggestions: category('Warnings'),
+  };
+}
 
 /** The enum choices `register` validates its --audience/--role/--category flags against. */
 const FIELD_CHOICES = {
@@ -75,7 +99,7 @@ export async function startPlatformStandIn({ deployKey, appId }: { deployKey: st
     if (method === 'GET' && path === '/apps/fields-choices') return [200, FIELD_CHOICES];
     if (method === 'POST' && path === '/check') {
       checkedDefinitions.push(body?.app_definition as Record<string, unknown>);
-      return [200, PASSING_CHECKS];
+      return [200, checkResult(body?.app_definition as AppDefinition)];
     }
     if (!keyOk) return [401, { errors: ['Invalid deploy key'] }];
     if (method === 'POST' && path === '/apps?formId=create') {

@@ -1,7 +1,8 @@
 /**
  * The ship path, run with Zapier's own CLI against a local stand-in of Zapier's platform API
  * (ZAPIER_BASE_ENDPOINT), as a maintainer runs it (README, "Working on the Zapier app"):
- * `register`, `validate` (schema and style checks), `push`, `upload`, `promote`, `migrate`.
+ * `register`, `validate` (the schema checks, and the integration checks, which the stand-in
+ * answers with our offline definition checks' real result), `push`, `upload`, `promote`, `migrate`.
  * What `push` uploaded is unzipped into an empty directory and its own zapierwrapper.js handler
  * is called in a fresh Node process: it lists every operation, and the authentication test, a
  * trigger and a create run against the real reference server.
@@ -18,6 +19,7 @@ import { CalendarBlock, Me } from '../../contract';
 import { createApiKey, revokeApiKey } from '../../server/services/api-keys';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
 import App = require('../../index');
+import { DEFINITION_CHECKS } from '../app/publishing-checks';
 import { startPlatformStandIn, type PlatformStandIn } from './platform-stand-in';
 
 const run = promisify(execFile);
@@ -129,14 +131,37 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     expect(linked).toEqual({ ...repoRc, id: APP_ID, key: `App${APP_ID}` });
   }, 120_000);
 
-  it('validate runs the schema checks and the style checks to the end', async () => {
+  it('validate runs the schema checks, then the integration checks on what the CLI sends (the stand-in runs our definition checks)', async () => {
     const before = standIn.checkedDefinitions.length;
     const { stdout } = await zapier(['validate']);
     expect(stdout).toContain('This project is structurally sound!');
+    expect(stdout).toContain(`- ${Object.keys(DEFINITION_CHECKS).length} checks passed`);
+    expect(stdout).toContain('- 0 checks failed');
     expect(stdout).toContain('Integration checks passed, no issues found.');
     expect(standIn.checkedDefinitions).toHaveLength(before + 1);
     expect(operationKeys(standIn.checkedDefinitions[before])).toEqual(operationKeys(App));
   }, 300_000);
+
+  it('the stand-in answers a definition that fails a check with that failure, as an Error (push would refuse it)', async () => {
+    const definition = structuredClone(standIn.checkedDefinitions[0]!) as any;
+    const field = definition.searches.find_appointment.operation.inputFields[0];
+    delete field.dynamic;
+    field.label = 'Appointment ID';
+    const res = await fetch(`${standIn.baseEndpoint}/api/platform/cli/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ app_definition: definition }),
+    });
+    const result = await res.json();
+    expect(result.errors.total_failures).toBe(1);
+    expect(result.errors.results[0].violations).toEqual([
+      {
+        type: 'D004',
+        results: [{ tag: 'D004', message: expect.stringMatching(/find_appointment: input field appointment_id \("Appointment ID"\)/) }],
+      },
+    ]);
+    expect(result.passes).toHaveLength(Object.keys(DEFINITION_CHECKS).length - 1);
+  });
 
   describe('push', () => {
     let unzipped: string;
@@ -169,7 +194,7 @@ describe('shipping with the Zapier CLI (offline, against a stand-in of the platf
     const invoke = (method: string, bundle: object) =>
       callHandler(unzipped, { command: 'execute', method, bundle, environment: { QB_HOST: host } });
 
-    it('uploads this version with the build zip and the source zip, after the style checks', () => {
+    it('uploads this version with the build zip and the source zip, after the integration checks', () => {
       expect(standIn.uploads).toHaveLength(1);
       const [upload] = standIn.uploads;
       expect(upload!.version).toBe(PKG.version);
