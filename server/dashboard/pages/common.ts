@@ -16,7 +16,7 @@ export function safeNext(value: string | undefined): string | undefined {
   return /^\/dashboard(?:[/?][A-Za-z0-9\-._~/?=&%]*)?$/.test(value) && !value.includes('//') ? value : undefined;
 }
 
-export function render(c: Ctx, body: Html, status: 200 | 400 | 401 | 403 | 404 | 429 | 500 = 200) {
+export function render(c: Ctx, body: Html, status: 200 | 400 | 401 | 403 | 404 | 429 | 500 | 503 = 200) {
   return c.html(body, status);
 }
 
