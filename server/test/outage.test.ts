@@ -16,6 +16,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, temporaryFailure } from '../errors';
 import { startServer, type RunningServer } from '../server';
 import { createApiKey } from '../services/api-keys';
 import { backends, createPostgresDatabase } from './support/databases';
+import { expectHeadersDeclared } from './support/declared-headers';
 import { startControlledPostgres, type ControlledPostgres } from './support/postgres-control';
 import { apiClient, rawRequest, startTestServer, type ApiClient, type ApiResponse } from './support/server';
 import { waitUntil } from './support/wait';
@@ -56,13 +57,15 @@ describe('temporary failures', () => {
 /** One write of the burst: its Idempotency-Key is also in its body, to find it in the database. */
 interface Write {
   key: string;
+  /** The operation, as the OpenAPI document names it. */
+  template: string;
   path: string;
   body: Record<string, string>;
 }
 
 /** Sends writes from `workers` loops until stopped; records every answer and the writes not acknowledged. */
 function burst(api: ApiClient, campaignId: string, workers: number) {
-  const answers: ApiResponse[] = [];
+  const answers: Array<ApiResponse & { write: Write }> = [];
   const acknowledged: Write[] = [];
   const unacknowledged: Write[] = [];
   let stopped = false;
@@ -70,9 +73,10 @@ function burst(api: ApiClient, campaignId: string, workers: number) {
   const next = (): Write => {
     const key = randomUUID();
     return n++ % 2 === 0
-      ? { key, path: '/api/v1/leads', body: { email: `${key}@outage.test` } }
+      ? { key, template: '/api/v1/leads', path: '/api/v1/leads', body: { email: `${key}@outage.test` } }
       : {
           key,
+          template: '/api/v1/campaigns/{id}/contacts',
           path: `/api/v1/campaigns/${campaignId}/contacts`,
           body: { name: `Outage ${key}`, phone: '+14155550100', interest: 'implants', city: 'Boston' },
         };
@@ -81,7 +85,7 @@ function burst(api: ApiClient, campaignId: string, workers: number) {
     while (!stopped) {
       const write = next();
       const res = await send(api, write).catch(() => undefined);
-      if (res) answers.push(res);
+      if (res) answers.push(Object.assign(res, { write }));
       (res?.status === 201 ? acknowledged : unacknowledged).push(write);
     }
   };
@@ -133,6 +137,7 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
     it('answers 503 + Retry-After while PostgreSQL is down, recovers by itself, and keeps every retried write exactly once', async () => {
       const created = await rawRequest(running.url, 'POST', '/dev/clinics', { name: 'Outage Clinic', timezone: 'UTC' });
       const api = apiClient(running.url, created.body.api_key);
+      const doc = (await rawRequest(running.url, 'GET', '/api/v1/openapi.json')).body;
       const load = burst(api, created.body.campaigns[0].id, 6);
       await waitUntil('writes acknowledged before the outage', () => load.acknowledged.length >= 20, 60_000);
       await postgres.pause();
@@ -156,8 +161,9 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
       await waitUntil('writes acknowledged after the outage', () => load.acknowledged.length >= acknowledgedBefore + 20, 60_000);
       await load.stop();
 
-      // Every answer was a success or a temporary failure with Retry-After: never a 500.
+      // Every answer was a success or a temporary failure with Retry-After (never a 500), as declared.
       for (const res of load.answers.filter((r) => r.status !== 201)) expectServiceUnavailable(res);
+      for (const res of load.answers) expectHeadersDeclared(doc, 'post', res.write.template, res);
       expect(load.answers.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(12);
       // Retried with their keys, the failed writes all succeed (run now, or replayed if they had committed).
       for (const write of load.unacknowledged) expect((await send(api, write)).status).toBe(201);
@@ -183,9 +189,12 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
       try {
         const created = await rawRequest(running.url, 'POST', '/dev/clinics', { name: 'Pool Clinic', timezone: 'UTC' });
         const api = apiClient(running.url, created.body.api_key);
+        const doc = (await rawRequest(running.url, 'GET', '/api/v1/openapi.json')).body;
         const held = await database.pool!.connect(); // the pool's only connection, busy elsewhere
         try {
-          expectServiceUnavailable(await api.get('/api/v1/me'));
+          const res = await api.get('/api/v1/me');
+          expectServiceUnavailable(res);
+          expectHeadersDeclared(doc, 'get', '/api/v1/me', res);
         } finally {
           held.release();
         }
@@ -247,6 +256,7 @@ describe.each(backends())('shutting down on %s', (backend) => {
     const srv = await startTestServer(backend, { runWorker: false });
     try {
       const clinic = await srv.clinic('Shutdown Clinic');
+      const doc = (await rawRequest(srv.url, 'GET', '/api/v1/openapi.json')).body;
       const { db } = srv.running.deps.database;
       const { key, row } = await createApiKey(db, clinic.clinic.id, 'shutdown');
       const running = JSON.stringify({ email: 'running@shutdown.test' });
@@ -283,6 +293,7 @@ describe.each(backends())('shutting down on %s', (backend) => {
         connection: 'close',
       });
       expect(late!.headers['ratelimit-policy']).toBe('"default";q=120;w=60');
+      expectHeadersDeclared(doc, 'post', '/api/v1/leads', { status: late!.status, headers: new Headers(late!.headers) });
       const emails = (await db.selectFrom('leads').select('email').where('email', 'like', '%@shutdown.test').execute()).map((l) => l.email);
       expect(emails).toEqual(['running@shutdown.test']);
     } finally {
