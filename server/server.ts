@@ -164,6 +164,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // finish, and only then close the database they write to.
   const close = () =>
     (closing ??= (async () => {
+      deps.stopping = true; // API requests arriving from now on answer 503 (app.ts)
       const http = server as import('node:http').Server;
       const drained = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();

@@ -33,7 +33,7 @@ export function requestMetrics(): MiddlewareHandler<AppEnv> {
   };
 }
 
-type Check = 'ok' | 'failed' | 'pending' | 'stopped' | 'not in this process';
+type Check = 'ok' | 'failed' | 'pending' | 'stopped' | 'not in this process' | 'shutting down';
 
 async function readiness(deps: ServerDeps): Promise<Record<string, Check>> {
   const { db } = deps.database;
@@ -49,6 +49,7 @@ async function readiness(deps: ServerDeps): Promise<Record<string, Check>> {
   }
   const queue = deps.webhookQueue;
   checks.queue = !queue?.runsHere ? 'not in this process' : queue.running() ? 'ok' : 'stopped';
+  checks.server = deps.stopping ? 'shutting down' : 'ok';
   return checks;
 }
 

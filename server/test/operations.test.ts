@@ -44,7 +44,7 @@ describe.each(backends())('operations endpoints on %s', (backend) => {
   it('GET /readyz checks the database, the migrations and the queue', async () => {
     const res = await rawRequest(srv.url, 'GET', '/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', queue: 'ok' } });
+    expect(res.body).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', queue: 'ok', server: 'ok' } });
   });
 
   it('GET /readyz answers 503 while a migration is not applied', async () => {
@@ -58,7 +58,7 @@ describe.each(backends())('operations endpoints on %s', (backend) => {
     try {
       const res = await rawRequest(srv.url, 'GET', '/readyz');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ status: 'not ready', checks: { database: 'ok', migrations: 'pending', queue: 'ok' } });
+      expect(res.body).toEqual({ status: 'not ready', checks: { database: 'ok', migrations: 'pending', queue: 'ok', server: 'ok' } });
     } finally {
       await sql`insert into kysely_migration (name, timestamp) values (${name}, ${timestamp})`.execute(db);
     }
