@@ -58,6 +58,7 @@ export const ErrorCode = z.enum([
   'slot_unavailable',
   'payload_too_large',
   'rate_limited',
+  'limit_reached',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

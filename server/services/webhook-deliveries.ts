@@ -5,6 +5,7 @@ import type { Database } from '../db/schema';
 import { notFound } from '../errors';
 import type { PageParams, Page } from './pagination';
 import { iso, isoOrNull } from './serialize';
+import { assertRoomToReenable, type SubscriptionCaps } from './webhooks';
 
 /** Who may look: an API key sees its own subscriptions; the dashboard (no keyId) the clinic's. */
 export interface WebhookViewer {
@@ -83,16 +84,19 @@ export async function listDeliveries(
  * through the outbox, so whichever process delivers webhooks picks it up; the job it gets
  * supersedes any retry still scheduled, so the delivery keeps a single retry schedule (restarted).
  * A redelivery is the owner saying the endpoint works again: a disabled subscription is
- * re-enabled, and its "failing since" clock restarts.
+ * re-enabled, and its "failing since" clock restarts; unless that would pass a subscription cap
+ * (409 limit_reached, and nothing is queued).
  */
 export async function redeliver(
   db: Kysely<Database>,
   viewer: WebhookViewer,
   webhookId: string,
   deliveryId: string,
+  caps: SubscriptionCaps,
 ): Promise<WebhookDelivery> {
   await assertVisible(db, viewer, webhookId);
   await db.transaction().execute(async (trx) => {
+    await assertRoomToReenable(trx, viewer.clinicId, webhookId, caps);
     const updated = await trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempt_count: 0, dispatched: false, next_attempt_at: sql`now()`, updated_at: sql`now()` })

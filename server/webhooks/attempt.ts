@@ -3,7 +3,7 @@ import { describeRedirect, describeTransportError } from './pinned-transport';
 import { parseRetryAfter } from './retry-schedule';
 import { buildDeliveryHeaders } from './signature';
 import type { WebhookTransport } from './transport';
-import { assertDeliverableUrl } from './url-policy';
+import { assertDeliverableUrl, type UrlPolicy } from './url-policy';
 
 export interface DeliveryTarget {
   deliveryId: string;
@@ -28,7 +28,7 @@ export interface AttemptOutcome {
 export interface AttemptSettings {
   transport: WebhookTransport;
   timeoutMs: number;
-  allowPrivate: boolean;
+  policy: UrlPolicy;
 }
 
 /** The delivery-log error of an HTTP answer; null for 2xx. A redirect's target is never repeated. */
@@ -43,7 +43,7 @@ export async function attemptDelivery(target: DeliveryTarget, settings: AttemptS
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    await assertDeliverableUrl(target.url, { allowPrivate: settings.allowPrivate });
+    await assertDeliverableUrl(target.url, settings.policy);
     const headers = buildDeliveryHeaders(target.secret, target.deliveryId, target.type, target.payload);
     const answer = await settings.transport.post(target.url, headers, target.payload, settings.timeoutMs);
     const retryAfterMs = answer.status === 429 || answer.status === 503 ? parseRetryAfter(answer.retryAfter) : undefined;

@@ -154,9 +154,9 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   const { db } = deps.database;
   const log = deps.logger.child({ component: 'webhooks' });
   const expireSeconds = Math.max(1, Math.round(deps.config.webhookJobExpireSeconds));
-  const allowPrivate = deps.config.allowPrivateWebhooks;
-  const transport = createTransport({ allowPrivate, maxSockets: CONNECTIONS_PER_ORIGIN });
-  const attemptSettings: AttemptSettings = { transport, timeoutMs: options.timeoutMs ?? 15_000, allowPrivate };
+  const policy = { allowPrivate: deps.config.allowPrivateWebhooks, allowedPorts: deps.config.webhookAllowedPorts };
+  const transport = createTransport({ ...policy, maxSockets: CONNECTIONS_PER_ORIGIN });
+  const attemptSettings: AttemptSettings = { transport, timeoutMs: options.timeoutMs ?? 15_000, policy };
 
   const boss = new PgBoss({
     db: { executeSql: deps.database.executeSql },

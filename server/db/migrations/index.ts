@@ -10,6 +10,7 @@ import * as m004 from './004_webhook_delivery_jobs';
 import * as m005 from './005_hot_paths';
 import * as m006 from './006_data_version';
 import * as m007 from './007_book_appointment';
+import * as m009 from './009_webhook_limits_retention';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '005_hot_paths': m005,
   '006_data_version': m006,
   '007_book_appointment': m007,
+  '009_webhook_limits_retention': m009,
 };
