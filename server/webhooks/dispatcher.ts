@@ -3,7 +3,9 @@
  * deliveries whose attempt was lost, and hands each on: straight to this process's workers when it
  * is due now and they have room, else to the job queue. It runs on start, whenever a write request
  * notifies it, and on a sweep interval; runs never overlap, and a notification during a run makes
- * it go round once more.
+ * it go round once more. New deliveries of a clinic that already has its share waiting in this
+ * process (`held`, fair-slots.ts) stay in the outbox until it has room again: a clinic's backlog
+ * waits in the database, not in memory, and costs no write.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -25,6 +27,8 @@ export interface DispatcherSettings {
   sweepIntervalMs: number;
   /** How many due deliveries this process's workers take now, straight from the claim. */
   room(): number;
+  /** Clinics whose new deliveries are left in the outbox for now. */
+  held(): string[];
   /** Queues one job per delivery the workers do not take, inside the transaction that marked them dispatched. */
   enqueue(trx: Transaction<Database>, deliveries: QueuedDelivery[]): Promise<void>;
   /**
@@ -46,6 +50,7 @@ export interface Dispatcher {
 async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
   const { claimed, taken, queued } = await db.transaction().execute(async (trx) => {
     const staleBefore = new Date(Date.now() - settings.staleAfterMs);
+    const held = settings.held();
     // One statement takes the due rows (locked once, in a materialized CTE) and marks them. A new
     // job number supersedes any job already queued (or attempt under way); due no earlier than
     // now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
@@ -58,6 +63,7 @@ async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings):
             .select('id')
             .where('status', '=', 'pending')
             .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
+            .$if(held.length > 0, (qb) => qb.where(sql<boolean>`not (clinic_id = any(${held}::uuid[]))`))
             .orderBy('created_at')
             .limit(DISPATCH_BATCH)
             .forNoKeyUpdate()

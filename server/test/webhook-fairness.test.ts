@@ -1,0 +1,127 @@
+/**
+ * Issue 19: one clinic's receivers cannot slow down another clinic's webhooks. A receiver that
+ * never answers holds only its own destination's slots (never a batch, never another clinic's
+ * delivery), and a destination that keeps failing is backed off as a whole (its circuit opens):
+ * its deliveries are recorded as not sent, without a connection, until it is probed again.
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { backends } from './support/databases';
+import { startReceiver, type Receiver } from './support/receiver';
+import { startTestServer, type TestClinic, type TestServer } from './support/server';
+import { waitUntil } from './support/wait';
+
+/** A receiver that reads every request and never answers it. */
+async function silentReceiver() {
+  let requests = 0;
+  const server = http.createServer((req) => {
+    requests++;
+    req.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A TCP listener that closes every connection at once: a receiver that is down. */
+async function droppingListener() {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/down`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The attempts recorded for a clinic's deliveries. */
+async function attemptsOf(srv: TestServer, clinicId: string) {
+  return srv.running.deps.database.db
+    .selectFrom('webhook_delivery_attempts as a')
+    .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
+    .select(['a.delivery_id', 'a.response_status', 'a.error'])
+    .where('d.clinic_id', '=', clinicId)
+    .orderBy('a.attempted_at')
+    .execute();
+}
+
+describe.each(backends())('webhook fairness on %s', (backend) => {
+  let srv: TestServer;
+  const closers: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    srv = await startTestServer(backend);
+  });
+  afterAll(async () => {
+    for (const close of closers) await close();
+    await srv.close();
+  });
+
+  it("delivers a clinic's webhook at once while another clinic's 500 deliveries hang on a receiver that never answers", async () => {
+    const silent = await silentReceiver();
+    closers.push(silent.close);
+    const fine: Receiver = await startReceiver();
+    closers.push(fine.close);
+    const noisy: TestClinic = await srv.clinic('Noisy');
+    const victim: TestClinic = await srv.clinic('Victim');
+    for (let s = 0; s < 100; s++) {
+      expect((await noisy.api.post('/api/v1/webhooks', { url: `${silent.url}/${s}`, events: ['lead.created'] })).status).toBe(201);
+    }
+    expect((await victim.api.post('/api/v1/webhooks', { url: fine.url, events: ['lead.created'] })).status).toBe(201);
+
+    for (let i = 0; i < 5; i++) expect((await noisy.api.post('/api/v1/leads', { email: `noisy-${i}@example.com` })).status).toBe(201);
+    await waitUntil('the silent receiver to hold requests', () => silent.requests() >= 50, 20_000);
+    expect((await victim.api.post('/api/v1/leads', { email: 'victim@example.com' })).status).toBe(201);
+    await fine.waitFor(1, 30_000);
+
+    // It arrived while every one of the noisy clinic's attempts was still waiting for an answer
+    // (a 15 s timeout): nothing of theirs has finished, so the victim waited for none of it.
+    expect(await attemptsOf(srv, noisy.clinic.id)).toEqual([]);
+    // The silent receiver holds at most its destination's share of this process's slots.
+    expect(silent.requests()).toBeLessThanOrEqual(srv.running.deps.config.webhookDestinationConcurrency);
+  });
+
+  it('backs off a destination that keeps failing as a whole: after 5 failures in a row, deliveries to it are not sent', async () => {
+    const down = await droppingListener();
+    closers.push(down.close);
+    const clinic = await srv.clinic('Down Receiver');
+    expect((await clinic.api.post('/api/v1/webhooks', { url: down.url, events: ['lead.created'] })).status).toBe(201);
+    for (let i = 0; i < 5; i++) {
+      expect((await clinic.api.post('/api/v1/leads', { email: `down-${i}@example.com` })).status).toBe(201);
+      await waitUntil(`attempt ${i + 1} to be recorded`, async () => (await attemptsOf(srv, clinic.clinic.id)).length === i + 1, 20_000);
+    }
+    expect(down.connections()).toBe(5);
+
+    for (let i = 0; i < 10; i++) expect((await clinic.api.post('/api/v1/leads', { email: `paused-${i}@example.com` })).status).toBe(201);
+    await waitUntil('every new delivery to be recorded', async () => (await attemptsOf(srv, clinic.clinic.id)).length >= 15, 20_000);
+    const attempts = await attemptsOf(srv, clinic.clinic.id);
+    const paused = attempts.slice(5);
+    expect(paused.every((a) => a.response_status === null && /^not sent: /.test(a.error ?? ''))).toBe(true);
+    // No connection was opened for them, and the message names no address or other clinic.
+    expect(down.connections()).toBe(5);
+    expect(paused[0]!.error).not.toMatch(/127\.0\.0\.1|connection/);
+    // Each is pending again, due no sooner than the circuit lets a probe through.
+    const pending = await srv.running.deps.database.db
+      .selectFrom('webhook_deliveries')
+      .select([sql<number>`extract(epoch from min(next_attempt_at) - now())::float8`.as('wait')])
+      .where(
+        'id',
+        'in',
+        paused.map((a) => a.delivery_id),
+      )
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    expect(Number(pending.wait)).toBeGreaterThan(10); // a plain first retry would be due within 6 s
+  });
+});
