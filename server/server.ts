@@ -12,6 +12,7 @@ import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
 import { createClinic, type NewClinic } from './services/clinics';
+import { rateLimitPruneTask, startRetentionSweep, webhookPruneTasks, type PruneTask } from './services/retention';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
 
@@ -66,6 +67,11 @@ async function seedDemoIfEmpty(db: DatabaseHandle['db'], config: ServerConfig): 
   return { clinic, email, password };
 }
 
+/** What the retention sweep prunes (services/retention.ts), one task per line. */
+function retentionTasks(config: ServerConfig): PruneTask[] {
+  return [...webhookPruneTasks(config.webhookRetentionDays), rateLimitPruneTask];
+}
+
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
   assertDevSwitchesAllowed(config);
@@ -87,6 +93,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let queueRunning = Boolean(delivery);
   deps.webhookQueue = { runsHere: config.runWorker, running: () => queueRunning };
 
+  const retention = startRetentionSweep(
+    database.db,
+    retentionTasks(config),
+    config.retentionIntervalSeconds,
+    logger.child({ component: 'retention' }),
+  );
   const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
 
@@ -113,6 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await drained;
       clearTimeout(force);
       queueRunning = false;
+      await retention.stop();
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();

@@ -7,7 +7,10 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { backends } from './support/databases';
+import { createClinic } from '../services/clinics';
+import { startDispatcher, type QueuedDelivery } from '../webhooks/dispatcher';
+import { recordEvent } from '../webhooks/outbox';
+import { backends, openTestDatabase } from './support/databases';
 import { startReceiver, type Receiver } from './support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 import { waitUntil } from './support/wait';
@@ -123,5 +126,52 @@ describe.each(backends())('webhook fairness on %s', (backend) => {
       .where('status', '=', 'pending')
       .executeTakeFirstOrThrow();
     expect(Number(pending.wait)).toBeGreaterThan(10); // a plain first retry would be due within 6 s
+  });
+});
+
+describe.each(backends())('the dispatcher and a held clinic on %s', (backend) => {
+  it("leaves a held clinic's new deliveries in the outbox and claims everyone else's", async () => {
+    const database = await openTestDatabase(backend);
+    const { db } = database;
+    try {
+      const clinicIds: string[] = [];
+      for (const name of ['Held', 'Free']) {
+        const { clinic } = await createClinic(db, name, 'UTC');
+        const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+        await db
+          .insertInto('webhooks')
+          .values({
+            clinic_id: clinic.id,
+            api_key_id: key.id,
+            url: 'https://hooks.example.test/h',
+            events: ['lead.created'],
+            secret: 'whsec_x',
+          })
+          .execute();
+        for (let i = 0; i < 3; i++)
+          await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
+        clinicIds.push(clinic.id);
+      }
+      const [held, free] = clinicIds as [string, string];
+      const taken: QueuedDelivery[] = [];
+      const dispatcher = startDispatcher(db, {
+        staleAfterMs: 60_000,
+        sweepIntervalMs: 60_000,
+        room: () => 100,
+        held: () => [held],
+        enqueue: async () => undefined,
+        moved: (rows) => taken.push(...rows),
+        onError: (error) => {
+          throw error;
+        },
+      });
+      await waitUntil('the free clinic to be claimed', () => taken.length === 3, 10_000);
+      await dispatcher.stop();
+      const rows = await db.selectFrom('webhook_deliveries').select(['clinic_id', 'dispatched']).execute();
+      expect(rows.filter((r) => r.clinic_id === free).every((r) => r.dispatched)).toBe(true);
+      expect(rows.filter((r) => r.clinic_id === held).map((r) => r.dispatched)).toEqual([false, false, false]);
+    } finally {
+      await database.close();
+    }
   });
 });
