@@ -21,8 +21,11 @@ import type { Database } from '../db/schema';
 export interface PruneTask {
   /** Names the task in logs and in the sweep's report. */
   name: string;
-  /** Deletes one bounded batch; returns how many rows it deleted (0, or nothing: done for this sweep). */
-  prune(db: Kysely<Database>): Promise<number | void>;
+  /**
+   * Deletes one bounded batch; resolves with how many rows it deleted. Anything but a positive
+   * number (0, or nothing for a task that prunes all at once) means done for this sweep.
+   */
+  prune(db: Kysely<Database>): Promise<unknown>;
 }
 
 /** What one sweep did, per task. */
@@ -93,7 +96,8 @@ export async function runRetentionSweep(db: Kysely<Database>, tasks: PruneTask[]
     const done = { deleted: 0, batches: 0 };
     report[task.name] = done;
     while (done.batches < MAX_BATCHES) {
-      const n = (await task.prune(db)) ?? 0;
+      const result = await task.prune(db);
+      const n = typeof result === 'number' ? result : 0;
       done.batches++;
       done.deleted += n;
       if (n === 0) break;
