@@ -16,6 +16,7 @@ import { measureApp } from './app';
 import { availabilityAtScale } from './benchmarks/availability-scale';
 import { bookings } from './benchmarks/bookings';
 import { growth } from './benchmarks/growth';
+import { noisyNeighbour } from './benchmarks/noisy-neighbour';
 import { reads } from './benchmarks/reads';
 import { scaleOut } from './benchmarks/scale-out';
 import { webhooks, webhookSettings } from './benchmarks/webhooks';
@@ -29,6 +30,7 @@ const BACKEND_BENCHMARKS: { id: string; name: string; run: (bench: Bench, r: Run
   { id: '4', name: 'webhooks', run: (bench, r) => webhooks(bench, r, webhookSettings(process.env)) },
   { id: '6', name: 'growth', run: (bench, r) => growth(bench, r) },
   { id: '7', name: 'scale-out', run: (bench, r) => scaleOut(bench, r) },
+  { id: '8', name: 'noisy-neighbour', run: (bench, r) => noisyNeighbour(bench, r) },
 ];
 const APP = { id: '5', name: 'app' };
 
@@ -79,7 +81,7 @@ function ratioOf(bench: Bench, name: string): string {
 }
 
 async function main(): Promise<void> {
-  const only = new Set((process.env.QB_BENCH_ONLY ?? '1,2,3,4,5,6,7').split(',').map((s) => s.trim()));
+  const only = new Set((process.env.QB_BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()));
   const selected = (b: { id: string; name: string }) => only.has(b.id) || only.has(b.name);
   const backends = (process.env.QB_BENCH_BACKENDS ?? 'pglite,postgres').split(',').map((s) => s.trim()) as Backend[];
   const ceiling = await startCeiling();
