@@ -51,7 +51,14 @@ function request(method, path, body, key) {
   const u = new URL(config.url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, method, path, agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -94,7 +101,12 @@ async function victimPhase(tag) {
   while (written.some((w) => !arrivals.has(w.id)) && now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const latencies = written.filter((w) => arrivals.has(w.id)).map((w) => arrivals.get(w.id) - w.at);
   latencies.sort((a, b) => a - b);
-  return { missing: written.length - latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) };
+  return {
+    missing: written.length - latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1),
+  };
 }
 
 await subscribe(`${fineUrl}/victim`, victimKey());

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { createClinic } from '../services/clinics';
-import { startDispatcher, type QueuedDelivery } from '../webhooks/dispatcher';
+import { startDispatcher, type ClaimedDelivery } from '../webhooks/dispatcher';
 import { recordEvent } from '../webhooks/outbox';
 import { backends, openTestDatabase } from './support/databases';
 import { startReceiver, type Receiver } from './support/receiver';
@@ -153,14 +153,13 @@ describe.each(backends())('the dispatcher and a held clinic on %s', (backend) =>
         clinicIds.push(clinic.id);
       }
       const [held, free] = clinicIds as [string, string];
-      const taken: QueuedDelivery[] = [];
+      const taken: ClaimedDelivery[] = [];
       const dispatcher = startDispatcher(db, {
         staleAfterMs: 60_000,
         sweepIntervalMs: 60_000,
         room: () => 100,
         held: () => [held],
-        enqueue: async () => undefined,
-        moved: (rows) => taken.push(...rows),
+        take: (rows) => taken.push(...rows),
         onError: (error) => {
           throw error;
         },

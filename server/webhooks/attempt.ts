@@ -29,6 +29,8 @@ export interface AttemptOutcome {
   latencyMs: number;
   retryAfterMs?: number;
   attemptedAt: Date;
+  /** Not sent at all (its destination's circuit was open): retried through the outbox, not the job queue. */
+  notSent?: true;
 }
 
 export interface AttemptSettings {
@@ -79,5 +81,6 @@ export function notSentOutcome(pause: { until: number; periodMs: number }, now =
     latencyMs: 0,
     retryAfterMs: pause.until - now + random() * pause.periodMs,
     attemptedAt: new Date(now),
+    notSent: true,
   };
 }

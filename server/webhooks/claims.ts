@@ -1,9 +1,9 @@
 /**
- * The database side of claimed deliveries (delivery.ts): loading what a batch of claims is to
- * send, handing claims back, and queueing deliveries again for later. Every claim carries its
- * delivery's `job_seq` (see delivery.ts): a claim whose number moved on does nothing.
+ * The database side of claimed deliveries (delivery.ts): what a claim is to send, loading it for
+ * a batch of jobs, and handing claims back to the outbox. Every claim carries its delivery's
+ * `job_seq` (see delivery.ts): a claim whose number moved on does nothing.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { DeliveryTarget } from './attempt';
 
@@ -12,8 +12,25 @@ export interface DeliveryJob {
   deliveryId: string;
   /** The delivery's job_seq when this claim was made (absent in jobs queued before it existed). */
   seq?: number;
-  /** How many times in a row it was queued again because its clinic was held (fair-slots.ts). */
-  parked?: number;
+}
+
+/** What a claimed delivery's row says about sending it (the claim's RETURNING, or loadTargets' query). */
+export interface ClaimedRow {
+  id: string;
+  job_seq: number;
+  clinic_id: string;
+  webhook_id: string;
+  url: string;
+  secret: string;
+  webhook_status: string;
+  type: string;
+  payload: string;
+}
+
+/** The target of a claimed row. */
+export function targetOf(row: ClaimedRow): DeliveryTarget {
+  const { id: deliveryId, job_seq: seq, clinic_id: clinicId, webhook_id: webhookId, url, secret, type, payload } = row;
+  return { deliveryId, seq, clinicId, webhookId, url, secret, type, payload };
 }
 
 /**
@@ -24,7 +41,7 @@ export interface DeliveryJob {
 export async function loadTargets(
   db: Kysely<Database>,
   jobs: DeliveryJob[],
-): Promise<{ targets: Array<DeliveryTarget & { parked: number }>; disabledWebhooks: string[] }> {
+): Promise<{ targets: DeliveryTarget[]; disabledWebhooks: string[] }> {
   if (jobs.length === 0) return { targets: [], disabledWebhooks: [] };
   const rows = await db
     .selectFrom('webhook_deliveries as d')
@@ -49,21 +66,21 @@ export async function loadTargets(
     )
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const targets: Array<DeliveryTarget & { parked: number }> = [];
+  const targets: DeliveryTarget[] = [];
   const disabled = new Set<string>();
-  for (const { deliveryId, seq = 0, parked = 0 } of jobs) {
+  for (const { deliveryId, seq = 0 } of jobs) {
     const row = byId.get(deliveryId);
     if (row?.status !== 'pending' || row.job_seq !== seq) continue;
     if (row.webhook_status !== 'active') disabled.add(row.webhook_id);
-    else {
-      const { clinic_id: clinicId, webhook_id: webhookId, url, secret, type, payload } = row;
-      targets.push({ deliveryId, clinicId, seq, webhookId, url, secret, type, payload, parked });
-    }
+    else targets.push(targetOf(row));
   }
   return { targets, disabledWebhooks: [...disabled] };
 }
 
-/** Marks claimed deliveries undispatched again, unless a newer claim owns them: the next dispatcher sends them. */
+/**
+ * Hands claimed deliveries back to the outbox (undispatched, due as they were), unless a newer
+ * claim owns them: the next claim takes them, fairly, once their clinic has room.
+ */
 export async function releaseUnstarted(db: Kysely<Database>, jobs: DeliveryJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await sql`
@@ -71,38 +88,6 @@ export async function releaseUnstarted(db: Kysely<Database>, jobs: DeliveryJob[]
     from unnest(${jobs.map((j) => j.deliveryId)}::text[], ${jobs.map((j) => j.seq ?? 0)}::int[]) as r(id, seq)
     where d.id = r.id and d.job_seq = r.seq and d.status = 'pending'
   `.execute(db);
-}
-
-/** A delivery to queue again, due `at`, not attempted meanwhile. */
-export interface ParkedDelivery {
-  deliveryId: string;
-  seq: number;
-  at: Date;
-  parked: number;
-}
-
-/**
- * Queues deliveries again for later: a new job number and due time for each still owned by its
- * claim, and `enqueue` its job, in the caller's transaction. The attempt count is unchanged.
- */
-export async function parkDeliveries(
-  trx: Transaction<Database>,
-  parked: ParkedDelivery[],
-  enqueue: (trx: Transaction<Database>, jobs: Array<ParkedDelivery>) => Promise<void>,
-): Promise<void> {
-  if (parked.length === 0) return;
-  const moved = await sql<{ id: string }>`
-    update webhook_deliveries d set job_seq = d.job_seq + 1, next_attempt_at = r.at, updated_at = now()
-    from unnest(${parked.map((p) => p.deliveryId)}::text[], ${parked.map((p) => p.seq)}::int[],
-      ${parked.map((p) => p.at.toISOString())}::timestamptz[]) as r(id, seq, at)
-    where d.id = r.id and d.job_seq = r.seq and d.status = 'pending'
-    returning d.id
-  `.execute(trx);
-  const owned = new Set(moved.rows.map((r) => r.id));
-  await enqueue(
-    trx,
-    parked.filter((p) => owned.has(p.deliveryId)).map((p) => ({ ...p, seq: p.seq + 1 })),
-  );
 }
 
 /**

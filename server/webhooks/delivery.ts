@@ -5,27 +5,29 @@
  * How an event becomes HTTP requests, and why none is lost:
  * 1. `recordEvent` writes the event and one `webhook_deliveries` row per matching subscription
  *    in the transaction of the change itself (outbox): committed together or not at all.
- * 2. The dispatcher claims undispatched rows (FOR NO KEY UPDATE SKIP LOCKED, so several instances
- *    never take the same row) and marks them dispatched under a new job number. Rows due now go,
- *    once that commits, straight to this process's pipeline, as far as it has room; the others
- *    (due later, or beyond its room) get one pg-boss job each in the same transaction. A clinic
- *    that already has its share waiting in this process is left in the outbox for now.
+ * 2. The dispatcher claims due undispatched rows, a bounded number per clinic (FOR NO KEY UPDATE
+ *    SKIP LOCKED, so several instances never take the same row), marks them dispatched under a new
+ *    job number and, once that commits, hands them to this process's pipeline as far as it has
+ *    room. A clinic that already has its share waiting in this process is left in the outbox.
  *    It runs on start, after every write request (notify) and on a short sweep interval.
- * 3. The pipeline (pipeline.ts) loads claims in batches, attempts each delivery in a fair slot of
- *    its own (fair-slots.ts: clinics and destinations take turns; a slow receiver holds only its
- *    own slots), skips destinations whose circuit is open (breaker.ts), and records outcomes in
- *    batches: each attempt, and per delivery either its end or the next attempt queued as a
- *    pg-boss job with `startAfter`. Jobs the queue fetches go through the same pipeline.
- * So at every moment a pending delivery is an undispatched row, a queued job, or a claimed row
- * waiting in, or attempted by, a live process's pipeline. A claim whose process died without
+ * 3. The pipeline (pipeline.ts) attempts each delivery in a fair slot of its own (fair-slots.ts:
+ *    clinics and destinations take turns; a slow receiver holds only its own slots) and records
+ *    outcomes in batches: each attempt, and per delivery either its end or the next attempt,
+ *    queued as a pg-boss job with `startAfter`. A delivery whose destination's circuit is open
+ *    (breaker.ts) is recorded as not sent, and goes back to the outbox due when the circuit lets
+ *    a probe through (plus a random part of its open period). Jobs the queue fetches go through
+ *    the same pipeline.
+ * So at every moment a pending delivery is an undispatched row (due now or later), a queued job,
+ * or a claimed row waiting in, or attempted by, a live process's pipeline. A claim whose process died without
  * handing it back (a crash) is pending, and overdue `staleAfterMs` later (5 job-expiry periods: 5
  * minutes by default), when any instance's sweep claims it again; on PGlite, whose data directory
  * has one process, the next start claims it again at once. At-least-once, with the delivery id
  * (`webhook-id`) stable across retries.
  *
- * Why the pipeline beside the queue: a fan-out's first attempts are most of the traffic, and a
+ * Why the outbox beside the queue: a fan-out's first attempts are most of the traffic, and a
  * round through pg-boss (insert, fetch, complete: three writes of an indexed row per delivery,
- * and a wake-up) cost more database time than recording the attempts themselves.
+ * and a wake-up) cost more database time than recording the attempts themselves; and the claim
+ * is fair between clinics where the queue's fetch is first in, first out.
  *
  * Why the outbox rather than `boss.send` inside recordEvent: the outbox row is plain SQL in the
  * caller's transaction, so services need no queue handle and an API server without a worker
@@ -85,7 +87,6 @@ function pipelineSettings(deps: ServerDeps, options: DeliveryOptions, transport:
     perDestination,
     clinicWaiting: CLINIC_WAITING,
     capacity: CAPACITY,
-    intakeCapacity: CAPACITY / 2,
   };
 }
 
@@ -110,15 +111,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     room: pipeline.room,
     held: pipeline.heldClinics,
-    enqueue: (trx, queued) =>
-      queue.enqueue(
-        trx,
-        queued.map((d) => ({ deliveryId: d.id, seq: d.job_seq, at: d.next_attempt_at })),
-      ),
-    moved: (taken, queued) => {
-      if (taken.length > 0) pipeline.take(taken.map((d) => ({ deliveryId: d.id, seq: d.job_seq })));
-      if (queued > 0) queue.wake();
-    },
+    take: pipeline.take,
     onError: (error) => log.error({ err: error }, 'webhook dispatch failed; the sweep will retry'),
   });
 

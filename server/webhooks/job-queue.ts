@@ -1,7 +1,6 @@
 /**
- * The job queue of deliveries due later (retries, deliveries queued again, and claims beyond what
- * this process takes at once): pg-boss, a PostgreSQL job queue that runs on PGlite and PostgreSQL
- * alike. Jobs are inserted in the caller's transaction, so a job exists exactly when the change
+ * The job queue of retries (a failed attempt's next one, due later): pg-boss, a PostgreSQL job
+ * queue that runs on PGlite and PostgreSQL alike. Jobs are inserted in the caller's transaction, so a job exists exactly when the change
  * that queued it committed. A worker hands the jobs it fetches to the delivery pipeline and is
  * done with them once they are taken (delivery.ts: a delivery lost with its process is found
  * overdue and claimed again).
@@ -19,15 +18,12 @@ export interface QueuedJob {
   deliveryId: string;
   seq: number;
   at?: Date | null;
-  parked?: number;
 }
 
 export interface JobQueue {
   enqueue(trx: Transaction<Database>, jobs: QueuedJob[]): Promise<void>;
   /** Starts `workers` workers, each fetching up to `batchSize` due jobs at a time. */
   work(workers: number, batchSize: number, take: (jobs: DeliveryJob[]) => Promise<void>): Promise<void>;
-  /** Wakes the workers (jobs were queued). */
-  wake(): void;
   /** Stops fetching; waits up to timeoutMs for the handlers under way. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -63,10 +59,9 @@ export async function startJobQueue(deps: ServerDeps, expireSeconds: number): Pr
   return {
     async enqueue(trx, jobs) {
       if (jobs.length === 0) return;
-      const data = (j: QueuedJob): DeliveryJob => ({ deliveryId: j.deliveryId, seq: j.seq, ...(j.parked ? { parked: j.parked } : {}) });
       await boss.insert(
         DELIVERY_QUEUE,
-        jobs.map((j) => ({ data: data(j), startAfter: j.at ?? undefined })),
+        jobs.map((j) => ({ data: { deliveryId: j.deliveryId, seq: j.seq } satisfies DeliveryJob, startAfter: j.at ?? undefined })),
         { db: inTransaction(trx) },
       );
     },
@@ -85,7 +80,6 @@ export async function startJobQueue(deps: ServerDeps, expireSeconds: number): Pr
         );
       }
     },
-    wake,
     stop: (timeoutMs) => boss.stop({ graceful: true, timeout: timeoutMs }),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Writes what came of attempts (and deliveries queued again for later) in batches: attempts run
+ * Writes what came of attempts in batches: attempts run
  * on their own, in their slots (fair-slots.ts), and hand their outcome here; one transaction
  * records whatever has come in, up to `batchSize`, and the next one starts when it ends (group
  * commit). A lone outcome waits at most `lingerMs` for others, so a fan-out's hundreds of
@@ -11,39 +11,36 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema';
 
-export interface OutcomeWriterSettings<O, P> {
+export interface OutcomeWriterSettings<O> {
   db: Kysely<Database>;
   batchSize: number;
   lingerMs: number;
-  write(trx: Transaction<Database>, outcomes: O[], parked: P[]): Promise<void>;
-  onError(error: unknown, outcomes: O[], parked: P[]): void;
+  write(trx: Transaction<Database>, outcomes: O[]): Promise<void>;
+  onError(error: unknown, outcomes: O[]): void;
 }
 
-export interface OutcomeWriter<O, P> {
+export interface OutcomeWriter<O> {
   record(outcome: O): void;
-  park(items: P[]): void;
   /** Resolves once everything handed over so far has been written (or its write failed). */
   flushed(): Promise<void>;
 }
 
-export function createOutcomeWriter<O, P>(settings: OutcomeWriterSettings<O, P>): OutcomeWriter<O, P> {
+export function createOutcomeWriter<O>(settings: OutcomeWriterSettings<O>): OutcomeWriter<O> {
   const outcomes: O[] = [];
-  const parked: P[] = [];
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const pending = () => outcomes.length + parked.length;
+  const pending = () => outcomes.length;
 
   function writeNow(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (writing || pending() === 0) return;
-    const o = outcomes.splice(0, settings.batchSize);
-    const p = parked.splice(0, settings.batchSize);
+    const batch = outcomes.splice(0, settings.batchSize);
     writing = settings.db
       .transaction()
-      .execute((trx) => settings.write(trx, o, p))
-      .catch((error: unknown) => settings.onError(error, o, p))
+      .execute((trx) => settings.write(trx, batch))
+      .catch((error: unknown) => settings.onError(error, batch))
       .finally(() => {
         writing = undefined;
         schedule();
@@ -59,10 +56,6 @@ export function createOutcomeWriter<O, P>(settings: OutcomeWriterSettings<O, P>)
   return {
     record(outcome) {
       outcomes.push(outcome);
-      schedule();
-    },
-    park(items) {
-      parked.push(...items);
       schedule();
     },
     async flushed() {

@@ -169,24 +169,33 @@ async function recordFailures(
     .returning(['id', 'failing_since'])
     .execute();
   const failingSince = new Map(hooks.map((h) => [h.id, h.failing_since]));
-  const retries: Array<QueuedRetry & { attempts: number }> = [];
+  const retries: Array<QueuedRetry & { attempts: number; outbox: boolean }> = [];
   const givenUp: Array<{ a: Attempted; attempts: number }> = [];
   for (const a of failed) {
     if (!failingSince.has(a.target.webhookId)) continue; // deleted meanwhile, with its deliveries
     const attempts = attemptsMade(a);
     const delay = nextDelayMs(attempts, a.outcome.retryAfterMs, settings.scale);
     if (delay === undefined) givenUp.push({ a, attempts });
-    else retries.push({ deliveryId: a.target.deliveryId, seq: a.target.seq + 1, at: new Date(Date.now() + delay), attempts });
+    else {
+      const at = new Date(Date.now() + delay);
+      retries.push({ deliveryId: a.target.deliveryId, seq: a.target.seq + 1, at, attempts, outbox: a.outcome.notSent === true });
+    }
   }
   if (retries.length > 0) {
+    // A retry after a real attempt is a job of the queue; one of a delivery held back unsent goes
+    // back to the outbox, due then (the dispatcher claims it fairly, with no job to write).
     await sql`
       update webhook_deliveries d
-      set attempt_count = r.attempts, next_attempt_at = r.at, job_seq = r.seq, updated_at = now()
+      set attempt_count = r.attempts, next_attempt_at = r.at, job_seq = r.seq, dispatched = not r.outbox, updated_at = now()
       from unnest(${retries.map((r) => r.deliveryId)}::text[], ${retries.map((r) => r.attempts)}::int[],
-        ${retries.map((r) => r.at.toISOString())}::timestamptz[], ${retries.map((r) => r.seq)}::int[]) as r(id, attempts, at, seq)
+        ${retries.map((r) => r.at.toISOString())}::timestamptz[], ${retries.map((r) => r.seq)}::int[],
+        ${retries.map((r) => r.outbox)}::boolean[]) as r(id, attempts, at, seq, outbox)
       where d.id = r.id
     `.execute(trx);
-    await settings.queueRetries(trx, retries);
+    await settings.queueRetries(
+      trx,
+      retries.filter((r) => !r.outbox),
+    );
   }
   if (givenUp.length > 0) await giveUp(trx, givenUp, failingSince, settings);
   return givenUp.length;

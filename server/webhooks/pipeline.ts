@@ -1,15 +1,16 @@
 /**
  * What happens to a claimed delivery in this process (delivery.ts wires it to the dispatcher and
  * the job queue):
- * 1. intake: claims are loaded in batches, one query per batch (batch-lane.ts), and admitted to
- *    the fair slots, or deferred at once when their destination's circuit is open;
+ * 1. intake: the dispatcher's claims arrive with what they send (the claim's own statement
+ *    returns it); the job queue's are loaded, one query per batch it fetched. Each is admitted
+ *    to the fair slots; a delivery whose destination's circuit is open is recorded as not sent at
+ *    once, and one of a clinic that already has its share waiting goes back to the outbox;
  * 2. fair-slots.ts starts each delivery in a slot of its own, clinics and destinations taking
  *    turns; a delivery that waited long is checked again first (its subscription may have been
  *    deleted or disabled, its key revoked, meanwhile);
  * 3. attempt.ts POSTs it; what the answer says about the destination goes to its circuit
  *    (breaker.ts);
- * 4. outcome-writer.ts records outcomes, deferrals (not sent, retried later) and deliveries
- *    parked for later, in batches.
+ * 4. outcome-writer.ts records outcomes, and the not sent, in batches.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -19,7 +20,7 @@ import { reportDeliveryState, webhookAttempts, webhookDeliveriesFinished } from 
 import { attemptDelivery, notSentOutcome, verdictOf, type AttemptSettings, type DeliveryTarget } from './attempt';
 import { createBatchLane } from './batch-lane';
 import { createBreaker, type Breaker } from './breaker';
-import { loadTargets, parkDeliveries, releaseUnstarted, type DeliveryJob, type ParkedDelivery } from './claims';
+import { loadTargets, releaseUnstarted, targetOf, type ClaimedRow, type DeliveryJob } from './claims';
 import { createFairSlots, destinationOf, type SlotItem } from './fair-slots';
 import type { JobQueue } from './job-queue';
 import { failPending, recordOutcomes, type Attempted } from './outcome';
@@ -36,17 +37,15 @@ export interface PipelineSettings {
   /** Deliveries one clinic may have waiting; in all. */
   clinicWaiting: number;
   capacity: number;
-  /** Claims waiting to be loaded, at most. */
-  intakeCapacity: number;
 }
 
 export interface DeliveryPipeline {
   /** How many claims it takes now from the dispatcher. */
   room(): number;
   heldClinics(): string[];
-  /** Claims due now, from the dispatcher (at most room()). */
-  take(jobs: DeliveryJob[]): void;
-  /** Jobs the queue fetched: loaded and admitted before this resolves (a held clinic's are parked). */
+  /** Claims due now, from the dispatcher. */
+  take(claimed: ClaimedRow[]): void;
+  /** Jobs the queue fetched: loaded and admitted before this resolves (a held clinic's go back to the outbox). */
   fromQueue(jobs: DeliveryJob[]): Promise<void>;
   /** Takes nothing more; returns the claims never started. */
   close(): DeliveryJob[];
@@ -56,11 +55,11 @@ export interface DeliveryPipeline {
 
 interface Slot extends SlotItem {
   target: DeliveryTarget;
-  parked: number;
   loadedAt: number;
 }
 
-const INTAKE_BATCH = 100;
+/** Deliveries checked again in one query, at most. */
+const RECHECK_BATCH = 100;
 /** A delivery that waited this long for its slot is checked again before it is sent. */
 const RECHECK_AFTER_MS = 2_000;
 /** Circuit: failures in a row that open it; its first open period, unscaled, and longest. */
@@ -68,47 +67,43 @@ const FAILURES_TO_OPEN = 5;
 const OPEN_MS = 30_000;
 const MAX_OPEN_MS = 10 * 60_000;
 
-const jobOf = (s: Slot): DeliveryJob => ({ deliveryId: s.target.deliveryId, seq: s.target.seq, parked: s.parked });
+const jobOf = (s: Slot): DeliveryJob => ({ deliveryId: s.target.deliveryId, seq: s.target.seq });
 
-/** A parked delivery comes back after 1, 2, 4 ... up to 60 s (+0..50 %), the longer the more often it was parked. */
-function parkedUntil(slot: Slot, now = Date.now()): ParkedDelivery {
-  const delay = Math.min(60_000, 1_000 * 2 ** slot.parked) * (1 + Math.random() / 2);
-  return { deliveryId: slot.target.deliveryId, seq: slot.target.seq, at: new Date(now + delay), parked: slot.parked + 1 };
+function toSlot(target: DeliveryTarget, loadedAt = Date.now()): Slot {
+  return { target, loadedAt, clinic: target.clinicId, destination: destinationOf(target.url) };
 }
 
-/** The outcome writer of the pipeline: attempts, retries and parked deliveries, counted for /metrics. */
+/** The outcome writer of the pipeline: attempts and their retries, finished deliveries counted for /metrics. */
 function createLogWriter(deps: ServerDeps, scale: number, queue: JobQueue, log: Logger) {
-  return createOutcomeWriter<Attempted, ParkedDelivery>({
+  return createOutcomeWriter<Attempted>({
     db: deps.database.db,
     batchSize: 200,
     lingerMs: 20,
-    async write(trx, outcomes, parked) {
+    async write(trx, outcomes) {
       const finished = await recordOutcomes(trx, outcomes, { scale, queueRetries: (t, retries) => queue.enqueue(t, retries), log });
-      await parkDeliveries(trx, parked, (t, jobs) => queue.enqueue(t, jobs));
       webhookDeliveriesFinished.inc({ status: 'succeeded' }, finished.succeeded);
       webhookDeliveriesFinished.inc({ status: 'failed' }, finished.failed);
     },
-    onError: (error, outcomes, parked) =>
+    onError: (error, outcomes) =>
       log.error(
-        { err: error, deliveries: [...outcomes.map((o) => o.target.deliveryId), ...parked.map((p) => p.deliveryId)] },
+        { err: error, deliveries: outcomes.map((o) => o.target.deliveryId) },
         'recording webhook outcomes failed; those deliveries are claimed again once overdue',
       ),
   });
 }
 
-/** Loads claims as slots: the deliveries still to send; those of subscriptions disabled meanwhile are failed. */
+/** Fails the pending deliveries of subscriptions found disabled (nothing will send them). */
+async function failDisabled(db: Kysely<Database>, webhookIds: Iterable<string>): Promise<void> {
+  for (const webhookId of webhookIds) await db.transaction().execute((trx) => failPending(trx, webhookId));
+}
+
+/** Loads jobs as slots: the deliveries still to send; those of subscriptions disabled meanwhile are failed. */
 function slotLoader(db: Kysely<Database>) {
   return async (jobs: DeliveryJob[]): Promise<Slot[]> => {
     const { targets, disabledWebhooks } = await loadTargets(db, jobs);
-    for (const webhookId of disabledWebhooks) await db.transaction().execute((trx) => failPending(trx, webhookId));
+    await failDisabled(db, disabledWebhooks);
     const loadedAt = Date.now();
-    return targets.map(({ parked, ...target }) => ({
-      target,
-      parked,
-      loadedAt,
-      clinic: target.clinicId,
-      destination: destinationOf(target.url),
-    }));
+    return targets.map((target) => toSlot(target, loadedAt));
   };
 }
 
@@ -124,7 +119,17 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
   const breaker = scaledBreaker(settings.scale);
   const writer = createLogWriter(deps, settings.scale, queue, log);
   const load = slotLoader(db);
-  const recheck = createRecheck(load);
+  const recheck = createRecheck(load, settings.slots);
+  /** Writes under way outside attempts (handing back, failing disabled), awaited by drained(). */
+  const writes = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    const done = work
+      .catch((error: unknown) =>
+        log.error({ err: error }, 'webhook delivery bookkeeping failed; those deliveries are claimed again once overdue'),
+      )
+      .finally(() => writes.delete(done));
+    writes.add(done);
+  };
 
   const slots = createFairSlots<Slot>({
     ...settings,
@@ -140,35 +145,31 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
       webhookAttempts.inc({ outcome: 'circuit_open' }, items.length);
       for (const slot of items) writer.record({ target: slot.target, outcome: notSentOutcome(pause) });
     },
-    park: (items) => writer.park(items.map((slot) => parkedUntil(slot))),
+    park: (items) => track(releaseUnstarted(db, items.map(jobOf))),
     onError: (error, slot) => log.error({ err: error, delivery: slot.target.deliveryId }, 'webhook attempt failed unexpectedly'),
   });
   reportDeliveryState(() => ({ ...slots.stats(), circuitsOpen: breaker.openCount() }));
-
-  /** Loads claims and admits them; what the closed slots refuse goes back to the outbox. */
-  const admit = async (jobs: DeliveryJob[], overShare: 'queue' | 'park') =>
-    releaseUnstarted(db, slots.admit(await load(jobs), overShare).map(jobOf));
-  const intake = createBatchLane<DeliveryJob>({
-    batchSize: INTAKE_BATCH,
-    inFlight: 2,
-    capacity: settings.intakeCapacity,
-    run: (jobs) => admit(jobs, 'queue'),
-    // A batch that could not be loaded stays claimed: the sweep claims it again once overdue.
-    onError: (error, jobs) =>
-      log.error(
-        { err: error, deliveries: jobs.map((j) => j.deliveryId) },
-        'loading webhook deliveries failed; they are claimed again once overdue',
-      ),
-  });
+  /** Admits slots; what the closed slots refuse goes back to the outbox. */
+  const admit = (loaded: Slot[], overShare: 'queue' | 'park') => releaseUnstarted(db, slots.admit(loaded, overShare).map(jobOf));
 
   return {
-    room: intake.room,
+    room: () => Math.max(0, settings.capacity - slots.stats().waiting),
     heldClinics: () => slots.heldClinics(),
-    take: intake.take,
-    fromQueue: (jobs) => admit(jobs, 'park'),
-    close: () => [...intake.close(), ...slots.close().map(jobOf)],
+    take(claimed) {
+      const disabled = new Set(claimed.filter((c) => c.webhook_status !== 'active').map((c) => c.webhook_id));
+      if (disabled.size > 0) track(failDisabled(db, disabled));
+      const active = claimed.filter((c) => c.webhook_status === 'active');
+      track(
+        admit(
+          active.map((c) => toSlot(targetOf(c))),
+          'queue',
+        ),
+      );
+    },
+    fromQueue: async (jobs) => admit(await load(jobs), 'park'),
+    close: () => slots.close().map(jobOf),
     async drained() {
-      await intake.drained();
+      while (writes.size > 0) await Promise.all(writes);
       await slots.drained();
       await writer.flushed();
     },
@@ -176,28 +177,26 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
 }
 
 /**
- * Checks slots against the database again just before they are sent, many at a time: while one
- * query runs, the slots asking meanwhile wait for the next. Resolves true to send. If the check
- * fails, the slot is sent anyway (at least once).
+ * Checks slots against the database again just before they are sent, many at a time (a batch
+ * lane with one batch in flight: the slots asking while one query runs go in the next). Resolves
+ * true to send. If the check fails, the slot is sent anyway (at least once).
  */
-function createRecheck(current: (jobs: DeliveryJob[]) => Promise<Slot[]>): (slot: Slot) => Promise<boolean> {
-  const asking: Array<{ slot: Slot; answer: (send: boolean) => void }> = [];
-  let running = false;
-  async function drain(): Promise<void> {
-    running = true;
-    while (asking.length > 0) {
-      const batch = asking.splice(0, INTAKE_BATCH);
+function createRecheck(current: (jobs: DeliveryJob[]) => Promise<Slot[]>, capacity: number): (slot: Slot) => Promise<boolean> {
+  type Asking = { slot: Slot; answer: (send: boolean) => void };
+  const lane = createBatchLane<Asking>({
+    batchSize: RECHECK_BATCH,
+    inFlight: 1,
+    capacity,
+    async run(batch) {
       const still = await current(batch.map((a) => jobOf(a.slot))).then(
         (slots) => new Set(slots.map((s) => s.target.deliveryId)),
         () => undefined,
       );
       for (const { slot, answer } of batch) answer(!still || still.has(slot.target.deliveryId));
-    }
-    running = false;
-  }
-  return (slot) =>
-    new Promise((answer) => {
-      asking.push({ slot, answer });
-      if (!running) void drain();
-    });
+    },
+    onError: (_error, batch) => {
+      for (const { answer } of batch) answer(true);
+    },
+  });
+  return (slot) => new Promise((answer) => lane.take([{ slot, answer }]));
 }

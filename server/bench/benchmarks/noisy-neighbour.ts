@@ -59,7 +59,9 @@ export async function noisyNeighbour(bench: Bench, r: Running, s: NoisySettings 
   // The noisy clinic's backlog would otherwise go on retrying under the benchmarks that follow.
   await r.db.deleteFrom('webhooks').where('clinic_id', '=', noisy.clinic.id).execute();
   if (result.quiet.missing > 0 || result.noisy.missing > 0)
-    fail(`noisy neighbour on ${r.backend}: victim deliveries missing after 60 s (${result.quiet.missing} quiet, ${result.noisy.missing} noisy)`);
+    fail(
+      `noisy neighbour on ${r.backend}: victim deliveries missing after 60 s (${result.quiet.missing} quiet, ${result.noisy.missing} noisy)`,
+    );
   bench.log(
     `  victim p50/p99/max: quiet ${round(result.quiet.p50)}/${round(result.quiet.p99)}/${round(result.quiet.max)} ms, noisy ${round(result.noisy.p50)}/${round(result.noisy.p99)}/${round(result.noisy.max)} ms; ${result.noisyEvents} noisy events, ${result.silentRequests} requests held by the silent receiver`,
   );

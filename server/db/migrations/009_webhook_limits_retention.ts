@@ -1,5 +1,9 @@
 /**
  * Issue 19, webhook delivery: indexes for what must stay cheap at any table size.
+ * - The outbox by clinic and due time: the dispatcher walks the clinics with deliveries waiting
+ *   and takes each one's oldest due ones (webhooks/dispatcher.ts), so one clinic's backlog never
+ *   stands in front of another's; and claimed deliveries by due time, to find claims lost with
+ *   their process. They replace the outbox by creation time and all pending by due time.
  * - Pending deliveries by age: /metrics counts them and reads the oldest one's age through this
  *   partial index alone, never touching finished rows.
  * - Finished deliveries by when they finished, each event's deliveries, and events by age: the
@@ -13,6 +17,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await runStatements(
     db,
     `
+    create index webhook_deliveries_outbox on webhook_deliveries (clinic_id, next_attempt_at) where not dispatched and status = 'pending';
+    create index webhook_deliveries_claimed on webhook_deliveries (next_attempt_at) where dispatched and status = 'pending';
+    drop index webhook_deliveries_undispatched;
+    drop index webhook_deliveries_due;
     create index webhook_deliveries_pending_age on webhook_deliveries (created_at) where status = 'pending';
     create index webhook_deliveries_finished on webhook_deliveries (updated_at) where status <> 'pending';
     create index webhook_deliveries_event on webhook_deliveries (event_id);

@@ -68,11 +68,17 @@ async function outageReceiver() {
     maxOpen: () => maxOpen,
     async set(next: Mode) {
       if (mode === 'refusing' && next !== 'refusing') await listen(port);
-      if (next === 'refusing') await new Promise<void>((resolve) => (dropAll(), server.close(() => resolve())));
+      if (next === 'refusing') {
+        dropAll();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
       if (mode === 'hanging' && next === 'up') dropAll(); // requests left hanging fail; they are retried
       mode = next;
     },
-    close: () => new Promise<void>((resolve) => (dropAll(), server.close(() => resolve()))),
+    close: () => {
+      dropAll();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -108,7 +114,8 @@ describe.each(backends())('a receiver outage and its recovery on %s', (backend) 
       }
       const leads: string[] = [];
       const samples: { rss: number; waiting: number }[] = [];
-      const sample = async () => samples.push({ rss: rssMiB(running.pid), waiting: await metric(running, 'qualifybase_webhook_deliveries_waiting') });
+      const sample = async () =>
+        samples.push({ rss: rssMiB(running.pid), waiting: await metric(running, 'qualifybase_webhook_deliveries_waiting') });
       const steady = async (seconds: number) => {
         const t0 = Date.now();
         for (let i = 0; i < seconds * RATE; i++) {
