@@ -80,6 +80,7 @@ function harness(overrides: Partial<FairSlotsSettings<Item>> = {}) {
   const finishers = new Map<string, (verdict: Verdict) => void>();
   const deferred: string[] = [];
   const parked: string[] = [];
+  const opened: string[] = [];
   const breaker = createBreaker({ failuresToOpen: 2, openMs: 60_000, maxOpenMs: 60_000 });
   const slots = createFairSlots<Item>({
     slots: 4,
@@ -94,6 +95,7 @@ function harness(overrides: Partial<FairSlotsSettings<Item>> = {}) {
         finishers.set(item.id, resolve);
       }),
     defer: (items) => deferred.push(...items.map((i) => i.id)),
+    opened: (destination, _pause, item) => opened.push(`${destination} after ${item.id}`),
     park: (items) => parked.push(...items.map((i) => i.id)),
     onError: (error) => {
       throw error;
@@ -108,6 +110,7 @@ function harness(overrides: Partial<FairSlotsSettings<Item>> = {}) {
     started,
     deferred,
     parked,
+    opened,
     items,
     async finish(id: string, verdict: Verdict = 'up') {
       finishers.get(id)!(verdict);
@@ -166,6 +169,7 @@ describe('fair slots', () => {
     await h.finish('a0', 'down');
     expect(h.started).toEqual(['a0', 'b0', 'a1']);
     await h.finish('b0', 'down'); // the second failure in a row opens it
+    expect(h.opened).toEqual(['https://down.test after b0']);
     expect(h.deferred.sort()).toEqual(['a2', 'a3', 'a4', 'b1']);
     expect(h.slots.stats()).toEqual({ waiting: 0, inFlight: 1 });
     h.slots.admit(h.items('c', 'https://down.test', 1), 'park');

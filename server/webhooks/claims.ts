@@ -90,6 +90,40 @@ export async function releaseUnstarted(db: Kysely<Database>, jobs: DeliveryJob[]
   `.execute(db);
 }
 
+const PAUSE_BATCH = 250;
+
+/**
+ * Pauses subscriptions whose destination's circuit opened, until `until`: their new deliveries
+ * are written due then (outbox.ts), and the ones already waiting in the outbox are moved there,
+ * spread over the pause (plus a random part of it), in batches. Nothing is attempted or counted.
+ */
+export async function pauseSubscriptions(
+  db: Kysely<Database>,
+  subscriptions: { clinicIds: string[]; webhookIds: string[] },
+  until: Date,
+): Promise<void> {
+  const { clinicIds, webhookIds } = subscriptions;
+  if (webhookIds.length === 0) return;
+  await db
+    .updateTable('webhooks')
+    .set({ paused_until: until })
+    .where('id', 'in', webhookIds)
+    .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<', until)]))
+    .execute();
+  for (;;) {
+    const moved = await sql`
+      update webhook_deliveries d set next_attempt_at = ${until}::timestamptz + (${until}::timestamptz - now()) * random()
+      where d.ctid = any(array(
+        select ctid from webhook_deliveries
+        where clinic_id = any(${clinicIds}::uuid[]) and not dispatched and status = 'pending' and next_attempt_at < ${until}
+          and webhook_id = any(${webhookIds}::uuid[])
+        limit ${PAUSE_BATCH}
+      ))`.execute(db);
+    if (Number(moved.numAffectedRows ?? 0) < PAUSE_BATCH) return;
+    await new Promise((resolve) => setImmediate(resolve)); // I/O between batches (PGlite runs them on this thread)
+  }
+}
+
 /**
  * The embedded database belongs to this one process (data-dir lock): a claim due now that is
  * still pending was this process's before it stopped without handing it back (a crash). Claimed

@@ -106,7 +106,7 @@ export async function startWebhookDelivery(deps: ServerDeps, options: DeliveryOp
   if (deps.database.kind === 'pglite') await reclaimAfterCrash(db);
 
   const log = deps.logger.child({ component: 'webhooks' });
-  const dispatcher = startDispatcher(db, {
+  const dispatcher = startDispatcher(deps.database, {
     staleAfterMs: options.staleAfterMs ?? 5 * expireSeconds * 1000,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     room: pipeline.room,

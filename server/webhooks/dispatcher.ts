@@ -11,13 +11,12 @@
  * has its share waiting in this process (`held`, fair-slots.ts) is skipped: its backlog waits in
  * the database, not in memory, and costs no write.
  */
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema';
+import type { DatabaseHandle } from '../db/connect';
 import type { ClaimedRow } from './claims';
 
 /** Rows claimed per transaction, at most, and of them at most so many of one clinic. */
 export const DISPATCH_BATCH = 500;
-export const PER_CLINIC = 200;
+export const PER_CLINIC = 100;
 
 /** A claimed delivery, with what it takes to send it (so that sending needs no second query). */
 export type ClaimedDelivery = ClaimedRow;
@@ -46,15 +45,16 @@ export interface Dispatcher {
 }
 
 /**
- * One statement claims up to `limit` rows (skipping rows other instances hold) and returns them
- * with their subscription and event. `clinics` walks the distinct clinics with undispatched rows
- * (a loose index scan); `fresh` takes each one's oldest due rows; `stale` the claims lost with
- * their process. A new job number supersedes any job already queued (or attempt under way); due
- * no earlier than now, so a claimed delivery is not found overdue again until another
- * staleAfterMs has passed.
+ * The claim, one statement (a prepared one: its plan is made once, not per claim): up to $1 rows
+ * (skipping rows other instances hold), returned with their subscription and event. `clinics`
+ * walks the distinct clinics with undispatched rows (a loose index scan), less those in $2;
+ * `fresh` takes each one's oldest due rows, at most $4; `stale` the claims lost with their process
+ * (due before $3). A new job number supersedes any job already queued (or attempt under way); due
+ * now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
  */
-async function claim(db: Kysely<Database>, limit: number, held: string[], staleBefore: Date): Promise<ClaimedDelivery[]> {
-  const { rows } = await sql<ClaimedDelivery>`
+const CLAIM = {
+  name: 'qb_claim_deliveries',
+  text: `
     with recursive clinics(clinic_id) as (
       (select clinic_id from webhook_deliveries where not dispatched and status = 'pending' order by clinic_id limit 1)
       union all
@@ -67,16 +67,16 @@ async function claim(db: Kysely<Database>, limit: number, held: string[], staleB
       select x.id from clinics c
       cross join lateral (
         select d.id from webhook_deliveries d
-        where d.clinic_id = c.clinic_id and not d.dispatched and d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
-        order by d.next_attempt_at limit ${PER_CLINIC}
+        where d.clinic_id = c.clinic_id and not d.dispatched and d.status = 'pending' and d.next_attempt_at <= statement_timestamp()
+        order by d.next_attempt_at limit $4::int
         for no key update of d skip locked
       ) x
-      where c.clinic_id is not null and not (c.clinic_id = any(${held}::uuid[]))
-      limit ${limit}
+      where c.clinic_id is not null and not (c.clinic_id = any($2::uuid[]))
+      limit $1::int
     ), stale as materialized (
       select id from webhook_deliveries
-      where dispatched and status = 'pending' and next_attempt_at < ${staleBefore}
-      order by next_attempt_at limit ${limit}
+      where dispatched and status = 'pending' and next_attempt_at < $3::timestamptz
+      order by next_attempt_at limit $1::int
       for no key update skip locked
     ), due as (
       select id from fresh union select id from stale
@@ -85,23 +85,24 @@ async function claim(db: Kysely<Database>, limit: number, held: string[], staleB
     set dispatched = true, job_seq = d.job_seq + 1, next_attempt_at = now()
     from due, webhooks w, webhook_events e
     where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
-    returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload
-  `.execute(db);
-  return rows;
-}
+    returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload`,
+};
 
-/** One claim in its own transaction, handed over once committed; returns how many rows it took. */
-async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
+type Claimer = Pick<DatabaseHandle, 'executePrepared'>;
+
+/** One claim (one statement: atomic by itself), handed over at once; returns how many rows it took. */
+async function dispatchOnce(database: Claimer, settings: DispatcherSettings): Promise<number> {
   const limit = Math.min(DISPATCH_BATCH, settings.room());
   if (limit <= 0) return 0;
-  const staleBefore = new Date(Date.now() - settings.staleAfterMs);
-  const claimed = await db.transaction().execute((trx) => claim(trx, limit, settings.held(), staleBefore));
+  const staleBefore = new Date(Date.now() - settings.staleAfterMs).toISOString();
+  const { rows } = await database.executePrepared(CLAIM.name, CLAIM.text, [limit, settings.held(), staleBefore, PER_CLINIC]);
+  const claimed = rows as ClaimedDelivery[];
   // Committed: the pipeline starts on these while the next batch is claimed.
   if (claimed.length > 0) settings.take(claimed);
   return claimed.length;
 }
 
-export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettings): Dispatcher {
+export function startDispatcher(database: Claimer, settings: DispatcherSettings): Dispatcher {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -110,9 +111,10 @@ export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettin
     try {
       do {
         again = false;
-        while (!stopped && (await dispatchOnce(db, settings)) > 0) {
-          // go on while rows come: the batch was taken, so the pipeline's room and held clinics are current
-        }
+        // On while rows come (the batch was taken, so the pipeline's room and held clinics are
+        // current), letting I/O through between batches: on PGlite every statement runs on this
+        // thread, and a chain of claims must not hold back the attempts' sockets.
+        while (!stopped && (await dispatchOnce(database, settings)) > 0) await new Promise((resolve) => setImmediate(resolve));
       } while (again && !stopped);
     } catch (error) {
       if (!stopped) settings.onError(error);

@@ -46,6 +46,8 @@ export interface FairSlotsSettings<T extends SlotItem> {
   run(item: T): Promise<Verdict>;
   /** Deliveries not attempted because their destination's circuit is open until `until`. */
   defer(items: T[], pause: { until: number; periodMs: number }): void;
+  /** The circuit of `destination` just opened, after `item`'s attempt failed. */
+  opened(destination: string, pause: { until: number; periodMs: number }, item: T): void;
   /** Deliveries of a held clinic, to be queued again later. */
   park(items: T[]): void;
   onError(error: unknown, item: T): void;
@@ -260,7 +262,10 @@ class FairSlotQueue<T extends SlotItem> implements FairSlots<T> {
       .run(item)
       .then(
         (verdict) => {
-          if (this.settings.breaker.record(item.destination, verdict)) this.deferWaiting(item.destination);
+          if (!this.settings.breaker.record(item.destination, verdict)) return;
+          const pause = this.settings.breaker.pause(item.destination);
+          if (pause) this.settings.opened(item.destination, pause, item);
+          this.deferWaiting(item.destination);
         },
         (error: unknown) => this.settings.onError(error, item),
       )

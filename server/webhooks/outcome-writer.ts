@@ -41,6 +41,8 @@ export function createOutcomeWriter<O>(settings: OutcomeWriterSettings<O>): Outc
       .transaction()
       .execute((trx) => settings.write(trx, batch))
       .catch((error: unknown) => settings.onError(error, batch))
+      // The next write after I/O had its turn (on PGlite, statements run on this thread).
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .finally(() => {
         writing = undefined;
         schedule();

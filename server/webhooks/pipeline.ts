@@ -20,7 +20,7 @@ import { reportDeliveryState, webhookAttempts, webhookDeliveriesFinished } from 
 import { attemptDelivery, notSentOutcome, verdictOf, type AttemptSettings, type DeliveryTarget } from './attempt';
 import { createBatchLane } from './batch-lane';
 import { createBreaker, type Breaker } from './breaker';
-import { loadTargets, releaseUnstarted, targetOf, type ClaimedRow, type DeliveryJob } from './claims';
+import { loadTargets, pauseSubscriptions, releaseUnstarted, targetOf, type ClaimedRow, type DeliveryJob } from './claims';
 import { createFairSlots, destinationOf, type SlotItem } from './fair-slots';
 import type { JobQueue } from './job-queue';
 import { failPending, recordOutcomes, type Attempted } from './outcome';
@@ -77,7 +77,7 @@ function toSlot(target: DeliveryTarget, loadedAt = Date.now()): Slot {
 function createLogWriter(deps: ServerDeps, scale: number, queue: JobQueue, log: Logger) {
   return createOutcomeWriter<Attempted>({
     db: deps.database.db,
-    batchSize: 200,
+    batchSize: 100,
     lingerMs: 20,
     async write(trx, outcomes) {
       const finished = await recordOutcomes(trx, outcomes, { scale, queueRetries: (t, retries) => queue.enqueue(t, retries), log });
@@ -107,6 +107,36 @@ function slotLoader(db: Kysely<Database>) {
   };
 }
 
+/**
+ * Writes the pauses of subscriptions whose destination's circuit opened (claims.ts): it remembers,
+ * per failing destination, the subscriptions whose deliveries failed or were held back there,
+ * and what it wrote for each, so that each subscription is paused once per open period.
+ */
+function createPauser(db: Kysely<Database>, track: (work: Promise<void>) => void) {
+  const failing = new Map<string, Map<string, string>>(); // destination -> subscription -> clinic
+  const written = new Map<string, number>(); // subscription -> paused until
+  const note = (slot: Slot) => {
+    const subscriptions = failing.get(slot.destination) ?? new Map<string, string>();
+    failing.set(slot.destination, subscriptions);
+    subscriptions.set(slot.target.webhookId, slot.clinic);
+  };
+  return {
+    failed: note,
+    recovered(destination: string) {
+      for (const id of failing.get(destination)?.keys() ?? []) written.delete(id);
+      failing.delete(destination);
+    },
+    pause(destination: string, until: number, slots: Slot[]) {
+      for (const slot of slots) note(slot);
+      const due = [...(failing.get(destination) ?? [])].filter(([id]) => (written.get(id) ?? 0) < until);
+      if (due.length === 0) return;
+      for (const [id] of due) written.set(id, until);
+      const subscriptions = { webhookIds: due.map(([id]) => id), clinicIds: [...new Set(due.map(([, clinic]) => clinic))] };
+      track(pauseSubscriptions(db, subscriptions, new Date(until)));
+    },
+  };
+}
+
 /** The circuit breaker, its open periods scaled like the retry schedule (the first within 1..30 s). */
 function scaledBreaker(scale: number): Breaker {
   const openMs = Math.min(OPEN_MS, Math.max(1_000, OPEN_MS * scale));
@@ -131,6 +161,8 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
     writes.add(done);
   };
 
+  const pauser = createPauser(db, track);
+
   const slots = createFairSlots<Slot>({
     ...settings,
     breaker,
@@ -139,12 +171,18 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
       const outcome = await attemptDelivery(slot.target, settings.attempt);
       if (log.isLevelEnabled('debug')) log.debug({ delivery: slot.target.deliveryId, status: outcome.status }, 'webhook attempt');
       writer.record({ target: slot.target, outcome });
-      return verdictOf(outcome);
+      const verdict = verdictOf(outcome);
+      if (verdict === 'down') pauser.failed(slot);
+      else if (verdict === 'up') pauser.recovered(slot.destination);
+      return verdict;
     },
     defer(items, pause) {
       webhookAttempts.inc({ outcome: 'circuit_open' }, items.length);
       for (const slot of items) writer.record({ target: slot.target, outcome: notSentOutcome(pause) });
+      const [first] = items;
+      if (first) pauser.pause(first.destination, pause.until, items);
     },
+    opened: (destination, pause, slot) => pauser.pause(destination, pause.until, [slot]),
     park: (items) => track(releaseUnstarted(db, items.map(jobOf))),
     onError: (error, slot) => log.error({ err: error, delivery: slot.target.deliveryId }, 'webhook attempt failed unexpectedly'),
   });

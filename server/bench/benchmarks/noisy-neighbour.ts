@@ -4,6 +4,7 @@
  * row is the victim's p99 while noisy as a ratio to its p99 when quiet, in the same run (goal:
  * at most 2).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClinic } from '../../services/clinics';
 import { fail, makeKeys, PER_KEY, round, type Bench, type Running } from './fixtures';
 
@@ -46,6 +47,9 @@ export async function noisyNeighbour(bench: Bench, r: Running, s: NoisySettings 
   const victim = await createClinic(r.db, 'Bench Victim', 'America/New_York');
   const noisy = await createClinic(r.db, 'Bench Noisy', 'America/New_York');
   const noisyWrites = s.subscriptions + Math.ceil((s.events / s.rate) * s.noisyRate) + 50;
+  // The server runs in this process: how long its event loop was held up (on PGlite, statements run on it).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const result = await bench.child<NoisyResult>('noisy-neighbour.mjs', {
     url: r.url,
     victimKeys: await makeKeys(r.db, victim.clinic.id, Math.ceil((2 * s.events + 1) / PER_KEY)),
@@ -56,6 +60,7 @@ export async function noisyNeighbour(bench: Bench, r: Running, s: NoisySettings 
     noisyRate: s.noisyRate,
     timeoutMs: 60_000,
   });
+  loopDelay.disable();
   // The noisy clinic's backlog would otherwise go on retrying under the benchmarks that follow.
   await r.db.deleteFrom('webhooks').where('clinic_id', '=', noisy.clinic.id).execute();
   if (result.quiet.missing > 0 || result.noisy.missing > 0)
@@ -63,7 +68,7 @@ export async function noisyNeighbour(bench: Bench, r: Running, s: NoisySettings 
       `noisy neighbour on ${r.backend}: victim deliveries missing after 60 s (${result.quiet.missing} quiet, ${result.noisy.missing} noisy)`,
     );
   bench.log(
-    `  victim p50/p99/max: quiet ${round(result.quiet.p50)}/${round(result.quiet.p99)}/${round(result.quiet.max)} ms, noisy ${round(result.noisy.p50)}/${round(result.noisy.p99)}/${round(result.noisy.max)} ms; ${result.noisyEvents} noisy events, ${result.silentRequests} requests held by the silent receiver`,
+    `  victim p50/p99/max: quiet ${round(result.quiet.p50)}/${round(result.quiet.p99)}/${round(result.quiet.max)} ms, noisy ${round(result.noisy.p50)}/${round(result.noisy.p99)}/${round(result.noisy.max)} ms; ${result.noisyEvents} noisy events, ${result.silentRequests} requests held by the silent receiver; server event loop delay p99/max ${round(loopDelay.percentile(99) / 1e6)}/${round(loopDelay.max / 1e6)} ms`,
   );
   bench.record(
     `${r.backend}: noisy neighbour, victim webhook latency p99 beside a clinic whose ${s.subscriptions} subscriptions never answer (vs the same victim on a quiet server; goal ≤ 2)`,

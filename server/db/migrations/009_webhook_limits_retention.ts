@@ -9,6 +9,10 @@
  * - Finished deliveries by when they finished, each event's deliveries, and events by age: the
  *   retention sweep (server/services/retention.ts) finds what to prune in bounded batches.
  * - Active subscriptions per key: the subscription caps count them when a key subscribes.
+ * - `webhooks.paused_until`: while a subscription's destination is held back after repeated
+ *   failures (its circuit is open, webhooks/breaker.ts), new deliveries to it are written due
+ *   then (plus a random part of the pause) instead of now: they wait in the outbox as a whole,
+ *   costing no claim and no write until the destination is tried again.
  */
 import type { Kysely } from 'kysely';
 import { runStatements } from './run-statements';
@@ -25,7 +29,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index webhook_deliveries_finished on webhook_deliveries (updated_at) where status <> 'pending';
     create index webhook_deliveries_event on webhook_deliveries (event_id);
     create index webhook_events_created on webhook_events (created_at);
-    create index webhooks_active_key on webhooks (api_key_id) where status = 'active'
+    create index webhooks_active_key on webhooks (api_key_id) where status = 'active';
+    alter table webhooks add column paused_until timestamptz
   `,
   );
 }
