@@ -131,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     webhooksPerKey: positiveInteger(env, 'QB_WEBHOOKS_PER_KEY', 100),
     webhooksPerClinic: positiveInteger(env, 'QB_WEBHOOKS_PER_CLINIC', 200),
     webhookAllowedPorts: portList(env, 'QB_WEBHOOK_ALLOWED_PORTS', [443]),
-    webhookDestinationConcurrency: positiveInteger(env, 'QB_WEBHOOK_DESTINATION_CONCURRENCY', 64),
+    webhookDestinationConcurrency: positiveInteger(env, 'QB_WEBHOOK_PER_DESTINATION', 64),
     webhookRetentionDays: positiveNumber(env, 'QB_WEBHOOK_RETENTION_DAYS', 30),
     retentionIntervalSeconds: positiveNumber(env, 'QB_RETENTION_INTERVAL_SECONDS', 60),
   };

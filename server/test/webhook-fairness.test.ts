@@ -8,6 +8,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { createClinic } from '../services/clinics';
+import { pauseSubscriptions } from '../webhooks/claims';
 import { startDispatcher, type ClaimedDelivery } from '../webhooks/dispatcher';
 import { recordEvent } from '../webhooks/outbox';
 import { backends, openTestDatabase } from './support/databases';
@@ -187,6 +188,52 @@ describe.each(backends())('the dispatcher and a held clinic on %s', (backend) =>
       const rows = await db.selectFrom('webhook_deliveries').select(['clinic_id', 'dispatched']).execute();
       expect(rows.filter((r) => r.clinic_id === free).every((r) => r.dispatched)).toBe(true);
       expect(rows.filter((r) => r.clinic_id === held).map((r) => r.dispatched)).toEqual([false, false, false]);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe.each(backends())('pausing the subscriptions of a destination whose circuit is open, on %s', (backend) => {
+  it("writes their new deliveries due when the pause ends and moves their waiting ones there, and no one else's", async () => {
+    const database = await openTestDatabase(backend);
+    const { db } = database;
+    try {
+      const { clinic } = await createClinic(db, 'Paused', 'UTC');
+      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+      const [down, up] = await db
+        .insertInto('webhooks')
+        .values(
+          ['https://down.example.test/h', 'https://up.example.test/h'].map((url) => ({
+            clinic_id: clinic.id,
+            api_key_id: key.id,
+            url,
+            events: ['lead.created'],
+            secret: 'whsec_x',
+          })),
+        )
+        .returning('id')
+        .execute();
+      const record = (i: number) =>
+        db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
+      for (let i = 0; i < 3; i++) await record(i);
+      const until = new Date(Date.now() + 60_000);
+      await pauseSubscriptions(db, { clinicIds: [clinic.id], webhookIds: [down!.id] }, until);
+      for (let i = 3; i < 6; i++) await record(i);
+
+      const rows = await db.selectFrom('webhook_deliveries').select(['webhook_id', 'next_attempt_at']).execute();
+      const of = (id: string) => rows.filter((r) => r.webhook_id === id).map((r) => r.next_attempt_at!.getTime());
+      // Every delivery to the paused subscription, older or newer, is due within [until, until + the pause].
+      expect(of(down!.id)).toHaveLength(6);
+      for (const at of of(down!.id)) {
+        expect(at).toBeGreaterThanOrEqual(until.getTime());
+        expect(at).toBeLessThanOrEqual(until.getTime() + 61_000);
+      }
+      // The other subscription's are due now.
+      expect(of(up!.id)).toHaveLength(6);
+      for (const at of of(up!.id)) expect(at).toBeLessThanOrEqual(Date.now());
+      const paused = await db.selectFrom('webhooks').select(['id', 'paused_until']).execute();
+      expect(paused.find((w) => w.id === up!.id)!.paused_until).toBeNull();
     } finally {
       await database.close();
     }

@@ -3,20 +3,25 @@
  * A destination whose attempts fail `failuresToOpen` times in a row (no HTTP answer at all, or a
  * 502/503/504) is opened: nothing is sent to it for a period (`openMs`, with +-20 % jitter), and
  * the deliveries that come due meanwhile are recorded as not sent and retried later, spread over
- * the next period (delivery.ts). Then it is half-open: one delivery goes as a probe; an answer
+ * the next period (pipeline.ts). Then it is half-open: one delivery goes as a probe; an answer
  * closes it, a failure opens it again for twice as long (up to `maxOpenMs`).
  *
  * Any other answer (2xx, 4xx, 500, 429) shows the destination is up: that subscription's problem
  * is its own (its retries, Retry-After, 410), and must not stop deliveries of other subscriptions,
  * maybe other clinics', to the same host.
  *
- * Where the state lives: in this process's memory, one breaker per delivering process. That is
- * safe with several instances: a breaker only holds deliveries back (each stays a pending row,
- * with its retry written in the database), so instances that disagree can neither lose nor
- * double a delivery; at worst a dead destination gets one probe per instance per period instead
- * of one in all. Shared state would cost a database write per failure on the hot path, for
- * nothing the deliveries themselves need. Only destinations with failures have an entry, and
- * closed ones are dropped first when there are more than `maxEntries`.
+ * Where the state lives: the counting and the decisions (open, probe, close) in this process's
+ * memory, one breaker per delivering process; the pause itself also in the database, per
+ * subscription (`webhooks.paused_until`, written once per opening by pipeline.ts), so that the
+ * destination's new deliveries wait in the outbox as a whole (written due when the pause ends)
+ * instead of each being claimed and put off on its own. Per-process breakers are safe with
+ * several instances: a breaker only holds deliveries back (each stays a pending row, with its
+ * retry in the database), so instances that disagree can neither lose nor double a delivery; at
+ * worst a dead destination gets one probe per instance per period instead of one in all, or an
+ * instance whose breaker is closed tries a paused destination's deliveries once the pause ends
+ * and opens its own. Sharing the failure counts would cost a database write per failed attempt
+ * for nothing the deliveries need. Only destinations with failures have an entry, and closed ones
+ * are dropped first when there are more than `maxEntries`.
  */
 
 export interface BreakerSettings {

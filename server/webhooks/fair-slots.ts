@@ -12,10 +12,10 @@
  * while others wait.
  *
  * Waiting deliveries are bounded per clinic: past `clinicWaiting` (or its share of `capacity`
- * when many clinics wait) the clinic is *held*: the dispatcher leaves its new deliveries in the
- * outbox, and deliveries of its coming from the job queue are handed to `park` (queued again a
- * little later). Deliveries for a destination whose circuit is open are handed to `defer` at
- * once, and those waiting when it opens likewise.
+ * when many clinics wait) the clinic is *held*: the dispatcher leaves its deliveries in the
+ * outbox, and those of its that the job queue brings are handed to `park` (back to the outbox).
+ * Deliveries for a destination whose circuit is open are handed to `defer` at once, and those
+ * waiting when it opens likewise (`opened` says when it does).
  */
 import type { Breaker, Verdict } from './breaker';
 

@@ -4,7 +4,7 @@
  * server process: every delivery arrives exactly once (each answered 200 once), the server's
  * memory and its deliveries waiting in memory stay bounded through the outage, and the backlog
  * drains without a burst: the receiver never sees more requests at once than the destination's
- * share of slots (QB_WEBHOOK_DESTINATION_CONCURRENCY, 4 here).
+ * share of slots (QB_WEBHOOK_PER_DESTINATION, 4 here).
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -102,7 +102,7 @@ describe.each(backends())('a receiver outage and its recovery on %s', (backend) 
     server = await startServerProcess({
       ...storage,
       QB_WEBHOOK_SCHEDULE_SCALE: '0.001',
-      QB_WEBHOOK_DESTINATION_CONCURRENCY: String(DESTINATION_SHARE),
+      QB_WEBHOOK_PER_DESTINATION: String(DESTINATION_SHARE),
       QB_METRICS_TOKEN: TOKEN,
     });
     const running = server;
