@@ -159,9 +159,10 @@ describe.each(backends())('a receiver outage and its recovery on %s', (backend) 
       expect(summary.answeredTwice).toBe(0);
       // No burst: the backlog came back within the destination's share of slots.
       expect(summary.maxConcurrent).toBeLessThanOrEqual(DESTINATION_SHARE);
-      // Bounded: memory through the outage, and what waits in memory (a clinic's share at most).
+      // Bounded: memory through the outage, and what waits in memory: a clinic's share (500), and
+      // at most one claim's worth of its rows (100) taken before it counted as held.
       expect(summary.rssMax - summary.rssFirst).toBeLessThanOrEqual(MEMORY_BOUND_MIB);
-      expect(summary.maxWaiting).toBeLessThanOrEqual(500);
+      expect(summary.maxWaiting).toBeLessThanOrEqual(600);
     } finally {
       await receiver.close();
     }
