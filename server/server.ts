@@ -116,11 +116,7 @@ function credentialsText({ clinic, email, password }: DemoCredentials): string {
 
 /** What the retention sweep prunes (services/retention.ts), one task per line. */
 function retentionTasks(config: ServerConfig): PruneTask[] {
-  return [
-    ...webhookPruneTasks(config.webhookRetentionDays),
-    rateLimitPruneTask,
-    { name: 'idempotency keys', prune: pruneIdempotencyKeys },
-  ];
+  return [...webhookPruneTasks(config.webhookRetentionDays), rateLimitPruneTask, { name: 'idempotency keys', prune: pruneIdempotencyKeys }];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
