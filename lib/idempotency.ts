@@ -15,17 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level: one text for one value, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
+import { canonicalJson } from '../contract/canonical-json';
+
+export { canonicalJson };
 
 export interface KeyedRequest {
   /** The operation's key, e.g. `appointment` (Book Appointment). */
