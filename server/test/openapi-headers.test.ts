@@ -105,6 +105,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
     const appointment = (await call(api, 'post /api/v1/appointments', '/api/v1/appointments', { lead_id: lead.id, ...slot! })).body;
     const delivery = (await call(api, 'get /api/v1/webhooks/{id}/deliveries', `/api/v1/webhooks/${hook.id}/deliveries`)).body.data[0];
     const block = { external_source: 'calendar', external_id: 'headers', starts_at: other!.scheduled_at, ends_at: other!.ends_at };
+    const added = (await call(api, 'post /api/v1/campaigns/{id}/contacts', `/api/v1/campaigns/${campaign}/contacts`, contact)).body;
     const requests: Array<[string, string, unknown?]> = [
       ['get /api/v1/me', '/api/v1/me'],
       ['get /api/v1/leads', '/api/v1/leads'],
@@ -118,6 +119,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
       ['get /api/v1/campaigns', '/api/v1/campaigns'],
       ['get /api/v1/campaigns/contacts', '/api/v1/campaigns/contacts'],
       ['post /api/v1/campaigns/{id}/contacts', `/api/v1/campaigns/${campaign}/contacts`, contact],
+      ['get /api/v1/campaigns/{id}/contacts/{contact_id}', `/api/v1/campaigns/${campaign}/contacts/${added.id}`],
       ['post /api/v1/availability/blocks', '/api/v1/availability/blocks', block],
       ['delete /api/v1/availability/blocks', '/api/v1/availability/blocks?external_source=calendar&external_id=headers'],
       ['get /api/v1/webhooks', '/api/v1/webhooks'],
