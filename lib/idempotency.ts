@@ -25,11 +25,17 @@ export interface KeyedRequest {
   method: string;
   path: string;
   body: unknown;
+  /**
+   * The id of the record an earlier write under this step's key made, when that record no longer
+   * stands (a cancelled booking): the write that replaces it gets a key of its own, still derived
+   * from the step alone (lib/keyed-write.ts). Absent for the step's first write.
+   */
+  after?: string;
 }
 
 /** `zap-` + the base64url SHA-256 of the operation and its request (48 characters). */
-export function idempotencyKey({ operation, method, path, body }: KeyedRequest): string {
-  const digest = createHash('sha256').update(canonicalJson({ operation, method, path, body })).digest('base64url');
+export function idempotencyKey({ operation, method, path, body, after }: KeyedRequest): string {
+  const digest = createHash('sha256').update(canonicalJson({ operation, method, path, body, after })).digest('base64url');
   return `zap-${digest}`;
 }
 
