@@ -74,10 +74,12 @@ const app = defineApp({
   },
   searchOrCreates: {
     // One step for "find by email (or phone, or external ID), update if found, create if not":
-    // Zapier runs Find Lead; with a match, Update Lead on the match's id (with nothing filled in it
-    // returns the lead as found), else Create Lead. No searchUniqueInputToOutputConstraint: Find Lead already matches exactly (the
-    // API compares emails case-insensitively, which a case-sensitive output filter would undo),
-    // and by whichever of its fields is filled.
+    // Zapier runs Find Lead; with a match, Update Lead on the match's id (it writes only the fields
+    // that differ from the match, so a match with nothing new is returned as found, with no write),
+    // else Create Lead. No searchUniqueInputToOutputConstraint: Find Lead already matches exactly
+    // (the API compares emails case-insensitively, which a case-sensitive output filter would
+    // undo), and by whichever of its fields is filled. Since 1.1.0 (CHANGELOG: a change for
+    // existing Zaps): 1.0.0 returned a match unchanged.
     [findLead.key]: {
       key: findLead.key,
       display: {

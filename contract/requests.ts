@@ -186,6 +186,9 @@ export const WebhookListQuery = PaginationQuery;
 
 export const IdParam = z.object({ id: Uuid });
 
+/** `/campaigns/{id}/contacts/{contact_id}`: a contact of that campaign. */
+export const CampaignContactParam = IdParam.extend({ contact_id: Uuid });
+
 export const DevClinicCreate = z
   .object({ name: text(200), timezone: z.string().trim().min(1).max(64).default('America/New_York') })
   .strict();

@@ -1,15 +1,18 @@
 /**
  * Book Appointment: POST /appointments (409 slot_unavailable when the time is taken), with an
- * Idempotency-Key derived from the step (lib/idempotency.ts): a retried step never books twice.
+ * Idempotency-Key derived from the step (lib/idempotency.ts): a retried step never books twice. A
+ * replayed answer is read again (lib/keyed-write.ts): the step returns the appointment as it is
+ * now, and books again when that appointment was cancelled since.
  */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import type { Appointment } from '../contract/resources';
 import { sampleAppointment } from '../contract/samples';
-import { apiRequest, compact } from '../lib/client';
+import { compact, segment } from '../lib/client';
 import { API_THROTTLE } from '../lib/config';
 import { agentIdField, leadIdField } from '../lib/fields';
+import { keyedWrite, MAX_REPLACEMENTS } from '../lib/keyed-write';
 import { outputFields } from '../lib/output-fields.generated';
 
 export const inputFields = defineInputFields([
@@ -36,11 +39,19 @@ export const inputFields = defineInputFields([
 
 export const perform = (async (z, bundle) => {
   const { lead_id, scheduled_at, ends_at, title, notes, assigned_to } = bundle.inputData;
-  return apiRequest<Appointment>(z, {
-    method: 'POST',
-    path: '/appointments',
-    body: compact({ lead_id, scheduled_at, ends_at, title, notes, assigned_to }),
-    idempotencyKeyFor: 'appointment',
+  return keyedWrite<Appointment>(z, {
+    request: {
+      method: 'POST',
+      path: '/appointments',
+      body: compact({ lead_id, scheduled_at, ends_at, title, notes, assigned_to }),
+      idempotencyKeyFor: 'appointment',
+    },
+    readPath: (appointment) => `/appointments/${segment(appointment.id)}`,
+    isLive: (appointment) => appointment.status !== 'cancelled',
+    tooManyReplacements: {
+      message: `This step's booking was cancelled and booked again ${MAX_REPLACEMENTS} times within a day, each time cancelled again, so it was not booked once more. Check the lead's appointments in QualifyBase; to book anyway, change a field of the step (e.g. Notes).`,
+      code: 'rebooked_too_often',
+    },
   });
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, Appointment>;
 

@@ -1,15 +1,19 @@
 /**
  * Add Contact to Campaign: POST /campaigns/{campaign_id}/contacts, with an Idempotency-Key derived
- * from the step (lib/idempotency.ts): a retried step never adds the contact twice.
+ * from the step (lib/idempotency.ts): a retried step never adds the contact twice. A replayed answer
+ * is read again (lib/keyed-write.ts), so the step returns the contact as it is now (called since:
+ * its status and attempts). A contact is never removed, and one the AI agent has called already is
+ * not added again: calling the same person twice within a day is what the key is there to prevent.
  */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import type { CampaignContact } from '../contract/resources';
 import { sampleContact } from '../contract/samples';
-import { apiRequest, compact, segment } from '../lib/client';
+import { compact, segment } from '../lib/client';
 import { API_THROTTLE } from '../lib/config';
 import { campaignIdField } from '../lib/fields';
+import { keyedWrite, REPLAYED_RECORD_GONE } from '../lib/keyed-write';
 import { outputFields } from '../lib/output-fields.generated';
 
 const inputFields = defineInputFields([
@@ -37,11 +41,15 @@ const inputFields = defineInputFields([
 
 const perform = (async (z, bundle) => {
   const { campaign_id, name, phone, interest, city, country, email, language, notes } = bundle.inputData;
-  return apiRequest<CampaignContact>(z, {
-    method: 'POST',
-    path: `/campaigns/${segment(campaign_id)}/contacts`,
-    body: compact({ name, phone, interest, city, country, email, language, notes }),
-    idempotencyKeyFor: 'campaign_contact',
+  return keyedWrite<CampaignContact>(z, {
+    request: {
+      method: 'POST',
+      path: `/campaigns/${segment(campaign_id)}/contacts`,
+      body: compact({ name, phone, interest, city, country, email, language, notes }),
+      idempotencyKeyFor: 'campaign_contact',
+    },
+    readPath: (contact) => `/campaigns/${segment(contact.campaign_id)}/contacts/${segment(contact.id)}`,
+    tooManyReplacements: REPLAYED_RECORD_GONE,
   });
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, CampaignContact>;
 

@@ -1,16 +1,19 @@
 /**
  * Create Lead: POST /leads. With External Source and External ID the API upserts on that pair
  * (200 for the existing lead), so the step is idempotent by its own fields; without them it sends an
- * Idempotency-Key (lib/idempotency.ts). Find or Create Lead uses it as its create.
+ * Idempotency-Key (lib/idempotency.ts), and a replayed answer is read again (lib/keyed-write.ts):
+ * the step returns the lead as it is now, not as it was created. Find or Create Lead uses it as its
+ * create.
  */
 import { defineCreate, defineInputFields } from 'zapier-platform-core';
 import type { CreatePerform, InferInputData } from 'zapier-platform-core';
 
 import type { Lead } from '../contract/resources';
 import { sampleLead } from '../contract/samples';
-import { apiRequest, compact } from '../lib/client';
+import { apiRequest, compact, segment } from '../lib/client';
 import { API_THROTTLE } from '../lib/config';
 import { externalIdField, externalSourceField } from '../lib/fields';
+import { keyedWrite, REPLAYED_RECORD_GONE } from '../lib/keyed-write';
 import { leadDetailFields, leadDetails } from '../lib/lead-fields';
 import { outputFields } from '../lib/output-fields.generated';
 
@@ -34,11 +37,12 @@ const perform = (async (z, bundle) => {
   const { external_source, external_id } = bundle.inputData;
   const external = compact({ external_source, external_id });
   const upsert = Boolean(external.external_source && external.external_id);
-  return apiRequest<Lead>(z, {
-    method: 'POST',
-    path: '/leads',
-    body: { ...leadDetails(bundle.inputData), ...external },
-    ...(upsert ? { idempotent: true } : { idempotencyKeyFor: 'lead' }),
+  const body = { ...leadDetails(bundle.inputData), ...external };
+  if (upsert) return apiRequest<Lead>(z, { method: 'POST', path: '/leads', body, idempotent: true });
+  return keyedWrite<Lead>(z, {
+    request: { method: 'POST', path: '/leads', body, idempotencyKeyFor: 'lead' },
+    readPath: (lead) => `/leads/${segment(lead.id)}`,
+    tooManyReplacements: REPLAYED_RECORD_GONE,
   });
 }) satisfies CreatePerform<InferInputData<typeof inputFields>, Lead>;
 

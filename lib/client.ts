@@ -20,6 +20,14 @@ export interface ApiRequest {
    * derived from it and the request (lib/idempotency.ts), so Zapier's retry of the step replays.
    */
   idempotencyKeyFor?: string;
+  /** With idempotencyKeyFor: the record this write replaces (KeyedRequest.after). */
+  replacing?: string;
+}
+
+/** A 2xx answer's body, and whether it is the API's replay of an earlier write under the same key. */
+export interface ApiAnswer<T> {
+  data: T;
+  replayed: boolean;
 }
 
 /** `{"data": [...], "meta": {"page", "per_page", "total"}}` */
@@ -45,12 +53,14 @@ export function segment(value: unknown): string {
 /**
  * Sends one request to `${QB_HOST}/api/v1${path}`. Authentication and error mapping happen in the
  * app's middleware (lib/middleware.ts, lib/errors.ts), so this returns the parsed body of a 2xx
- * answer, or null for 204. A request that gets no answer at all (refused, reset, timed out) is a
- * temporary failure like a 503 (lib/retry.ts).
+ * answer (null for 204) and whether it carries `Idempotent-Replayed: true`. A request that gets no
+ * answer at all (refused, reset, timed out) is a temporary failure like a 503 (lib/retry.ts).
  */
-export async function apiRequest<T>(z: ZObject, request: ApiRequest): Promise<T> {
-  const { method = 'GET', path, params, body, idempotent, idempotencyKeyFor } = request;
-  const key = idempotencyKeyFor ? idempotencyKey({ operation: idempotencyKeyFor, method, path, body: body ?? null }) : undefined;
+export async function apiAnswer<T>(z: ZObject, request: ApiRequest): Promise<ApiAnswer<T>> {
+  const { method = 'GET', path, params, body, idempotent, idempotencyKeyFor, replacing } = request;
+  const key = idempotencyKeyFor
+    ? idempotencyKey({ operation: idempotencyKeyFor, method, path, body: body ?? null, after: replacing })
+    : undefined;
   const marker: RetryMarker = { repeatable: isRepeatable({ method, idempotent, idempotencyKey: key }) };
   let response: Awaited<ReturnType<typeof z.request<T>>>;
   try {
@@ -67,8 +77,14 @@ export async function apiRequest<T>(z: ZObject, request: ApiRequest): Promise<T>
     if (!code) throw error;
     throw temporaryFailureError(z, { what: `QualifyBase could not be reached (${code})`, repeatable: marker.repeatable, retryAfter: null });
   }
-  if (response.status === 204 || response.content === '') return null as T;
-  return response.data;
+  const replayed = response.getHeader('idempotent-replayed') === 'true';
+  if (response.status === 204 || response.content === '') return { data: null as T, replayed };
+  return { data: response.data, replayed };
+}
+
+/** apiAnswer's body alone: what every request without an Idempotency-Key needs. */
+export async function apiRequest<T>(z: ZObject, request: ApiRequest): Promise<T> {
+  return (await apiAnswer<T>(z, request)).data;
 }
 
 /** GET of a list endpoint; returns its `data` array. */

@@ -118,10 +118,12 @@ function unprocessable(z: ZObject, failure: Failure): Error {
   );
 }
 
-function rateLimited(z: ZObject, { response }: Failure): Error {
+/** The API's message names which budget refused (the API key's, or the clinic's for all its keys). */
+function rateLimited(z: ZObject, { body, response }: Failure): Error {
   const delay = withJitter(retryAfterSeconds(response.getHeader('retry-after')) ?? DEFAULT_RATE_LIMIT_DELAY);
+  const why = apiMessage(body, '');
   return new z.errors.ThrottledError(
-    `QualifyBase's rate limit (120 requests per minute per API key) was reached; Zapier will retry in about ${delay} seconds.`,
+    `QualifyBase's rate limit was reached${why ? `: ${withPeriod(why)}` : '.'} Zapier will retry this step automatically in about ${delay} seconds.`,
     delay,
   );
 }

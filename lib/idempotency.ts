@@ -15,17 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level: one text for one value, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
+import { canonicalJson } from '../contract/canonical-json';
+
+export { canonicalJson };
 
 export interface KeyedRequest {
   /** The operation's key, e.g. `appointment` (Book Appointment). */
@@ -33,11 +25,17 @@ export interface KeyedRequest {
   method: string;
   path: string;
   body: unknown;
+  /**
+   * The id of the record an earlier write under this step's key made, when that record no longer
+   * stands (a cancelled booking): the write that replaces it gets a key of its own, still derived
+   * from the step alone (lib/keyed-write.ts). Absent for the step's first write.
+   */
+  after?: string;
 }
 
 /** `zap-` + the base64url SHA-256 of the operation and its request (48 characters). */
-export function idempotencyKey({ operation, method, path, body }: KeyedRequest): string {
-  const digest = createHash('sha256').update(canonicalJson({ operation, method, path, body })).digest('base64url');
+export function idempotencyKey({ operation, method, path, body, after }: KeyedRequest): string {
+  const digest = createHash('sha256').update(canonicalJson({ operation, method, path, body, after })).digest('base64url');
   return `zap-${digest}`;
 }
 

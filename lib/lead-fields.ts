@@ -1,6 +1,7 @@
 /** The lead's own fields, as Create Lead and Update Lead ask for them (keys are the API's names). */
 import { defineInputFields } from 'zapier-platform-core';
 
+import { canonicalJson } from '../contract/canonical-json';
 import { LEAD_SOURCES } from '../contract/values';
 import { compact } from './client';
 import { agentIdField } from './fields';
@@ -58,4 +59,18 @@ export function leadDetails(input: LeadDetailInput) {
     notes: input.notes,
     external_metadata,
   });
+}
+
+/** Whether `wanted` is the value a lead already has: emails without letter case, IDs without case, metadata as JSON. */
+function sameValue(key: string, wanted: unknown, current: unknown): boolean {
+  if ((key === 'email' || key === 'agent_id') && typeof wanted === 'string' && typeof current === 'string')
+    return wanted.toLowerCase() === current.toLowerCase();
+  if (key === 'external_metadata') return canonicalJson(wanted) === canonicalJson(current ?? null);
+  return wanted === current;
+}
+
+/** The fields of `wanted` whose value differs from the lead's current one (nothing: no write is needed). */
+export function changedLeadFields<T extends Record<string, unknown>>(current: object, wanted: T): Partial<T> {
+  const lead = current as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(wanted).filter(([key, value]) => !sameValue(key, value, lead[key]))) as Partial<T>;
 }

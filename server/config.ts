@@ -78,6 +78,28 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** True for an address that means "every interface" (0.0.0.0, ::): no one can open a link to it. */
+export function isWildcardHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === '0.0.0.0' || /^(0{0,4}:){2,7}0{0,4}$/.test(h);
+}
+
+/**
+ * The warning a production server gives when it listens on every interface and QB_PUBLIC_URL is not
+ * set: the `url` of records then names the bind address, which no one can open. Undefined otherwise.
+ */
+export function publicUrlWarning(
+  config: Pick<ServerConfig, 'production' | 'host' | 'publicUrl'>,
+  publicUrlSet: boolean,
+): string | undefined {
+  if (!config.production || publicUrlSet || !isWildcardHost(config.host)) return undefined;
+  return (
+    `QB_PUBLIC_URL is not set and HOST=${config.host} listens on every interface: records' \`url\` fields (leads, appointments, ` +
+    `campaign contacts) point at ${config.publicUrl}, the address this server listens on, which no browser can open. ` +
+    "Set QB_PUBLIC_URL to the address people reach this server at, such as https://qualifybase.example.com (behind a proxy, the proxy's), and restart."
+  );
+}
+
 /**
  * The dev switches hand out keys (QB_DEV_TOOLS) and open the server to internal targets
  * (QB_ALLOW_PRIVATE_WEBHOOKS): refused outright in production and on a non-loopback listener.

@@ -52,5 +52,10 @@ export interface AppEnv {
      * dispatcher (unset: it is woken, as after any write).
      */
     queuedDeliveries?: number;
+    /**
+     * Set when the request was refused for what it says alone (its schema, malformed JSON), before
+     * anything stored was read: the one kind of refusal an Idempotency-Key keeps (http/idempotency.ts).
+     */
+    refusedForInput?: boolean;
   };
 }

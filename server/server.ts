@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import { pruneIdempotencyKeys } from './http/idempotency';
-import { assertDevSwitchesAllowed, loadConfig, type ServerConfig } from './config';
+import { assertDevSwitchesAllowed, loadConfig, publicUrlWarning, type ServerConfig } from './config';
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
@@ -161,6 +161,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   if (ownPublicUrl) config.publicUrl = url;
+  const warning = publicUrlWarning(config, !ownPublicUrl);
+  if (warning) logger.warn({ host: config.host, publicUrl: config.publicUrl }, warning);
 
   let closing: Promise<void> | undefined;
   // Stop accepting, let in-flight requests finish (idle keep-alive sockets close at once; busy

@@ -116,12 +116,26 @@ export async function destroySession(db: Kysely<Database>, sessionId: string): P
   await db.deleteFrom('dashboard_sessions').where('id', '=', sessionId).execute();
 }
 
-/** Ends every session of a user (sign out everywhere), or every one but `keep` (after a password change). */
-export async function destroyUserSessions(db: Kysely<Database>, userId: string, keep?: string): Promise<number> {
-  let query = db.deleteFrom('dashboard_sessions').where('user_id', '=', userId);
-  if (keep) query = query.where('id', '<>', keep);
-  const result = await query.executeTakeFirst();
+/** Ends every session of a user (sign out everywhere; a password change, see rotateUserSessions). */
+export async function destroyUserSessions(db: Kysely<Database>, userId: string): Promise<number> {
+  const result = await db.deleteFrom('dashboard_sessions').where('user_id', '=', userId).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * After a password change: every session of the user ends, the one that changed it included, and
+ * that browser gets a new one (a new id and CSRF token), in one transaction. A copy of the old
+ * cookie, wherever it leaked, signs nobody in any more.
+ */
+export async function rotateUserSessions(
+  db: Kysely<Database>,
+  userId: string,
+  now = Date.now(),
+): Promise<{ token: string; csrfToken: string }> {
+  return db.transaction().execute(async (trx) => {
+    await destroyUserSessions(trx, userId);
+    return createSession(trx, userId, now);
+  });
 }
 
 /** Housekeeping, at most once a minute per process: expired sessions and old attempt records. */

@@ -32,6 +32,8 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
         401,
         'unauthorized',
         'API keys are not accepted in the query string. Send the key in the Authorization header: "Authorization: Bearer qbk_live_...", and revoke any key that was exposed in a URL.',
+        undefined,
+        { 'WWW-Authenticate': 'Bearer realm="qualifybase", error="invalid_request"' },
       );
     }
     const header = c.req.header('authorization');

@@ -63,6 +63,7 @@ export function apiErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
       const status = error.status;
       if (status === 413) return errorJson(c, new ApiError(413, 'payload_too_large', error.message));
       if (status >= 400 && status < 500) {
+        c.set('refusedForInput', true); // malformed: a body that is not JSON, a bad header
         return errorJson(c, new ApiError(400, 'invalid_input', error.message || 'Malformed request'));
       }
     }

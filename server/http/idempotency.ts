@@ -4,17 +4,23 @@
  * transaction together with the row that keeps its response, so the write and its record commit
  * or vanish together: a key whose first request failed with a 5xx (or never finished) runs again,
  * and one whose request committed is never run twice. Then, for 24 hours and per API key:
- * - the same key with the same request (method, path and body, byte for byte) answers the first
- *   response again (status, Content-Type, body) with `Idempotent-Replayed: true`;
+ * - the same key with the same request (method, path with query, and the JSON body read as a
+ *   value: key order and whitespace do not matter) answers the first response again (status,
+ *   Content-Type, body) with `Idempotent-Replayed: true`;
  * - the same key with another request is 422 idempotency_key_reused;
  * - while the first is still running, 409 idempotency_key_in_use with `Retry-After: 1`.
- * Kept: 2xx answers and the 4xx the endpoint itself gave (invalid input, not found, slot taken);
- * never a 5xx. Several instances agree through the database: an advisory lock on the key for the
- * transaction, and the table's primary key. A request without the header costs nothing.
+ * Kept: 2xx answers, and the 400s that follow from the request alone (its schema refused it, or
+ * its JSON is malformed), which no change elsewhere can turn into a success. Never kept: an answer
+ * that depends on what is stored (404 not found, 409 slot_unavailable, a 400 such as "the campaign
+ * is paused"), so once the Zap owner fixes that, the same key runs the request again; and never a
+ * 5xx or a 429 (Stripe's rule: nothing is saved when the request failed validation against current
+ * state or conflicted). Several instances agree through the database: an advisory lock on the key
+ * for the transaction, and the table's primary key. A request without the header costs nothing.
  */
 import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { CompiledQuery, sql, type ControlledTransaction, type Kysely } from 'kysely';
+import { canonicalJson } from '../../contract/canonical-json';
 import type { AppEnv, RequestDatabase } from '../context';
 import type { Database } from '../db/schema';
 import { ApiError, invalidInput } from '../errors';
@@ -29,24 +35,36 @@ export const KEEP_HOURS = 24;
 const QUOTED = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 const BARE = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:/=]+$/;
 
-/** The key an Idempotency-Key header names, or a 400 that says what a key must be. */
+/**
+ * The key an Idempotency-Key header names, or a 400 that says what a key must be. The 255-character
+ * limit applies to the header as sent (quotes and escapes included), as OpenAPI's maxLength says.
+ */
 export function parseIdempotencyKey(header: string): string {
   const value = header.trim();
   const quoted = QUOTED.exec(value);
   const key = quoted ? (quoted[1] ?? '').replace(/\\(["\\])/g, '$1') : BARE.test(value) ? value : undefined;
-  if (!key || key.length > MAX_KEY_LENGTH) {
+  if (!key || value.length > MAX_KEY_LENGTH) {
     throw invalidInput(
-      `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters, as a quoted string ("…") or a bare token, e.g. a UUID`,
+      `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters as sent (quotes included), as a quoted string ("…") or a bare token, e.g. a UUID`,
       [{ path: IDEMPOTENCY_KEY_HEADER, message: 'malformed' }],
     );
   }
   return key;
 }
 
-/** The request a key stands for: method, path with query, and body. */
+/** The body as one text per JSON value (keys sorted, no whitespace); a body that is not JSON as it came. */
+function canonicalBody(body: string): string {
+  try {
+    return canonicalJson(JSON.parse(body));
+  } catch {
+    return body;
+  }
+}
+
+/** The request a key stands for: method, path with query, and body (as a JSON value). */
 function fingerprint(c: Context<AppEnv>, body: string): string {
   const url = new URL(c.req.url);
-  return createHash('sha256').update(`${c.req.method} ${url.pathname}${url.search}\n`).update(body).digest('hex');
+  return createHash('sha256').update(`${c.req.method} ${url.pathname}${url.search}\n`).update(canonicalBody(body)).digest('hex');
 }
 
 /** A handler's database inside the key's transaction (a booking's one statement included). */
@@ -76,8 +94,11 @@ const reused = () =>
     `This Idempotency-Key was used in the last ${KEEP_HOURS} hours for a different request (another endpoint or body): send a new key with a new request`,
   );
 
-/** Whether the endpoint's answer is kept: 2xx, and the 4xx it gave itself (never a 5xx or a 429). */
-const kept = (status: number) => status < 500 && status !== 429;
+/** Whether an answer is kept under its key: a 2xx, or a 400 that follows from the request alone (see the file comment). */
+const kept = (c: Context<AppEnv>) => {
+  const { status } = c.res;
+  return (status >= 200 && status < 300) || (status === 400 && c.var.refusedForInput === true);
+};
 
 /** Route middleware (after the scope check, before validation): see the file comment. */
 export const honourIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -105,7 +126,7 @@ export const honourIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) =
     c.set('database', transactionDatabase(trx));
     await next();
     const { status } = c.res;
-    if (!kept(status)) return void (await trx.rollback().execute());
+    if (!kept(c)) return void (await trx.rollback().execute());
     // A refusal keeps its answer but none of what the handler may have written before it.
     if (status >= 400) await sql`rollback to savepoint request`.execute(trx);
     const body = await c.res.clone().text();

@@ -30,7 +30,15 @@ const IN_USE = 'idempotency_key_in_use: the first request with this Idempotency-
  * The response headers clients rely on, declared once under components/headers (routes/openapi.ts
  * registers them) and referenced by every response that can carry them.
  */
-export type ResponseHeader = 'RateLimit-Policy' | 'RateLimit' | 'X-Request-Id' | 'Retry-After' | 'WWW-Authenticate' | 'Idempotent-Replayed';
+export type ResponseHeader =
+  | 'RateLimit-Policy'
+  | 'RateLimit'
+  | 'X-QualifyBase-Clinic-RateLimit-Policy'
+  | 'X-QualifyBase-Clinic-RateLimit'
+  | 'X-Request-Id'
+  | 'Retry-After'
+  | 'WWW-Authenticate'
+  | 'Idempotent-Replayed';
 type HeaderDeclaration = {
   description: string;
   schema: { type: 'string' | 'integer'; enum?: string[]; minimum?: number };
@@ -48,6 +56,18 @@ export const RESPONSE_HEADERS: Record<ResponseHeader, HeaderDeclaration> = {
       'Requests left (r) in the current window and seconds until it resets (t). On every response once the API key is known (not on a 401).',
     schema: { type: 'string' },
     example: '"default";r=119;t=60',
+  },
+  'X-QualifyBase-Clinic-RateLimit-Policy': {
+    description:
+      "The clinic's budget, shared by all its API keys: q requests per w-second window (QB_CLINIC_RATE_LIMIT on the reference server). On every response that reached authentication.",
+    schema: { type: 'string' },
+    example: '"clinic";q=600;w=60',
+  },
+  'X-QualifyBase-Clinic-RateLimit': {
+    description:
+      "Requests the clinic's keys may still send together (r) in the current window and seconds until it resets (t). On every response once the API key is known (not on a 401).",
+    schema: { type: 'string' },
+    example: '"clinic";r=599;t=60',
   },
   'X-Request-Id': {
     description: "The request id (the client's own X-Request-Id when it is a short safe token): quote it to support.",
@@ -70,10 +90,16 @@ const refs = (names: readonly ResponseHeader[]) =>
 
 /** The headers of a response with this status; `replayable`: it may be an Idempotency-Key replay. */
 export function responseHeaders(status: number, replayable = false) {
-  const names: ResponseHeader[] = ['RateLimit-Policy', 'RateLimit', 'X-Request-Id'];
+  const names: ResponseHeader[] = [
+    'RateLimit-Policy',
+    'RateLimit',
+    'X-QualifyBase-Clinic-RateLimit-Policy',
+    'X-QualifyBase-Clinic-RateLimit',
+    'X-Request-Id',
+  ];
   if (status === 429 || status === 503 || (status === 409 && replayable)) names.push('Retry-After');
   if (status === 401) names.push('WWW-Authenticate');
-  if (replayable && (status < 300 || status === 400 || status === 404 || status === 409)) names.push('Idempotent-Replayed');
+  if (replayable && (status < 300 || status === 400)) names.push('Idempotent-Replayed');
   return refs(names);
 }
 
@@ -109,7 +135,7 @@ const IDEMPOTENCY_KEY_PARAMETER = {
   in: 'header',
   required: false,
   description:
-    'Makes a retry safe (IETF httpapi Idempotency-Key draft): a unique key per intended request, e.g. a UUID, as a bare token or a quoted string, at most 255 characters. For 24 hours, the same key (for this API key) with the same method, path and body answers the first response again with `Idempotent-Replayed: true` (2xx and the 4xx the endpoint gave; never a 5xx, so a retry after an outage runs again); with another request it is 422 idempotency_key_reused; while the first is still running, 409 idempotency_key_in_use with Retry-After.',
+    'Makes a retry safe (IETF httpapi Idempotency-Key draft): a unique key per intended request, e.g. a UUID, as a bare token or a quoted string, at most 255 characters. For 24 hours, the same key (for this API key) with the same method, path and body (compared as JSON: key order and whitespace do not matter) answers the first response again with `Idempotent-Replayed: true`; with another request it is 422 idempotency_key_reused; while the first is still running, 409 idempotency_key_in_use with Retry-After. Kept are 2xx answers and 400s that follow from the request alone (schema, malformed JSON); an answer that depends on stored data (404, 409 slot_unavailable, a 400 such as a paused campaign) is not kept, so the same key runs again once that changed; never a 5xx, so a retry after an outage runs again. The 255-character limit applies to the header as sent, quotes included.',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
   example: '8e0f3a52-1c4b-4d7e-9f26-5a3b1c0d9e74',
 } as const;

@@ -1,8 +1,18 @@
-import { Campaign, CampaignContact, CampaignListQuery, ContactCreate, ContactListQuery, IdParam, listOf } from '../../contract';
+import {
+  Campaign,
+  CampaignContact,
+  CampaignContactParam,
+  CampaignListQuery,
+  ContactCreate,
+  ContactListQuery,
+  IdParam,
+  listOf,
+} from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
+import { notFound } from '../errors';
 import { apiRoute, json, jsonBody } from '../http/route';
-import { addContact, CALLING_CODES, listCampaigns, listContacts } from '../services/campaigns';
+import { addContact, CALLING_CODES, getContact, listCampaigns, listContacts } from '../services/campaigns';
 
 /** `US +1, CA +1, ...`, from the table the check uses, so the document cannot drift from it. */
 function callingCodeList(): string {
@@ -39,6 +49,19 @@ const contacts = apiRoute({
   responses: { 200: json(ContactList, 'A page of contacts') },
 });
 
+const getOne = apiRoute({
+  method: 'get',
+  path: '/api/v1/campaigns/{id}/contacts/{contact_id}',
+  tags: ['Campaigns'],
+  operationId: 'getCampaignContact',
+  summary: 'Get a contact of a campaign',
+  description: "The contact as it is now: its call status and attempts change as the campaign's AI agent calls.",
+  scope: 'campaigns:read',
+  request: { params: CampaignContactParam },
+  responses: { 200: json(CampaignContact, 'The contact') },
+  errors: [404],
+});
+
 const add = apiRoute({
   method: 'post',
   path: '/api/v1/campaigns/{id}/contacts',
@@ -63,6 +86,12 @@ export function registerCampaignRoutes(app: ApiApp, { database: { db }, config: 
   app.openapi(campaigns, async (c) => c.json(await listCampaigns(db, c.var.auth.clinicId, c.req.valid('query')), 200));
   // Registered before /campaigns/{id}/... so "contacts" is never read as an id.
   app.openapi(contacts, async (c) => c.json(await listContacts(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  app.openapi(getOne, async (c) => {
+    const { id, contact_id } = c.req.valid('param');
+    const contact = await getContact(db, links, c.var.auth.clinicId, contact_id);
+    if (contact.campaign_id !== id) throw notFound('Campaign contact');
+    return c.json(contact, 200);
+  });
   app.openapi(add, async (c) =>
     c.json(await addContact(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 201),
   );

@@ -1,6 +1,6 @@
 /** API keys: `qbk_live_` + 32 random base62-ish chars, stored only as a SHA-256 hash. */
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { SCOPES, type Scope } from '../../contract';
 import type { ApiKeyRow, Database } from '../db/schema';
 import { ApiError } from '../errors';
@@ -53,10 +53,12 @@ export interface KeyLimits {
 
 /**
  * Creates a key as a person asks for one (the dashboard), within the clinic's limits: refused with
- * 409 `limit_reached` at `maxLive` live keys, and with 429 `rate_limited` (Retry-After) after
- * `perMinute` new keys within a minute. The check and the insert run under a transaction-scoped
- * advisory lock of the clinic, so concurrent requests, on any instance, cannot pass a limit
- * together; other clinics, and the key statement of API requests, never wait for it.
+ * 409 `limit_reached` at `maxLive` live keys, with 429 `rate_limited` (Retry-After) after
+ * `perMinute` new keys within a minute, and with 409 (`ApiKeyNameTaken`) when a live key of the
+ * clinic has the same name (the connection label, "clinic (key name)", must tell keys apart). The
+ * checks and the insert run under a transaction-scoped advisory lock of the clinic, so concurrent
+ * requests, on any instance, cannot pass a limit together; other clinics, and the key statement of
+ * API requests, never wait for it.
  */
 export async function createApiKeyWithinLimits(
   db: Kysely<Database>,
@@ -82,8 +84,37 @@ export async function createApiKeyWithinLimits(
       .executeTakeFirstOrThrow();
     if (Number(keys.live) >= limits.maxLive) throw liveKeyLimitReached(limits.maxLive);
     if (Number(keys.recent) >= limits.perMinute) throw keyCreationThrottled(limits.perMinute, Math.max(1, Number(keys.retry_after ?? 60)));
+    const twin = await liveKeyNamed(trx, clinicId, name);
+    if (twin) throw new ApiKeyNameTaken(twin.name);
     return createApiKey(trx, clinicId, name, scopes);
   });
+}
+
+/** A key name as people tell names apart (in SQL, for both sides alike): letter case and runs of spaces do not count. */
+const comparableName = (name: RawBuilder<string>) => sql<string>`lower(regexp_replace(btrim(${name}), '[[:space:]]+', ' ', 'g'))`;
+
+/** The live key of this clinic whose name is `name` as a person reads it, if any. */
+function liveKeyNamed(db: Kysely<Database>, clinicId: string, name: string): Promise<{ name: string } | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .select('name')
+    .where('clinic_id', '=', clinicId)
+    .where('revoked_at', 'is', null)
+    .where(comparableName(sql.ref<string>('name')), '=', comparableName(sql.val(name)))
+    .executeTakeFirst();
+}
+
+/**
+ * A live key of the clinic already has this name. Key creation is a dashboard action, not an API
+ * operation, so this is no API error code: the page shows the message with a 409.
+ */
+export class ApiKeyNameTaken extends Error {
+  readonly status = 409;
+  constructor(readonly takenBy: string) {
+    super(
+      `This clinic already has a live API key named “${takenBy}”. Choose another name (a Zapier connection is labelled with the clinic's name and the key's, so each key needs its own), or revoke the old key first (Setup → API keys).`,
+    );
+  }
 }
 
 export const liveKeyLimitReached = (maxLive: number) =>

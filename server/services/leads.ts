@@ -5,6 +5,7 @@
 import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Lead, LeadCreate, LeadListQuery, LeadUpdate } from '../../contract';
+import { canonicalJson } from '../../contract/canonical-json';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { previousAttributes, recordEvent } from '../webhooks/outbox';
@@ -97,22 +98,11 @@ function changedColumns(current: LeadWithAgent, wanted: Record<string, unknown>)
   const stored = current as unknown as Record<string, unknown>;
   return Object.fromEntries(
     Object.entries(wanted).filter(([key, value]) => {
-      if (key === 'external_metadata') return JSON.stringify(canonicalJson(value)) !== JSON.stringify(canonicalJson(stored[key]));
+      if (key === 'external_metadata') return canonicalJson(value) !== canonicalJson(stored[key]);
       // A UUID may come in capitals; the database returns it in lower case.
       if (key === 'agent_id' && typeof value === 'string') return value.toLowerCase() !== stored[key];
       return value !== stored[key];
     }),
-  );
-}
-
-/** A JSON value with every object's keys sorted, so that two texts of one value compare equal. */
-function canonicalJson(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value ?? null;
-  if (Array.isArray(value)) return value.map(canonicalJson);
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, canonicalJson((value as Record<string, unknown>)[k])]),
   );
 }
 

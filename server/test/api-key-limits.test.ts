@@ -2,6 +2,8 @@
  * Issue 19, item 2: the dashboard minted 25 keys in 485 ms. Live keys per clinic are capped (409
  * `limit_reached`, the page says what to do) and creating keys is throttled per clinic (429 with
  * Retry-After), both checked under a per-clinic lock so a parallel burst cannot slip past them.
+ * Under the same lock, a live key's name is unique in its clinic (DESIGN.md §3: the connection
+ * label, the clinic's name and the key's, tells two keys apart).
  */
 import { sql } from 'kysely';
 import type { ServerConfig } from '../config';
@@ -44,17 +46,17 @@ describe.each(backends())('API key limits on %s', (backend) => {
   const liveKeys = (srv: TestServer, clinicId: string) =>
     srv.running.deps.database.db
       .selectFrom('api_keys')
-      .select('id')
+      .select(['id', 'name'])
       .where('clinic_id', '=', clinicId)
       .where('revoked_at', 'is', null)
       .execute();
 
-  const burst = (srv: TestServer, s: SignedIn, n: number) =>
+  const burst = (srv: TestServer, s: SignedIn, n: number, prefix = 'burst') =>
     Promise.all(
       Array.from({ length: n }, (_, i) =>
         http(srv.url, 'POST', '/dashboard/setup/api-keys', {
           cookie: s.cookie,
-          form: { _csrf: s.token, name: `burst ${i}`, scopes: 'leads:read' },
+          form: { _csrf: s.token, name: `${prefix} ${i}`, scopes: 'leads:read' },
         }),
       ),
     );
@@ -75,8 +77,37 @@ describe.each(backends())('API key limits on %s', (backend) => {
       form: { _csrf: s.token },
     });
     expect(revoke.status).toBe(303);
-    expect((await burst(srv, s, 1))[0]!.status).toBe(200);
+    expect((await burst(srv, s, 1, 'after revoking'))[0]!.status).toBe(200);
     expect(await liveKeys(srv, clinic.clinic.id)).toHaveLength(5);
+  });
+
+  it('refuses a second live key with the same name (any letter case and spacing), even in a parallel burst; a revoked key frees its name', async () => {
+    const { srv, clinic, s } = await setUp({ liveKeysPerClinic: 20, keyCreationsPerMinute: 100 });
+    const create = (name: string) =>
+      http(srv.url, 'POST', '/dashboard/setup/api-keys', { cookie: s.cookie, form: { _csrf: s.token, name, scopes: 'leads:read' } });
+    const named = async (name: string) =>
+      (await liveKeys(srv, clinic.clinic.id)).filter((k) => k.name.trim().replace(/\s+/g, ' ').toLowerCase() === name.toLowerCase());
+
+    expect((await create('Zapier')).status).toBe(200);
+    for (const twin of ['Zapier', '  zapier ', 'ZAPIER']) {
+      const refused = await create(twin);
+      expect({ twin, status: refused.status }).toEqual({ twin, status: 409 });
+      expect(refused.text).toContain('This clinic already has a live API key named “Zapier”. Choose another name');
+      expect(refused.text).toContain('role="alert"');
+    }
+    expect(await named('zapier')).toHaveLength(1);
+
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => create(i % 2 ? 'CRM sync' : 'crm   SYNC')));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    expect(await named('crm sync')).toHaveLength(1);
+
+    const [zapier] = await named('zapier');
+    expect(
+      (await http(srv.url, 'POST', `/dashboard/setup/api-keys/${zapier!.id}/revoke`, { cookie: s.cookie, form: { _csrf: s.token } }))
+        .status,
+    ).toBe(303);
+    expect((await create('zapier')).status).toBe(200);
+    expect((await named('zapier')).map((k) => k.name)).toEqual(['zapier']);
   });
 
   it('throttles key creation per clinic per minute with 429 and Retry-After', async () => {

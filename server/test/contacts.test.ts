@@ -1,6 +1,7 @@
 /**
  * Campaign contacts: POST /api/v1/campaigns/{id}/contacts (validation, needs_review, active
- * campaigns only) and GET /api/v1/campaigns/contacts (filters, freshest first, pagination).
+ * campaigns only), GET /api/v1/campaigns/contacts (filters, freshest first, pagination) and
+ * GET /api/v1/campaigns/{id}/contacts/{contact_id} (one contact as it is now).
  */
 import { CampaignContact, listOf } from '../../contract';
 import { CALLING_CODES } from '../services/campaigns';
@@ -275,7 +276,48 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
     });
   });
 
-  it('both endpoints are in the OpenAPI document, documenting the checks and the order', async () => {
+  describe('GET /api/v1/campaigns/{id}/contacts/{contact_id}', () => {
+    it('returns the contact as it is now, exactly as the list shows it', async () => {
+      const added = CampaignContact.parse((await add({ ...seedBody, name: 'Current State' })).body);
+      const got = await clinic.api.get(`/api/v1/campaigns/${campaignId}/contacts/${added.id}`);
+      expect(got.status).toBe(200);
+      expect(CampaignContact.parse(got.body)).toEqual(added);
+      await clinic.api.post(`/dev/campaign-contacts/${added.id}/outcome`, { status: 'qualified' });
+      const now = CampaignContact.parse((await clinic.api.get(`/api/v1/campaigns/${campaignId}/contacts/${added.id}`)).body);
+      expect(now).toMatchObject({ id: added.id, status: 'qualified', attempts: 1 });
+      const listed = ContactList.parse(
+        (await clinic.api.get(`/api/v1/campaigns/contacts?campaign_id=${campaignId}&status=qualified`)).body,
+      );
+      expect(listed.data.find((x) => x.id === added.id)).toEqual(now);
+    });
+
+    it("answers 404 for an unknown id, another campaign's or another clinic's contact, and 400 for an id that is not a UUID", async () => {
+      const otherCampaign = other.campaigns[0]!.id;
+      const theirs = CampaignContact.parse((await other.api.post(`/api/v1/campaigns/${otherCampaign}/contacts`, seedBody)).body);
+      const ours = CampaignContact.parse((await add({ ...seedBody, name: 'First Campaign' })).body);
+      for (const path of [
+        `${campaignId}/contacts/${theirs.id}`,
+        `${otherCampaign}/contacts/${theirs.id}`,
+        `${clinic.campaigns[1]!.id}/contacts/${ours.id}`,
+        `${campaignId}/contacts/00000000-0000-4000-8000-000000000000`,
+      ]) {
+        const res = await clinic.api.get(`/api/v1/campaigns/${path}`);
+        expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 404, code: 'not_found' });
+      }
+      expect((await clinic.api.get(`/api/v1/campaigns/${campaignId}/contacts/abc`)).status).toBe(400);
+    });
+
+    it('answers 401 without a valid key and 403 without campaigns:read', async () => {
+      const added = CampaignContact.parse((await add({ ...seedBody, name: 'Guarded' })).body);
+      await expectGuarded(srv, clinic.clinic.id, {
+        method: 'GET',
+        path: `/api/v1/campaigns/${campaignId}/contacts/${added.id}`,
+        scope: 'campaigns:read',
+      });
+    });
+  });
+
+  it('the endpoints are in the OpenAPI document, documenting the checks and the order', async () => {
     const addOp = await openApiOperation(srv, 'post', '/api/v1/campaigns/{id}/contacts');
     expect(addOp.operationId).toBe('addCampaignContact');
     expect(addOp.description).toContain('campaigns:write');
@@ -289,5 +331,9 @@ describe.each(backends())('campaign contacts on %s', (backend) => {
     expect(listOp.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['status', 'campaign_id', 'page', 'per_page']),
     );
+    const getOp = await openApiOperation(srv, 'get', '/api/v1/campaigns/{id}/contacts/{contact_id}');
+    expect(getOp.operationId).toBe('getCampaignContact');
+    expect(getOp.description).toContain('campaigns:read');
+    expect(Object.keys(getOp.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404']));
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Issue 19, item 6: the dashboard had no password change and no "sign out everywhere". Now a user
- * changes the password with the current one (other sessions end) and can end every session.
+ * changes the password with the current one (the session is rotated: this browser gets a new one,
+ * every other session ends) and can end every session.
  */
+import { createHash } from 'node:crypto';
 import { verifyPassword } from '../services/passwords';
 import { createUser } from '../services/users';
 import { backends } from './support/databases';
-import { dashboardClient, http, type SignedIn } from './support/dashboard';
+import { cookieValue, csrfIn, dashboardClient, http, type SignedIn } from './support/dashboard';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
 const PASSWORD = 'a long enough password';
@@ -35,7 +37,7 @@ describe.each(backends())('the account page on %s', (backend) => {
   const change = (s: SignedIn, form: Record<string, string>) =>
     http(srv.url, 'POST', '/dashboard/account/password', { cookie: s.cookie, form: { _csrf: s.token, ...form } });
 
-  it('changes the password with the current one, and signs out every other session of the user', async () => {
+  it('changes the password with the current one, moves this browser to a new session, and signs out every other session of the user', async () => {
     const { email, id } = await user();
     const here = await client().session(email, PASSWORD);
     const elsewhere = await client().session(email, PASSWORD);
@@ -50,9 +52,20 @@ describe.each(backends())('the account page on %s', (backend) => {
     const res = await change(here, { current_password: PASSWORD, new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/dashboard/account?done=password');
-    expect(await opens(here)).toBe(true);
+    // The session is rotated: a new id for this browser, the one it had (a copy of which may have leaked) ends too.
+    const rotated = cookieValue(res.cookies, 'qb_session');
+    expect(rotated).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(rotated).not.toBe(here.raw);
+    const next = `qb_session=${rotated}`;
+    expect(await opens({ ...here, cookie: next })).toBe(true);
+    expect(await opens(here)).toBe(false);
     expect(await opens(elsewhere)).toBe(false);
     expect(await opens(theirs)).toBe(true);
+    const sessions = await db().selectFrom('dashboard_sessions').select('id').where('user_id', '=', id).execute();
+    expect(sessions).toEqual([{ id: createHash('sha256').update(rotated!, 'utf8').digest('hex') }]);
+    const shown = await http(srv.url, 'GET', '/dashboard/account?done=password', { cookie: next });
+    expect(shown.text).toContain('Your password was changed. Every other session of yours was signed out.');
+    expect(csrfIn(shown.text)).not.toBe(here.token);
     const stored = await db().selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow();
     expect(stored.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(await verifyPassword(NEW_PASSWORD, stored.password_hash)).toBe(true);

@@ -110,6 +110,7 @@ describe.each(backends())('Idempotency-Key on %s', (backend) => {
     ['empty', '""'],
     ['a space in a bare key', 'two words'],
     ['a control character in a quoted key', '"a\tb"'],
+    ['over 255 characters as sent, though fewer once unquoted', `"${'\\"'.repeat(200)}"`],
   ])('refuses a malformed key (%s) with 400 and writes nothing', async (_why, key) => {
     const before = await tableCounts(srv.running.deps.database);
     const res = await addContact(key);
@@ -118,22 +119,94 @@ describe.each(backends())('Idempotency-Key on %s', (backend) => {
     expect(await tableCounts(srv.running.deps.database)).toEqual(before);
   });
 
-  it("keeps the endpoint's own refusals (400, 404) and replays them", async () => {
+  it('accepts a key of 255 characters as sent, quotes included', async () => {
+    const name = `Longest key ${backend}`;
+    const quoted = `"${'k'.repeat(253)}"`;
+    expect(quoted).toHaveLength(255);
+    const first = await addContact(quoted, { ...contact, name });
+    expect(first.status).toBe(201);
+    expectReplay(first, await addContact(quoted, { ...contact, name }));
+  });
+
+  it('keeps a 400 that follows from the input alone (refused by the request schema, or not JSON) and replays it', async () => {
     const invalid = randomUUID();
     const first = await addContact(invalid, { ...contact, phone: 'not a phone' });
     expect(first.status).toBe(400);
     expectReplay(first, await addContact(invalid, { ...contact, phone: 'not a phone' }));
+    const malformed = randomUUID();
+    const notJson = await addContact(malformed, '{"name": "Unclosed"' as never);
+    expect({ status: notJson.status, code: notJson.body.code }).toEqual({ status: 400, code: 'invalid_input' });
+    expectReplay(notJson, await addContact(malformed, '{"name": "Unclosed"' as never));
+  });
+
+  /** Whether a response is kept under this key (of any API key). */
+  const keptUnder = async (key: string) =>
+    (await db().selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).length;
+
+  it('keeps no 404: the same key runs the request again', async () => {
+    const key = randomUUID();
     const missing = randomUUID();
-    const book = () =>
-      api.request(
-        'POST',
-        '/api/v1/appointments',
-        { lead_id: '00000000-0000-4000-8000-000000000000', scheduled_at: '2030-01-07T15:00:00Z' },
-        { 'Idempotency-Key': missing },
-      );
-    const notFound = await book();
-    expect(notFound.status).toBe(404);
-    expectReplay(notFound, await book());
+    const patch = () => api.request('PATCH', `/api/v1/appointments/${missing}`, { title: 'Later' }, { 'Idempotency-Key': key });
+    const first = await patch();
+    expect(first.status).toBe(404);
+    const again = await patch();
+    expect({ status: again.status, replayed: again.headers.get('idempotent-replayed') }).toEqual({ status: 404, replayed: null });
+    expect(await keptUnder(key)).toBe(0);
+  });
+
+  it('keeps no 409 slot_unavailable: once the slot is freed, the same key books it', async () => {
+    const [slot] = await slotsOfDay(api, futureMonday(week++));
+    const holder = (await api.post('/api/v1/leads', { email: `holder-${backend}@example.com` })).body;
+    const wanting = (await api.post('/api/v1/leads', { email: `wanting-${backend}@example.com` })).body;
+    const held = await api.post('/api/v1/appointments', { lead_id: holder.id, ...slot! });
+    expect(held.status).toBe(201);
+    const key = randomUUID();
+    const book = () => api.request('POST', '/api/v1/appointments', { lead_id: wanting.id, ...slot! }, { 'Idempotency-Key': key });
+    const refused = await book();
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 409, code: 'slot_unavailable' });
+    expect(await keptUnder(key)).toBe(0);
+    expect((await api.delete(`/api/v1/appointments/${held.body.id}`)).status).toBe(200);
+    const booked = await book();
+    expect({ status: booked.status, replayed: booked.headers.get('idempotent-replayed'), lead: booked.body.lead_id }).toEqual({
+      status: 201,
+      replayed: null,
+      lead: wanting.id,
+    });
+    expectReplay(booked, await book());
+  });
+
+  it('keeps no 400 that depends on stored state: a contact refused by a paused campaign is added once it is active', async () => {
+    const campaign = clinic.campaigns[1]!.id;
+    const name = `Paused ${backend}`;
+    const key = randomUUID();
+    const add = () => api.request('POST', `/api/v1/campaigns/${campaign}/contacts`, { ...contact, name }, { 'Idempotency-Key': key });
+    await db().updateTable('campaigns').set({ status: 'paused' }).where('id', '=', campaign).execute();
+    try {
+      const refused = await add();
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 400, code: 'invalid_input' });
+      expect(refused.body.error).toMatch(/paused/);
+      expect(await keptUnder(key)).toBe(0);
+    } finally {
+      await db().updateTable('campaigns').set({ status: 'active' }).where('id', '=', campaign).execute();
+    }
+    const added = await add();
+    expect({ status: added.status, replayed: added.headers.get('idempotent-replayed') }).toEqual({ status: 201, replayed: null });
+    expect(await contactsNamed(name)).toBe(1);
+  });
+
+  it('fingerprints the JSON body, not its bytes: reordered keys and other whitespace replay, another value is 422', async () => {
+    const name = `Canonical ${backend}`;
+    const key = randomUUID();
+    const path = `/api/v1/campaigns/${clinic.campaigns[0]!.id}/contacts`;
+    const send = (body: string) => api.request('POST', path, body, { 'Idempotency-Key': key });
+    const first = await send(JSON.stringify({ ...contact, name }));
+    expect(first.status).toBe(201);
+    const reordered = { city: contact.city, interest: contact.interest, name, phone: contact.phone };
+    expectReplay(first, await send(JSON.stringify(reordered, null, 2)));
+    expectReplay(first, await send(` ${JSON.stringify(reordered)}\n`));
+    const other = await send(JSON.stringify({ ...reordered, city: 'Salem' }));
+    expect({ status: other.status, code: other.body.code }).toEqual({ status: 422, code: 'idempotency_key_reused' });
+    expect(await contactsNamed(name)).toBe(1);
   });
 
   it('keeps no 5xx: after a failure the same key runs the request again', async () => {

@@ -50,7 +50,8 @@ describe.each(backends())('tenant isolation on %s', (backend) => {
       .replace(/\/appointments\/\{id\}/, `/appointments/${ids.appointment}`)
       .replace(/\/campaigns\/\{id\}/, `/campaigns/${ids.campaign}`)
       .replace(/\/webhooks\/\{id\}/, `/webhooks/${ids.webhook}`)
-      .replace('{delivery_id}', ids.delivery!);
+      .replace('{delivery_id}', ids.delivery!)
+      .replace('{contact_id}', ids.contact!);
   }
 
   it('covers every id-taking endpoint of the API', () => {

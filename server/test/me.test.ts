@@ -93,6 +93,7 @@ describe.each(backends())('GET /api/v1/me on %s', (backend) => {
       expect(res.body.error).toMatch(/query string/);
       expect(res.body.error).toMatch(/Authorization header/);
       expect(res.body.error).not.toContain(clinic.api_key);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="qualifybase", error="invalid_request"');
     }
   });
 

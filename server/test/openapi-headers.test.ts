@@ -1,15 +1,16 @@
 /**
  * The OpenAPI document declares the response headers clients rely on (RateLimit, RateLimit-Policy,
+ * the clinic's X-QualifyBase-Clinic-RateLimit and X-QualifyBase-Clinic-RateLimit-Policy,
  * Retry-After, WWW-Authenticate, Idempotent-Replayed, X-Request-Id) and the Idempotency-Key request
  * header. Checked two ways, on both backends: every operation's declarations, and an outside
  * contract test: real answers of every operation (successes, refusals, replays, 429s) whose
  * statuses and contract headers must all be declared (support/declared-headers.ts; the 503s are
- * checked where they are caused, test/outage.test.ts).
+ * checked where they are caused, test/outage.test.ts), and every 401 carries WWW-Authenticate.
  */
 import { randomUUID } from 'node:crypto';
 import { freshClient, futureMonday, slotsOfDay } from './support/booking';
 import { backends } from './support/databases';
-import { expectHeadersDeclared } from './support/declared-headers';
+import { CONTRACT_HEADERS, expectHeadersDeclared } from './support/declared-headers';
 import { clientWithScopes } from './support/guards';
 import { rawRequest, startTestServer, type ApiClient, type ApiResponse, type TestServer } from './support/server';
 
@@ -58,7 +59,16 @@ describe.each(backends())('declared response headers on %s', (backend) => {
       for (const status of Object.keys(op.responses)) {
         const names = headersOf(doc, operation, status);
         const where = `${operation} ${status}`;
-        expect({ where, names }).toEqual({ where, names: expect.arrayContaining(['RateLimit-Policy', 'RateLimit', 'X-Request-Id']) });
+        expect({ where, names }).toEqual({
+          where,
+          names: expect.arrayContaining([
+            'RateLimit-Policy',
+            'RateLimit',
+            'X-QualifyBase-Clinic-RateLimit-Policy',
+            'X-QualifyBase-Clinic-RateLimit',
+            'X-Request-Id',
+          ]),
+        });
         if (['429', '503'].includes(status)) expect({ where, names }).toEqual({ where, names: expect.arrayContaining(['Retry-After']) });
         if (status === '401') expect({ where, names }).toEqual({ where, names: expect.arrayContaining(['WWW-Authenticate']) });
       }
@@ -77,7 +87,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
           expect(headersOf(doc, operation, status)).toContain('Idempotent-Replayed');
       }
     }
-    for (const name of ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed', 'X-Request-Id']) {
+    for (const name of CONTRACT_HEADERS) {
       expect(doc.components.headers[name]).toMatchObject({ description: expect.any(String), schema: expect.any(Object) });
     }
   });
@@ -95,6 +105,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
     const appointment = (await call(api, 'post /api/v1/appointments', '/api/v1/appointments', { lead_id: lead.id, ...slot! })).body;
     const delivery = (await call(api, 'get /api/v1/webhooks/{id}/deliveries', `/api/v1/webhooks/${hook.id}/deliveries`)).body.data[0];
     const block = { external_source: 'calendar', external_id: 'headers', starts_at: other!.scheduled_at, ends_at: other!.ends_at };
+    const added = (await call(api, 'post /api/v1/campaigns/{id}/contacts', `/api/v1/campaigns/${campaign}/contacts`, contact)).body;
     const requests: Array<[string, string, unknown?]> = [
       ['get /api/v1/me', '/api/v1/me'],
       ['get /api/v1/leads', '/api/v1/leads'],
@@ -108,6 +119,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
       ['get /api/v1/campaigns', '/api/v1/campaigns'],
       ['get /api/v1/campaigns/contacts', '/api/v1/campaigns/contacts'],
       ['post /api/v1/campaigns/{id}/contacts', `/api/v1/campaigns/${campaign}/contacts`, contact],
+      ['get /api/v1/campaigns/{id}/contacts/{contact_id}', `/api/v1/campaigns/${campaign}/contacts/${added.id}`],
       ['post /api/v1/availability/blocks', '/api/v1/availability/blocks', block],
       ['delete /api/v1/availability/blocks', '/api/v1/availability/blocks?external_source=calendar&external_id=headers'],
       ['get /api/v1/webhooks', '/api/v1/webhooks'],
@@ -125,6 +137,8 @@ describe.each(backends())('declared response headers on %s', (backend) => {
       await call(undefined, operation, path, body);
       if (operation !== 'get /api/v1/agents' && operation !== 'get /api/v1/me') await call(agentsOnly, operation, path, body);
     }
+    await call(undefined, 'get /api/v1/me', `/api/v1/me?api_key=${api.key}`);
+    await call(api, 'get /api/v1/leads', `/api/v1/leads?token=${api.key}`);
     await call(api, 'get /api/v1/leads', '/api/v1/leads?per_page=1000');
     await call(api, 'get /api/v1/leads/{id}', `/api/v1/leads/${randomUUID()}`);
     await call(api, 'post /api/v1/leads', '/api/v1/leads', { email: 'big@example.com', notes: 'x'.repeat(70_000) });
@@ -134,7 +148,7 @@ describe.each(backends())('declared response headers on %s', (backend) => {
       ['post /api/v1/leads', '/api/v1/leads', { email: 'replay@example.com' }],
       ['patch /api/v1/leads/{id}', `/api/v1/leads/${lead.id}`, { notes: 'replayed' }],
       ['post /api/v1/appointments', '/api/v1/appointments', { lead_id: lead.id, ...other! }],
-      ['patch /api/v1/appointments/{id}', `/api/v1/appointments/${randomUUID()}`, { title: 'Missing' }],
+      ['patch /api/v1/appointments/{id}', `/api/v1/appointments/${randomUUID()}`, { scheduled_at: 'not a time' }],
       ['post /api/v1/campaigns/{id}/contacts', `/api/v1/campaigns/${campaign}/contacts`, contact],
     ];
     for (const [operation, path, body] of replays) {
@@ -151,6 +165,9 @@ describe.each(backends())('declared response headers on %s', (backend) => {
     for (const { operation, res } of seen) {
       const [method, template] = operation.split(' ');
       expectHeadersDeclared(doc, method!, template!, res);
+      // Declared on every 401, so sent on every 401 (a key in the query string included).
+      if (res.status === 401)
+        expect({ operation, wwwAuthenticate: res.headers.has('www-authenticate') }).toEqual({ operation, wwwAuthenticate: true });
     }
   });
 

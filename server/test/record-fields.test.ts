@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import { Appointment, Campaign, CampaignContact, EventEnvelope, Lead } from '../../contract';
-import { loadConfig } from '../config';
+import pino from 'pino';
+import { loadConfig, publicUrlWarning } from '../config';
+import { startServer } from '../server';
 import { splitName } from '../services/serialize';
 import { freshClient, futureMonday, slotsOfDay } from './support/booking';
 import { backends } from './support/databases';
@@ -209,6 +211,40 @@ describe('QB_PUBLIC_URL', () => {
     'https://me:pw@qb.example.com',
   ])('refuses %s and says what it must be', (value) => {
     expect(() => loadConfig({ QB_PUBLIC_URL: value })).toThrow(/QB_PUBLIC_URL must be the server's public origin, such as https:/);
+  });
+
+  it.each([
+    [{ production: true, host: '0.0.0.0' }, false, true],
+    [{ production: true, host: '::' }, false, true],
+    [{ production: true, host: '[::]' }, false, true],
+    [{ production: true, host: '0.0.0.0' }, true, false],
+    [{ production: false, host: '0.0.0.0' }, false, false],
+    [{ production: true, host: '10.0.0.5' }, false, false],
+    [{ production: true, host: '127.0.0.1' }, false, false],
+  ])('warns in production on a wildcard HOST without QB_PUBLIC_URL: %p, QB_PUBLIC_URL set %p: %p', (config, publicUrlSet, warns) => {
+    const warning = publicUrlWarning({ ...config, publicUrl: 'http://0.0.0.0:8787' }, publicUrlSet);
+    if (!warns) return expect(warning).toBeUndefined();
+    expect(warning).toContain("records' `url` fields (leads, appointments, campaign contacts) point at http://0.0.0.0:8787");
+    expect(warning).toContain('Set QB_PUBLIC_URL to the address people reach this server at, such as https://qualifybase.example.com');
+  });
+
+  it('logs that warning when a production server starts on 0.0.0.0 without QB_PUBLIC_URL, with the address it listens on', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const running = await startServer({
+      config: { port: 0, host: '0.0.0.0', dataDir: 'memory', databaseUrl: undefined, runWorker: false, production: true },
+      logger,
+      seedDemo: false,
+    });
+    try {
+      const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].msg).toContain(`point at ${running.url}, the address this server listens on`);
+      expect(warnings[0].msg).toContain('Set QB_PUBLIC_URL');
+      expect(running.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+    } finally {
+      await running.close();
+    }
   });
 
   it("defaults to the server's own address, so a record's url opens on this server", async () => {

@@ -16,6 +16,9 @@ const inputData = {
   assigned_to: '4315bd15-3bcf-4685-9430-09afc83e8e5a',
 };
 
+const rescheduled = { ...sampleAppointment, scheduled_at: '2026-05-15T13:00:00.000Z', ends_at: '2026-05-15T13:30:00.000Z' };
+const cancelled = { ...sampleAppointment, status: 'cancelled' };
+
 describe('appointment (Book Appointment)', () => {
   useNock();
 
@@ -67,6 +70,57 @@ describe('appointment (Book Appointment)', () => {
       inputData,
       otherInputData: { ...inputData, scheduled_at: '2026-05-15T12:00:00.000Z' },
       reply: [201, sampleAppointment],
+      reread: { path: `/api/v1/appointments/${sampleAppointment.id}`, now: rescheduled },
+    });
+
+    /** Answers the booking POSTs in turn, recording each one's key; `replayed` marks a replay. */
+    function bookings(answers: Array<{ body: object; replayed: boolean }>) {
+      const keys: string[] = [];
+      for (const { body, replayed } of answers) {
+        api()
+          .post('/api/v1/appointments', inputData)
+          .reply(function reply() {
+            keys.push(this.req.headers['idempotency-key'] as string);
+            return [201, body, replayed ? { 'Idempotent-Replayed': 'true' } : {}];
+          });
+      }
+      return keys;
+    }
+
+    it('books again when the replayed appointment was cancelled since, under a key of the input and the cancelled id', async () => {
+      const rebooked = { ...sampleAppointment, id: 'b6f0c2de-6a0e-4a5c-9d63-1f0e5d2c7a11' };
+      const keys = bookings([
+        { body: sampleAppointment, replayed: true },
+        { body: rebooked, replayed: false },
+      ]);
+      api().get(`/api/v1/appointments/${sampleAppointment.id}`).reply(200, cancelled);
+      await expect(appTester(perform, { authData, inputData })).resolves.toEqual(rebooked);
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toMatch(/^"zap-[A-Za-z0-9_-]{43}"$/);
+      expect(keys[1]).not.toBe(keys[0]);
+
+      // Zapier's retry of that step follows the same keys to the same booking: nothing is booked a third time.
+      const again = bookings([
+        { body: sampleAppointment, replayed: true },
+        { body: rebooked, replayed: true },
+      ]);
+      api().get(`/api/v1/appointments/${sampleAppointment.id}`).reply(200, cancelled);
+      api().get(`/api/v1/appointments/${rebooked.id}`).reply(200, rebooked);
+      await expect(appTester(perform, { authData, inputData })).resolves.toEqual(rebooked);
+      expect(again).toEqual(keys);
+    });
+
+    it('gives up with a clear error when ten rebookings in a row were cancelled again', async () => {
+      const ids = Array.from({ length: 11 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      const keys = bookings(ids.map((id) => ({ body: { ...sampleAppointment, id }, replayed: true })));
+      for (const id of ids)
+        api()
+          .get(`/api/v1/appointments/${id}`)
+          .reply(200, { ...cancelled, id });
+      const error = appErrorOf(await (appTester(perform, { authData, inputData }) as Promise<unknown>).catch((e) => e));
+      expect(error).toMatchObject({ code: 'rebooked_too_often', status: 409 });
+      expect(error.message).toMatch(/cancelled/);
+      expect(new Set(keys).size).toBe(11);
     });
   });
 

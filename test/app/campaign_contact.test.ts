@@ -76,6 +76,10 @@ describe('campaign_contact (Add Contact to Campaign)', () => {
       inputData,
       otherInputData: { ...inputData, phone: '+14155551213' },
       reply: [201, created],
+      reread: {
+        path: `/api/v1/campaigns/${created.campaign_id}/contacts/${created.id}`,
+        now: { ...created, status: 'qualified', attempts: 1, last_attempt_at: '2026-05-14T15:00:00.000Z' },
+      },
     });
   });
 

@@ -193,18 +193,26 @@ export function itMapsApiErrors(intercept: () => nock.Interceptor, run: () => Pr
     );
   });
 
-  it("maps 429 to ThrottledError after the server's Retry-After seconds, with jitter", async () => {
-    intercept().reply(429, { error: 'Rate limit exceeded.', code: 'rate_limited' }, { 'Retry-After': '17' });
+  it.each([
+    ['the API key', 'Rate limit of 120 requests per minute exceeded for this API key; retry in 17 s'],
+    [
+      "the clinic's budget",
+      "Rate limit of 600 requests per minute exceeded for this clinic (all its API keys together); retry in 17 s. Spread the clinic's work over time or across fewer integrations.",
+    ],
+  ])("maps 429 (%s) to ThrottledError with the server's message, after its Retry-After seconds with jitter", async (_which, error) => {
+    intercept().reply(429, { error, code: 'rate_limited' }, { 'Retry-After': '17' });
     const { message, delay } = throttleOf(await rejection(run()));
     expectJittered(delay, 17);
     expect(message).toBe(
-      `QualifyBase's rate limit (120 requests per minute per API key) was reached; Zapier will retry in about ${delay} seconds.`,
+      `QualifyBase's rate limit was reached: ${error.endsWith('.') ? error : `${error}.`} Zapier will retry this step automatically in about ${delay} seconds.`,
     );
   });
 
-  it("maps 429 without Retry-After to a minute (the limit's window), with jitter", async () => {
-    intercept().reply(429, { error: 'Rate limit exceeded.', code: 'rate_limited' });
-    expectJittered(throttleOf(await rejection(run())).delay, 60);
+  it("maps 429 without Retry-After or a message to a minute (the limit's window), with jitter", async () => {
+    intercept().reply(429, '');
+    const { message, delay } = throttleOf(await rejection(run()));
+    expectJittered(delay, 60);
+    expect(message).toBe(`QualifyBase's rate limit was reached. Zapier will retry this step automatically in about ${delay} seconds.`);
   });
 
   itMapsTemporaryFailures(intercept, run, options);
@@ -221,12 +229,15 @@ export interface IdempotentWrite {
   otherInputData: Record<string, unknown>;
   /** A 2xx status and body the API answers with. */
   reply: [number, object];
+  /** Where the record of `reply` is read again after a replayed answer, and what it is by then. */
+  reread: { path: string; now: object };
 }
 
 /**
  * A write that carries an Idempotency-Key derived from the step (lib/idempotency.ts): the same
  * input sends the same key (so Zapier's retry of the step is answered with the first response),
- * other input another key; the API's idempotency answers are mapped.
+ * other input another key; a replayed answer is read again, so the step returns the record as it
+ * is now (lib/keyed-write.ts); the API's idempotency answers are mapped.
  */
 export function itSendsStepIdempotencyKeys(w: IdempotentWrite): void {
   const keysSent = async (inputs: Array<Record<string, unknown>>) => {
@@ -248,6 +259,19 @@ export function itSendsStepIdempotencyKeys(w: IdempotentWrite): void {
     expect(again).toBe(first);
     expect(other).toMatch(/^"zap-[A-Za-z0-9_-]{43}"$/);
     expect(other).not.toBe(first);
+  });
+
+  it("reads a replayed answer's record again (Idempotent-Replayed: true) and returns it as it is now, writing nothing more", async () => {
+    api()[w.method](w.path).reply(w.reply[0], w.reply[1], { 'Idempotent-Replayed': 'true' });
+    api().get(w.reread.path).reply(200, w.reread.now);
+    await expect(w.run(w.inputData)).resolves.toEqual(w.reread.now);
+  });
+
+  it('returns a fresh (not replayed) answer as it is, with no second request', async () => {
+    api()
+      [w.method](w.path)
+      .reply(...w.reply);
+    await expect(w.run(w.inputData)).resolves.toEqual(w.reply[1]);
   });
 
   it('maps 409 idempotency_key_in_use (the first attempt still running) to ThrottledError after its Retry-After, with jitter', async () => {

@@ -90,6 +90,7 @@ describe('lead (Create Lead)', () => {
       inputData: withoutPair,
       otherInputData: { ...withoutPair, email: 'alex.smith@example.com' },
       reply: [201, sampleLead],
+      reread: { path: `/api/v1/leads/${sampleLead.id}`, now: { ...sampleLead, status: 'contacted', city: 'Oakland' } },
     });
   });
 

@@ -53,11 +53,35 @@ describe('lead_update (Update Lead)', () => {
     expect(error.message).toMatch(/^Nothing to update/);
   });
 
-  it('inside Find or Create Lead (meta.withSearch), nothing to change returns the found lead as it is', async () => {
-    api().get(`/api/v1/leads/${id}`).reply(200, sampleLead);
-    await expect(
-      appTester(perform, { authData, inputData: { lead_id: id, city: '' }, meta: { withSearch: 'find_lead' } } as never),
-    ).resolves.toEqual(sampleLead);
+  describe('inside Find or Create Lead (meta.withSearch)', () => {
+    const withSearch = (inputData: Record<string, unknown>) =>
+      appTester(perform, { authData, inputData: { lead_id: id, ...inputData }, meta: { withSearch: 'find_lead' } } as never);
+
+    it('nothing filled in: returns the found lead as it is, with no write', async () => {
+      api().get(`/api/v1/leads/${id}`).reply(200, sampleLead);
+      await expect(withSearch({ city: '' })).resolves.toEqual(sampleLead);
+    });
+
+    it('only values the lead has already (the email it was found by, in any letter case): returns it, with no write', async () => {
+      const found = { ...sampleLead, external_metadata: { campaign: 'spring_implants', form: 'implants_2026' } };
+      api().get(`/api/v1/leads/${id}`).reply(200, found);
+      const same = {
+        email: found.email!.toUpperCase(),
+        full_name: found.full_name,
+        agent_id: found.agent_id?.toUpperCase(),
+        external_metadata: { form: 'implants_2026', campaign: 'spring_implants' },
+      };
+      await expect(withSearch(same)).resolves.toEqual(found);
+    });
+
+    it('PATCHes only the fields that differ from the found lead', async () => {
+      const updated = { ...sampleLead, city: 'Oakland', status: 'contacted' as const };
+      api().get(`/api/v1/leads/${id}`).reply(200, sampleLead);
+      api().patch(`/api/v1/leads/${id}`, { city: 'Oakland', status: 'contacted' }).reply(200, updated);
+      await expect(
+        withSearch({ email: sampleLead.email, full_name: sampleLead.full_name, city: 'Oakland', status: 'contacted' }),
+      ).resolves.toEqual(updated);
+    });
   });
 
   describe('errors', () => {

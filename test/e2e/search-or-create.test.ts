@@ -92,6 +92,36 @@ describe('e2e: Find or Create Lead against the reference server', () => {
     expect(await leadTotal()).toBe(before + 1);
   });
 
+  it('writes nothing when a match has nothing new: found by email in other letter case, or by the same values again', async () => {
+    const lead = (await clinic.api.post('/api/v1/leads', { email: 'robin.fox@example.com', full_name: 'Robin Fox', city: 'Lyon' })).body;
+    const events = () =>
+      srv.running.deps.database.db.selectFrom('webhook_events').select('type').where('payload', 'like', `%${lead.id}%`).execute();
+    const before = await events();
+
+    // Only the search's field, in other letter case: the step returns the lead as it is.
+    const found = await searchOrCreate('find_lead', clinic.api_key, { email: 'Robin.Fox@EXAMPLE.com' });
+    expect(found).toEqual({ created: false, updated: true, result: lead });
+    // The same values the lead has already (an old Zap's create fields, run again): nothing to write either.
+    const same = await searchOrCreate('find_lead', clinic.api_key, {
+      email: 'ROBIN.FOX@example.com',
+      full_name: 'Robin Fox',
+      city: 'Lyon',
+    });
+    expect(same.result).toEqual(lead);
+    expect(await events()).toEqual(before);
+    expect((await clinic.api.get(`/api/v1/leads/${lead.id}`)).body).toEqual(lead);
+
+    // A field that differs is written, and only that one.
+    const moved = await searchOrCreate('find_lead', clinic.api_key, {
+      email: 'Robin.Fox@EXAMPLE.com',
+      full_name: 'Robin Fox',
+      city: 'Nice',
+    });
+    expect(moved.result).toMatchObject({ id: lead.id, email: 'robin.fox@example.com', city: 'Nice' });
+    const updates = (await events()).filter((e) => e.type === 'lead.updated');
+    expect(updates).toHaveLength(1);
+  });
+
   it("maps the server's validation errors (no phone or email) to a clear message", async () => {
     const error = await appError(run(app.creates.lead.operation.perform, clinic.api_key, { inputData: { full_name: 'Nobody' } }));
     expect(error).toMatchObject({ code: 'invalid_input', status: 400 });

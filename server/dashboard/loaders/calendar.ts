@@ -3,7 +3,8 @@
  * between. Everything comes from the booking services the API uses; this only arranges it.
  */
 import type { Kysely } from 'kysely';
-import type { Appointment, CalendarBlock } from '../../../contract';
+import type { Appointment, CalendarBlock, Slot } from '../../../contract';
+import type { OpeningPeriod } from '../../booking/slots';
 import { fromLocal, isoWeekday, nextDay, toLocal } from '../../booking/time';
 import type { Database } from '../../db/schema';
 import { listAppointments } from '../../services/appointments';
@@ -71,6 +72,89 @@ async function weekAppointments(
   }
 }
 
+/** A day of the week in clinic time, from its midnight to the next (23 or 25 hours across a clock change). */
+type DayBounds = { date: Ymd; start: number; end: number };
+
+function weekDays(monday: Ymd, tz: string): DayBounds[] {
+  return Array.from({ length: 7 }, (_, i) => {
+    const date = addDays(monday, i);
+    return { date, start: fromLocal(date[0], date[1], date[2], 0, 0, tz), end: fromLocal(...nextDay(...date), 0, 0, tz) };
+  });
+}
+
+/** What the week holds: its appointments, busy blocks and every open slot (past ones are never offered). */
+async function weekContents(db: Kysely<Database>, links: RecordLinks, clinicId: string, from: number, to: number, now: number) {
+  const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  const [appointments, blocks, slots] = await Promise.all([
+    weekAppointments(db, links, clinicId, from, to),
+    listBlocks(db, clinicId, new Date(from), new Date(to)),
+    findAvailability(db, clinicId, { ...range, preference: 'any', limit: 10_000 }, now),
+  ]);
+  return { appointments, blocks, slots };
+}
+type WeekContents = Awaited<ReturnType<typeof weekContents>>;
+
+/** Each appointment carries its lead's contact details: the name, else the email or phone. */
+const leadName = (a: Appointment) => a.lead_full_name ?? a.lead_email ?? a.lead_phone ?? 'Lead';
+
+/** The appointments that start within [start, end). */
+function appointmentItems(appointments: Appointment[], start: number, end: number): CalendarItem[] {
+  return appointments.flatMap((a) => {
+    const s = Date.parse(a.scheduled_at);
+    return s >= start && s < end
+      ? [{ kind: 'appointment' as const, start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadName(a) }]
+      : [];
+  });
+}
+
+/** The blocks that overlap [start, end), cut to it: a block that began the day before shows from midnight. */
+function blockItems(blocks: CalendarBlock[], start: number, end: number): CalendarItem[] {
+  return blocks.flatMap((b) => {
+    const s = Date.parse(b.starts_at);
+    const e = Date.parse(b.ends_at);
+    return s < end && e > start ? [{ kind: 'block' as const, start: Math.max(s, start), end: Math.min(e, end), block: b }] : [];
+  });
+}
+
+/** The open slots that start within [start, end), consecutive ones merged into one run (they read better so). */
+function openRuns(slots: Slot[], start: number, end: number): CalendarItem[] {
+  const runs: Array<Extract<CalendarItem, { kind: 'open' }>> = [];
+  for (const slot of slots) {
+    const s = Date.parse(slot.scheduled_at);
+    const e = Date.parse(slot.ends_at);
+    if (s < start || s >= end) continue;
+    const run = runs.at(-1);
+    if (run && run.end === s) {
+      run.end = e;
+      run.slots += 1;
+    } else runs.push({ kind: 'open', start: s, end: e, slots: 1 });
+  }
+  return runs;
+}
+
+/** At the same time, a block comes first, then an appointment, then open slots. */
+const KIND_ORDER = { block: 0, appointment: 1, open: 2 } as const;
+
+/** The clinic's opening periods on a weekday, earliest first, as `HH:MM`. */
+function openingHours(hours: OpeningPeriod[], weekday: number): CalendarDay['hours'] {
+  return hours
+    .filter((h) => h.weekday === weekday)
+    .sort((x, y) => x.opens_at.localeCompare(y.opens_at))
+    .map((h) => ({ opens: h.opens_at.slice(0, 5), closes: h.closes_at.slice(0, 5) }));
+}
+
+/** One day as the page shows it: what it holds in time order, and its opening hours. */
+function calendarDay(day: DayBounds, contents: WeekContents, hours: OpeningPeriod[], today: Ymd): CalendarDay {
+  const { date, start, end } = day;
+  const items = [
+    ...appointmentItems(contents.appointments, start, end),
+    ...blockItems(contents.blocks, start, end),
+    ...openRuns(contents.slots, start, end),
+  ].sort((x, y) => x.start - y.start || KIND_ORDER[x.kind] - KIND_ORDER[y.kind]);
+  return { date: ymd(date), start, end, isToday: ymd(date) === ymd(today), hours: openingHours(hours, isoWeekday(...date)), items };
+}
+
+/** The week of `week` (any `YYYY-MM-DD` in it; otherwise this week), in the clinic's time zone. */
 export async function loadWeek(
   db: Kysely<Database>,
   links: RecordLinks,
@@ -83,75 +167,15 @@ export async function loadWeek(
   const local = toLocal(now, tz);
   const today: Ymd = [local.year, local.month, local.day];
   const monday = mondayOf(parseDay(week) ?? today);
-  const dates = Array.from({ length: 7 }, (_, i) => addDays(monday, i));
-  const bounds = dates.map((d) => ({ date: d, start: fromLocal(d[0], d[1], d[2], 0, 0, tz), end: fromLocal(...nextDay(...d), 0, 0, tz) }));
   const from = fromLocal(monday[0], monday[1], monday[2], 0, 0, tz);
   const to = fromLocal(...nextDay(...addDays(monday, 6)), 0, 0, tz);
-
-  const [appointments, blocks, slots] = await Promise.all([
-    weekAppointments(db, links, clinicId, from, to),
-    listBlocks(db, clinicId, new Date(from), new Date(to)),
-    // Every open slot of the week from the booking engine (past ones are never offered).
-    findAvailability(
-      db,
-      clinicId,
-      { from: new Date(from).toISOString(), to: new Date(to).toISOString(), preference: 'any', limit: 10_000 },
-      now,
-    ),
-  ]);
-
-  // Each appointment carries its lead's contact details.
-  const leadName = (a: Appointment) => a.lead_full_name ?? a.lead_email ?? a.lead_phone ?? 'Lead';
-
-  const days: CalendarDay[] = bounds.map(({ date, start, end }) => {
-    const inDay = (s: number) => s >= start && s < end;
-    const items: CalendarItem[] = [];
-    for (const a of appointments) {
-      const s = Date.parse(a.scheduled_at);
-      if (inDay(s)) items.push({ kind: 'appointment', start: s, end: Date.parse(a.ends_at), appointment: a, leadName: leadName(a) });
-    }
-    for (const b of blocks) {
-      const s = Date.parse(b.starts_at);
-      const e = Date.parse(b.ends_at);
-      // A block that began before this day still shows on it, from midnight.
-      if (s < end && e > start) items.push({ kind: 'block', start: Math.max(s, start), end: Math.min(e, end), block: b });
-    }
-    // Consecutive open slots read better as one run.
-    let run: Extract<CalendarItem, { kind: 'open' }> | undefined;
-    for (const slot of slots) {
-      const s = Date.parse(slot.scheduled_at);
-      const e = Date.parse(slot.ends_at);
-      if (!inDay(s)) continue;
-      if (run && run.end === s) {
-        run.end = e;
-        run.slots += 1;
-      } else {
-        run = { kind: 'open', start: s, end: e, slots: 1 };
-        items.push(run);
-      }
-    }
-    const order = { block: 0, appointment: 1, open: 2 };
-    items.sort((x, y) => x.start - y.start || order[x.kind] - order[y.kind]);
-    const weekday = isoWeekday(...date);
-    return {
-      date: ymd(date),
-      start,
-      end,
-      isToday: ymd(date) === ymd(today),
-      hours: calendar.hours
-        .filter((h) => h.weekday === weekday)
-        .sort((x, y) => x.opens_at.localeCompare(y.opens_at))
-        .map((h) => ({ opens: h.opens_at.slice(0, 5), closes: h.closes_at.slice(0, 5) })),
-      items,
-    };
-  });
-
+  const contents = await weekContents(db, links, clinicId, from, to, now);
   return {
     timeZone: tz,
     monday: ymd(monday),
     previous: ymd(addDays(monday, -7)),
     next: ymd(addDays(monday, 7)),
     thisWeek: ymd(mondayOf(today)),
-    days,
+    days: weekDays(monday, tz).map((day) => calendarDay(day, contents, calendar.hours, today)),
   };
 }

@@ -1,11 +1,11 @@
-/** Account: change password (current one required; other sessions end) and sign out everywhere. */
+/** Account: change password (current one required; the session is rotated, other sessions end) and sign out everywhere. */
 import type { ServerDeps } from '../../context';
 import { throttledAddress } from '../../http/client-address';
 import { rateLimitRefusals } from '../../metrics';
 import { BUSY_RETRY_AFTER_SECONDS, PasswordHashingBusy } from '../../services/passwords';
 import { newPasswordProblem, setPassword } from '../../services/users';
-import { clearSessionCookie, field } from '../security';
-import { destroyUserSessions, signIn } from '../session';
+import { clearSessionCookie, field, setSessionCookie } from '../security';
+import { destroyUserSessions, rotateUserSessions, signIn } from '../session';
 import { accountPage } from '../views/account';
 import type { Flash } from '../views/layout';
 import { LOGIN_PATH, render, type Ctx, type DashboardApp } from './common';
@@ -45,7 +45,7 @@ export function registerAccountPages(dash: DashboardApp, { database: { db }, con
       c.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
       return refused('Too many passwords are being checked right now. Try again in a few seconds.', 503);
     }
-    await destroyUserSessions(db, session.userId, session.id);
+    setSessionCookie(c, (await rotateUserSessions(db, session.userId)).token);
     return c.redirect('/dashboard/account?done=password', 303);
   });
 

@@ -2,7 +2,7 @@
 import { SCOPES, type Scope } from '../../../contract';
 import type { ServerDeps } from '../../context';
 import { ApiError } from '../../errors';
-import { createApiKeyWithinLimits, listApiKeys, revokeApiKey } from '../../services/api-keys';
+import { ApiKeyNameTaken, createApiKeyWithinLimits, listApiKeys, revokeApiKey } from '../../services/api-keys';
 import { field, fields } from '../security';
 import { apiKeysPage, keyCreatedPage } from '../views/api-keys';
 import type { Flash } from '../views/layout';
@@ -43,6 +43,7 @@ export function registerApiKeyPages(dash: DashboardApp, { database: { db }, conf
       const created = await createApiKeyWithinLimits(db, session.clinicId, name, scopes, limits);
       return render(c, keyCreatedPage(session, created.row, created.key));
     } catch (e) {
+      if (e instanceof ApiKeyNameTaken) return refused(e.message, e.status);
       if (!(e instanceof ApiError) || (e.status !== 409 && e.status !== 429)) throw e;
       if (e.headers?.['Retry-After']) c.header('Retry-After', e.headers['Retry-After']);
       return refused(e.message, e.status);

@@ -39,7 +39,7 @@ export function apiKeysPage(session: DashboardSession, keys: ApiKeyRow[], form: 
     body: html`<h1>API keys</h1>
 <p class="sub">Keys let your systems (and the QualifyBase Zapier app) use the API for ${session.clinicName}. Send a key as
 <code>Authorization: Bearer qbk_live_…</code>. The full key is shown once, when it is created; we keep only a hash.
-A clinic can have up to ${maxLive} live keys, which share the clinic's request budget: revoke the keys you no longer use.</p>
+A clinic can have up to ${maxLive} live keys, each with a name of its own (a Zapier connection shows the clinic's name and the key's), which share the clinic's request budget: revoke the keys you no longer use.</p>
 ${createForm(session, form)}
 <h2>Your keys</h2>
 <div class="table"><table>

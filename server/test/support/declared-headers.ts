@@ -6,8 +6,17 @@
  */
 import type { ApiResponse } from './server';
 
-/** The headers clients rely on: the rate limit, retries, authentication, replays and the request id. */
-export const CONTRACT_HEADERS = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed', 'X-Request-Id'];
+/** The headers clients rely on: the rate limits (the key's and the clinic's), retries, authentication, replays and the request id. */
+export const CONTRACT_HEADERS = [
+  'RateLimit',
+  'RateLimit-Policy',
+  'X-QualifyBase-Clinic-RateLimit',
+  'X-QualifyBase-Clinic-RateLimit-Policy',
+  'Retry-After',
+  'WWW-Authenticate',
+  'Idempotent-Replayed',
+  'X-Request-Id',
+];
 
 /** Fails unless `res`, an answer to `method template`, is a declared status carrying only declared contract headers. */
 export function expectHeadersDeclared(doc: any, method: string, template: string, res: Pick<ApiResponse, 'status' | 'headers'>): void {
