@@ -45,9 +45,25 @@ export const PageMeta = z
   })
   .meta({ id: 'PageMeta' });
 
+/**
+ * The lists that also take a cursor (issue 20: appointments, leads, campaign contacts): page
+ * numbers, or `starting_after` the id of an item, whose cost does not grow with the depth.
+ */
+export const CursorPaginationQuery = PaginationQuery.extend({
+  starting_after: Uuid.optional().meta({
+    description:
+      "The id of an item of this list (the last one of the page before): the page starts right after it in the list's order, so items added meanwhile neither repeat nor push items off the page. The item need not match the filters any more. Not with a page other than 1.",
+  }),
+});
+
+/** A cursor list's meta: the page's meta and whether more items follow. */
+export const CursorPageMeta = PageMeta.extend({
+  has_more: z.boolean().meta({ description: 'Whether more items follow this page (then pass the last id as starting_after).' }),
+}).meta({ id: 'CursorPageMeta' });
+
 /** `{"data": [...], "meta": {...}}`, newest first. */
-export function listOf<T extends z.ZodTypeAny>(item: T, id: string) {
-  return z.object({ data: z.array(item), meta: PageMeta }).meta({ id });
+export function listOf<T extends z.ZodTypeAny, M extends z.ZodTypeAny = typeof PageMeta>(item: T, id: string, meta?: M) {
+  return z.object({ data: z.array(item), meta: (meta ?? PageMeta) as M }).meta({ id });
 }
 
 export const ErrorCode = z.enum([

@@ -1,11 +1,11 @@
-import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf } from '../../contract';
+import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf, CursorPageMeta } from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { bookAppointment, cancelAppointment, getAppointment, listAppointments, updateAppointment } from '../services/appointments';
 
 const tags = ['Appointments'];
-const AppointmentList = listOf(Appointment, 'AppointmentList');
+const AppointmentList = listOf(Appointment, 'AppointmentList', CursorPageMeta);
 
 const book = apiRoute({
   method: 'post',

@@ -1,4 +1,13 @@
-import { Campaign, CampaignContact, CampaignListQuery, ContactCreate, ContactListQuery, IdParam, listOf } from '../../contract';
+import {
+  Campaign,
+  CampaignContact,
+  CampaignListQuery,
+  ContactCreate,
+  ContactListQuery,
+  CursorPageMeta,
+  IdParam,
+  listOf,
+} from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
@@ -12,7 +21,7 @@ function callingCodeList(): string {
 }
 
 const CampaignList = listOf(Campaign, 'CampaignList');
-const ContactList = listOf(CampaignContact, 'CampaignContactList');
+const ContactList = listOf(CampaignContact, 'CampaignContactList', CursorPageMeta);
 
 const campaigns = apiRoute({
   method: 'get',

@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../db/connect';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { envelopeFrame, previousAttributes, recordEvent } from '../webhooks/outbox';
 import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
-import { paginate, type Page } from './pagination';
+import { countedTotal, countOf, cursorPage, type CursorPage } from './pagination';
 import { toAppointment, type AppointmentWithNames, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
@@ -110,18 +110,32 @@ export async function bookAppointment(
   return { appointment: JSON.parse(row.appointment) as Appointment, deliveries: Number(row.deliveries) };
 }
 
-export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
+/**
+ * A page of the clinic's appointments, newest first, by page number or cursor. The total is the
+ * kept count (migration 011) without filters or with `status` alone; with `lead_id`, `from` or
+ * `to` it counts the matching appointments (a lead's, or the window's), never the whole clinic.
+ */
+export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<CursorPage<Appointment>> {
   const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
   let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
   if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
   if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
-  return paginate(
-    query,
+  const counted = !q.lead_id && !q.from && !q.to;
+  return cursorPage(
+    {
+      db,
+      table: 'appointments',
+      clinicId,
+      orderBy: 'created_at',
+      query,
+      total: counted ? countedTotal(db, clinicId, 'appointments', q.status) : countOf(query),
+      select: (qb) => qb.selectAll().select(withLeadContact).select(withAgentName),
+      map: (row) => toAppointment(row, links),
+      noun: 'an appointment',
+    },
     q,
-    (qb) => qb.selectAll().select(withLeadContact).select(withAgentName).orderBy('created_at', 'desc').orderBy('id', 'desc'),
-    (row) => toAppointment(row, links),
   );
 }
 

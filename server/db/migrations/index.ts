@@ -12,6 +12,7 @@ import * as m006 from './006_data_version';
 import * as m007 from './007_book_appointment';
 import * as m008 from './008_names_and_idempotency';
 import * as m010 from './010_abuse_bounds';
+import * as m011 from './011_list_counts';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '007_book_appointment': m007,
   '008_names_and_idempotency': m008,
   '010_abuse_bounds': m010,
+  '011_list_counts': m011,
 };
