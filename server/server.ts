@@ -13,6 +13,7 @@ import { assertDevSwitchesAllowed, loadConfig, type ServerConfig } from './confi
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
+import { startPgliteAutovacuum } from './db/statistics';
 import { createClinic, type NewClinic } from './services/clinics';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
@@ -146,6 +147,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     pruneIdempotencyKeys(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning Idempotency-Key responses failed'));
   }, PRUNE_EVERY_MS);
   pruning.unref();
+  // PGlite has no autovacuum: planner statistics and visibility maps are kept up by this (db/statistics.ts).
+  const stopAutovacuum = startPgliteAutovacuum(database, (error) => logger.warn({ err: error }, 'vacuuming PGlite tables failed'));
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -172,6 +175,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       clearTimeout(force);
       queueRunning = false;
       clearInterval(pruning);
+      await stopAutovacuum();
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();
