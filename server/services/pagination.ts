@@ -119,7 +119,10 @@ export async function cursorPage<T extends CursorTable, Row, Out>(
     rowsQuery = ordered(list.select(list.query.where(sql<boolean>`(${column}, id) < ${item}`)));
   } else if (page > 1) {
     const ids = ordered(list.query.select(sql<string>`id`.as('id'))).offset((page - 1) * perPage);
-    rowsQuery = ordered(list.select(list.query.where(sql<boolean>`id in (${ids})`)));
+    // An array of the ids, computed once (an InitPlan) whatever join the planner would pick for
+    // `in`, and only the primary key to find them by (the filters are the array's).
+    const byId = list.db.selectFrom(list.table) as unknown as Filtered<T>;
+    rowsQuery = ordered(list.select(byId.where(sql<boolean>`id = any(array(${ids}))`)));
   } else {
     rowsQuery = ordered(list.select(list.query));
   }
