@@ -55,7 +55,12 @@ export interface CursorPage<T> {
 
 type Filtered<T extends CursorTable> = SelectQueryBuilder<Database, T, object>;
 
-export interface CursorList<T extends CursorTable, Row, Out> {
+/** Each row of a page query carries the list's total. */
+export interface Total {
+  __total: number | string;
+}
+
+export interface CursorList<T extends CursorTable, Selected, Row = Selected, Out = unknown> {
   db: Db;
   table: T;
   clinicId: string;
@@ -66,7 +71,9 @@ export interface CursorList<T extends CursorTable, Row, Out> {
   /** The list's total, one number (`countedTotal` or `countOf`). */
   total: Expression<number>;
   /** The page's columns (no order, no limit). */
-  select: (q: Filtered<T>) => SelectQueryBuilder<Database, T, Row>;
+  select: (q: Filtered<T>) => SelectQueryBuilder<Database, T, Selected>;
+  /** Runs the page query (its rows in order, with `__total`): by default as it is (then Row is Selected); or wrapped, e.g. to render its rows. */
+  run?: (page: SelectQueryBuilder<Database, T, Selected & Total>) => Promise<(Row & Total)[]>;
   map: (row: Row) => Out;
   /** "an appointment", for the message of an unknown cursor. */
   noun: string;
@@ -101,8 +108,8 @@ const pageWithCursor = () =>
  * total on its own and, with a cursor, whether its item exists (400 when it names no item of this
  * clinic).
  */
-export async function cursorPage<T extends CursorTable, Row, Out>(
-  list: CursorList<T, Row, Out>,
+export async function cursorPage<T extends CursorTable, Selected, Row = Selected, Out = unknown>(
+  list: CursorList<T, Selected, Row, Out>,
   params: CursorParams,
 ): Promise<CursorPage<Out>> {
   const { page, per_page: perPage, starting_after: cursor } = params;
@@ -113,7 +120,7 @@ export async function cursorPage<T extends CursorTable, Row, Out>(
       .orderBy(sql`${column} desc`)
       .orderBy(sql`id desc`)
       .limit(perPage + 1);
-  let rowsQuery: SelectQueryBuilder<Database, T, Row>;
+  let rowsQuery: SelectQueryBuilder<Database, T, Selected>;
   if (cursor !== undefined) {
     const item = sql`(select ${column}, id from ${sql.table(list.table)} where clinic_id = ${list.clinicId} and id = ${cursor})`;
     rowsQuery = ordered(list.select(list.query.where(sql<boolean>`(${column}, id) < ${item}`)));
@@ -126,16 +133,22 @@ export async function cursorPage<T extends CursorTable, Row, Out>(
   } else {
     rowsQuery = ordered(list.select(list.query));
   }
-  const rows = (await rowsQuery.select(sql<number>`${list.total}`.as('__total') as never).execute()) as (Row & {
-    __total: number | string;
-  })[];
+  const pageQuery = rowsQuery.select(sql<number>`${list.total}`.as('__total') as never) as SelectQueryBuilder<
+    Database,
+    T,
+    Selected & Total
+  >;
+  const rows = list.run ? await list.run(pageQuery) : ((await pageQuery.execute()) as (Row & Total)[]);
   const data = rows.slice(0, perPage).map(({ __total, ...row }) => list.map(row as Row));
   const meta = { page, per_page: perPage, total: Number(rows[0]?.__total ?? 0), has_more: rows.length > perPage };
   if (rows.length === 0 && (cursor !== undefined || page > 1)) meta.total = await emptyPageTotal(list, cursor);
   return { data, meta };
 }
 
-async function emptyPageTotal<T extends CursorTable, Row, Out>(list: CursorList<T, Row, Out>, cursor: string | undefined): Promise<number> {
+async function emptyPageTotal<T extends CursorTable>(
+  list: Pick<CursorList<T, unknown>, 'db' | 'table' | 'clinicId' | 'total' | 'noun'>,
+  cursor: string | undefined,
+): Promise<number> {
   const found =
     cursor === undefined
       ? sql<boolean>`true`
