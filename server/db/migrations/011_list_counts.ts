@@ -11,9 +11,11 @@
  *   locks its clinic's row first (the `data_version` bump), so the count rows of a clinic are
  *   only ever written by one transaction at a time (no deadlock between count rows, whatever
  *   order a transaction's rows come in).
- * - Indexes for the filtered lists the app sends (the polling triggers' `status`, Find
- *   Appointment's `lead_id`, the contacts' `status` and `campaign_id`), in the list's order, so a
- *   filtered page (and a cursor page) reads its rows in order instead of skipping the clinic's.
+ * - Indexes for the filtered lists the app sends (the polling triggers' `status`, the contacts'
+ *   `status` and `campaign_id`), in the list's order, so a filtered page (and a cursor page) reads
+ *   its rows in order instead of skipping the clinic's; and a lead's appointments (Find
+ *   Appointment's `lead_id`, the dashboard's lead page, a lead's deletion) found by `lead_id`.
+ * - The calendar trigger of `clinics` fires only on updates of the time zone or slot length.
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -92,10 +94,15 @@ const STATEMENTS = [
    union all
    select clinic_id, 'campaign_contacts', status, count(*) from campaign_contacts group by clinic_id, status`,
   `create index appointments_clinic_status_created on appointments (clinic_id, status, created_at desc, id desc)`,
-  `create index appointments_clinic_lead_created on appointments (clinic_id, lead_id, created_at desc, id desc)`,
+  `create index appointments_lead on appointments (lead_id)`,
   `create index campaign_contacts_clinic_status on campaign_contacts (clinic_id, status, updated_at desc, id desc)`,
   `create index campaign_contacts_campaign_updated on campaign_contacts (campaign_id, updated_at desc, id desc)`,
   `drop index campaign_contacts_campaign`,
+  // The calendar trigger (migration 005) only where the calendar can change: not on every
+  // data_version bump at a booking's commit.
+  `drop trigger clinics_calendar_version on clinics`,
+  `create trigger clinics_calendar_version before update of timezone, slot_minutes on clinics
+   for each row execute function qb_clinic_calendar_version()`,
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
