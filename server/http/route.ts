@@ -98,12 +98,12 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 /**
- * A 200 answer of JSON text a service wrote (the database, for GET /appointments): sent as it is,
- * with c.json's Content-Type, and kept by the page cache as a c.json answer would be.
+ * An answer of JSON text a service wrote (the database, for GET and POST /appointments): sent as
+ * it is, with c.json's Content-Type, and kept by the page cache as a c.json answer would be.
  */
-export function jsonText(c: Context<AppEnv>, text: string) {
+export function jsonText(c: Context<AppEnv>, text: string, status: 200 | 201 = 200) {
   c.set('answerText', text);
-  return c.body(text, 200, { 'Content-Type': 'application/json' });
+  return c.body(text, status, { 'Content-Type': 'application/json' });
 }
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({

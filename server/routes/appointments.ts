@@ -80,7 +80,7 @@ export function registerAppointmentRoutes(app: ApiApp, { database: { db }, confi
   app.openapi(book, async (c) => {
     const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);
-    return c.json(booked.appointment, 201);
+    return jsonText(c, booked.json, 201) as never;
   });
   // The page's JSON is written by the database (services/appointment-json.ts).
   app.openapi(list, async (c) => jsonText(c, await listAppointmentsJson(db, links, c.var.auth.clinicId, c.req.valid('query'))) as never);

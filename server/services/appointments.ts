@@ -61,7 +61,8 @@ const BOOK_APPOINTMENT = {
 
 /** A booked appointment, and how many webhook deliveries its events queued (0: nothing to wake the dispatcher for). */
 export interface Booked {
-  appointment: Appointment;
+  /** The appointment as the API answers it: the JSON text the booking statement wrote (its event's own). */
+  json: string;
   deliveries: number;
 }
 
@@ -107,8 +108,8 @@ export async function bookAppointment(
   if (problem) throw problem;
   if (row.taken) throw slotUnavailable();
   if (row.appointment === null) throw new Error('booking: the statement inserted nothing without saying why');
-  // The API answer is the event's own text: the two cannot differ.
-  return { appointment: JSON.parse(row.appointment) as Appointment, deliveries: Number(row.deliveries) };
+  // The API answer is the event's own text: the two cannot differ (and it is sent as it is).
+  return { json: row.appointment, deliveries: Number(row.deliveries) };
 }
 
 /**

@@ -115,11 +115,15 @@ export async function cursorPage<T extends CursorTable, Selected, Row = Selected
   const { page, per_page: perPage, starting_after: cursor } = params;
   if (cursor !== undefined && page > 1) throw pageWithCursor();
   const column = sql.ref(list.orderBy);
+  // The limit is written into the statement, not bound: the named statement's generic plan then
+  // knows it, is as cheap as a custom one, and is chosen after five runs, so the page is planned
+  // once per connection (with a bound limit the generic plan is costed for a tenth of the clinic
+  // and never chosen: 0.2-0.4 ms of planning on every call). At most 101 texts per filter set.
   const ordered = <R>(q: SelectQueryBuilder<Database, T, R>) =>
     q
       .orderBy(sql`${column} desc`)
       .orderBy(sql`id desc`)
-      .limit(perPage + 1);
+      .limit(sql.lit(perPage + 1));
   let rowsQuery: SelectQueryBuilder<Database, T, Selected>;
   if (cursor !== undefined) {
     const item = sql`(select ${column}, id from ${sql.table(list.table)} where clinic_id = ${list.clinicId} and id = ${cursor})`;
