@@ -6,7 +6,7 @@ import { createDashboard } from './dashboard';
 import { ApiError } from './errors';
 import { createApiApp } from './http/api-app';
 import { apiKeyAuth } from './http/auth';
-import { apiErrorHandler, routeNotFound } from './http/errors';
+import { apiErrorHandler, catchEverything, refuseWhileStopping, routeNotFound } from './http/errors';
 import { registerOperationsRoutes, requestMetrics } from './http/operations';
 import { PageCache } from './http/page-cache';
 import { responseHeaders } from './http/response-headers';
@@ -19,6 +19,8 @@ export function createApp(deps: ServerDeps) {
 
   app.use('*', requestMetrics());
   app.use('*', responseHeaders(deps));
+  app.use('*', catchEverything(deps.logger));
+  app.use('*', refuseWhileStopping(deps));
 
   const tooLarge = () => new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
   const limitAnyBody = bodyLimit({

@@ -51,6 +51,18 @@ export interface ServerConfig {
   webhookScheduleScale: number;
   /** Seconds before a delivery job whose worker vanished (crash) is retried. */
   webhookJobExpireSeconds: number;
+  /** Active webhook subscriptions one API key may have (QB_WEBHOOKS_PER_KEY). */
+  webhooksPerKey: number;
+  /** Active webhook subscriptions one clinic may have, all keys together (QB_WEBHOOKS_PER_CLINIC). */
+  webhooksPerClinic: number;
+  /** Ports webhook destinations may use (QB_WEBHOOK_ALLOWED_PORTS; 443 by default). */
+  webhookAllowedPorts: number[];
+  /** Delivery attempts in flight to one destination (origin), per process; also its keep-alive connections. */
+  webhookDestinationConcurrency: number;
+  /** Days a finished webhook delivery (and its event and attempts) is kept (QB_WEBHOOK_RETENTION_DAYS). */
+  webhookRetentionDays: number;
+  /** Seconds between two retention sweeps (QB_RETENTION_INTERVAL_SECONDS). */
+  retentionIntervalSeconds: number;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -129,6 +141,17 @@ export function parsePublicUrl(raw: string): string {
   return url.origin;
 }
 
+/** A comma-separated list of TCP ports, e.g. "443,8443". */
+function portList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const ports = raw.split(',').map((part) => Number(part.trim()));
+  if (!ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
+    throw new Error(`${name} must be a comma-separated list of ports such as "443,8443", got "${raw}"`);
+  }
+  return [...new Set(ports)];
+}
+
 /** The port the server listens on when PORT is not set. */
 export const DEFAULT_PORT = 8787;
 
@@ -167,5 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     // Testing knobs (README, Configuration): compress retries, recover crashed jobs sooner.
     webhookScheduleScale: positiveNumber(env, 'QB_WEBHOOK_SCHEDULE_SCALE', 1),
     webhookJobExpireSeconds: positiveNumber(env, 'QB_WEBHOOK_JOB_EXPIRE_SECONDS', 60),
+    webhooksPerKey: positiveInteger(env, 'QB_WEBHOOKS_PER_KEY', 100),
+    webhooksPerClinic: positiveInteger(env, 'QB_WEBHOOKS_PER_CLINIC', 200),
+    webhookAllowedPorts: portList(env, 'QB_WEBHOOK_ALLOWED_PORTS', [443]),
+    webhookDestinationConcurrency: positiveInteger(env, 'QB_WEBHOOK_PER_DESTINATION', 64),
+    webhookRetentionDays: positiveNumber(env, 'QB_WEBHOOK_RETENTION_DAYS', 30),
+    retentionIntervalSeconds: positiveNumber(env, 'QB_RETENTION_INTERVAL_SECONDS', 60),
   };
 }

@@ -10,6 +10,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Wakes the webhook deliverer after a transaction that wrote events has committed. */
   notifyEvents: () => void;
+  /** Set when the server begins to shut down: new API requests answer 503 and /readyz says not ready. */
+  stopping?: boolean;
   /** Whether this process delivers webhooks and its queue is running (GET /readyz). */
   webhookQueue?: { runsHere: boolean; running(): boolean };
 }

@@ -48,6 +48,47 @@ const CHECK_MESSAGES: Record<string, ApiError> = {
   calendar_blocks_check: invalidInput('ends_at must be after starts_at', [{ path: 'ends_at', message: 'must be after starts_at' }]),
 };
 
+/** How long a client should wait after a temporary failure: the database unreachable or busy. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** ...and after the server began to shut down (another instance, or this one restarted, answers soon). */
+export const SHUTDOWN_RETRY_AFTER_SECONDS = 2;
+
+export const serviceUnavailable = (message: string, retryAfterSeconds: number) =>
+  new ApiError(503, 'service_unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+
+/**
+ * PostgreSQL SQLSTATEs of a failure that passes by itself: connection exceptions (class 08),
+ * the server shutting down or starting (57P01-57P03), too many connections, and a transaction
+ * chosen as a deadlock or serialization victim.
+ */
+const TEMPORARY_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+/** Node's network errors of a database connection. */
+const TEMPORARY_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** What pg, pg-pool, PGlite and Kysely say when the connection is gone, the pool is exhausted or closing. */
+const TEMPORARY_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|PGlite is closed|driver has already been destroyed/;
+
+/**
+ * A temporary failure (the database unreachable, its connection lost, the pool exhausted or
+ * closed) as 503 service_unavailable with Retry-After, so that clients retry; undefined for
+ * anything else.
+ */
+export function temporaryFailure(error: unknown): ApiError | undefined {
+  const e = error as { code?: unknown; message?: unknown; errors?: unknown } | null;
+  if (e === null || typeof e !== 'object') return undefined;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const temporary =
+    TEMPORARY_SQLSTATE.test(code) ||
+    TEMPORARY_NETWORK.has(code) ||
+    (typeof e.message === 'string' && TEMPORARY_MESSAGE.test(e.message)) ||
+    (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((inner) => temporaryFailure(inner) !== undefined));
+  if (!temporary) return undefined;
+  return serviceUnavailable(
+    `The service is temporarily unavailable (its database cannot be reached or is busy): retry in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
+    DATABASE_RETRY_AFTER_SECONDS,
+  );
+}
+
 /** PostgreSQL error codes that mean "your input" rather than "our bug". */
 export function fromDatabaseError(error: unknown): ApiError | undefined {
   const code = (error as { code?: string } | null)?.code;

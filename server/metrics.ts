@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per process, served by GET /metrics
  * (server/http/operations.ts). Counters are this process's; the queue gauges are read from the
- * database at scrape time, so they agree across every instance sharing it.
+ * database at scrape time (pending deliveries only, through their partial index: cheap at any
+ * table size), so they agree across every instance sharing it.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -25,16 +26,54 @@ export const httpDuration = new Histogram({
 
 export const webhookAttempts = new Counter({
   name: 'qualifybase_webhook_attempts_total',
-  help: 'Webhook delivery attempts made by this process, by outcome (2xx..5xx, refused, timeout, network_error)',
+  help: 'Webhook delivery attempts made by this process, by outcome (2xx..5xx, refused, timeout, network_error; circuit_open: not sent, its destination held back)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
 
-export const webhookDeliveries = new Gauge({
-  name: 'qualifybase_webhook_deliveries',
-  help: 'Webhook deliveries in the database, by status (pending, succeeded, failed)',
+export const webhookDeliveriesFinished = new Counter({
+  name: 'qualifybase_webhook_deliveries_finished_total',
+  help: 'Webhook deliveries this process finished, by status (succeeded, failed: out of retries)',
   labelNames: ['status'] as const,
   registers: [registry],
+});
+
+/** This process's delivery state, read at scrape time (webhooks/pipeline.ts reports it). */
+interface DeliveryState {
+  inFlight: number;
+  waiting: number;
+  circuitsOpen: number;
+}
+let readDeliveryState: () => DeliveryState = () => ({ inFlight: 0, waiting: 0, circuitsOpen: 0 });
+export function reportDeliveryState(read: () => DeliveryState): void {
+  readDeliveryState = read;
+}
+
+export const webhookAttemptsInFlight = new Gauge({
+  name: 'qualifybase_webhook_attempts_in_flight',
+  help: 'Webhook delivery attempts this process has in flight',
+  registers: [registry],
+  collect() {
+    this.set(readDeliveryState().inFlight);
+  },
+});
+
+export const webhookDeliveriesWaiting = new Gauge({
+  name: 'qualifybase_webhook_deliveries_waiting',
+  help: 'Claimed webhook deliveries waiting in this process for a slot (bounded per clinic)',
+  registers: [registry],
+  collect() {
+    this.set(readDeliveryState().waiting);
+  },
+});
+
+export const webhookCircuitsOpen = new Gauge({
+  name: 'qualifybase_webhook_circuits_open',
+  help: 'Webhook destinations this process holds back after repeated failures (their circuit is open)',
+  registers: [registry],
+  collect() {
+    this.set(readDeliveryState().circuitsOpen);
+  },
 });
 
 export const queueDepth = new Gauge({

@@ -15,11 +15,9 @@ import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
 import { startPgliteAutovacuum } from './db/statistics';
 import { createClinic, type NewClinic } from './services/clinics';
+import { rateLimitPruneTask, startRetentionSweep, webhookPruneTasks, type PruneTask } from './services/retention';
 import { createUser } from './services/users';
 import { startWebhookDelivery } from './webhooks/delivery';
-
-/** How often kept Idempotency-Key responses past their 24 hours are deleted. */
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface DemoCredentials {
   clinic: NewClinic;
@@ -117,6 +115,11 @@ function credentialsText({ clinic, email, password }: DemoCredentials): string {
   ].join('\n');
 }
 
+/** What the retention sweep prunes (services/retention.ts), one task per line. */
+function retentionTasks(config: ServerConfig): PruneTask[] {
+  return [...webhookPruneTasks(config.webhookRetentionDays), rateLimitPruneTask, { name: 'idempotency keys', prune: pruneIdempotencyKeys }];
+}
+
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...loadConfig(), ...options.config };
   // Without QB_PUBLIC_URL, records link to this server itself: its real port once it listens.
@@ -140,13 +143,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let queueRunning = Boolean(delivery);
   deps.webhookQueue = { runsHere: config.runWorker, running: () => queueRunning };
 
+  const retention = startRetentionSweep(
+    database.db,
+    retentionTasks(config),
+    config.retentionIntervalSeconds,
+    logger.child({ component: 'retention' }),
+  );
   const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
-  // Idempotency-Key responses older than a day go, every hour (until a shared retention sweep runs it).
-  const pruning = setInterval(() => {
-    pruneIdempotencyKeys(database.db).catch((error: unknown) => logger.warn({ err: error }, 'pruning Idempotency-Key responses failed'));
-  }, PRUNE_EVERY_MS);
-  pruning.unref();
   // PGlite has no autovacuum: planner statistics and visibility maps are kept up by this (db/statistics.ts).
   const stopAutovacuum = startPgliteAutovacuum(database, (error) => logger.warn({ err: error }, 'vacuuming PGlite tables failed'));
 
@@ -167,6 +171,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // finish, and only then close the database they write to.
   const close = () =>
     (closing ??= (async () => {
+      deps.stopping = true; // API requests arriving from now on answer 503 (app.ts)
       const http = server as import('node:http').Server;
       const drained = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
@@ -174,7 +179,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await drained;
       clearTimeout(force);
       queueRunning = false;
-      clearInterval(pruning);
+      await retention.stop();
       await stopAutovacuum();
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();

@@ -19,6 +19,7 @@ import { measureApp } from './app';
 import { availabilityAtScale } from './benchmarks/availability-scale';
 import { bookings } from './benchmarks/bookings';
 import { growth } from './benchmarks/growth';
+import { noisyNeighbour } from './benchmarks/noisy-neighbour';
 import { reads } from './benchmarks/reads';
 import { scaleOut } from './benchmarks/scale-out';
 import { webhooks, webhookSettings } from './benchmarks/webhooks';
@@ -44,6 +45,7 @@ const BACKEND_BENCHMARKS: { id: string; name: string; run: (bench: Bench, r: Run
   { id: '4', name: 'webhooks', run: (bench, r) => webhooks(bench, r, webhookSettings(process.env)) },
   { id: '6', name: 'growth', run: growth },
   { id: '7', name: 'scale-out', run: scaleOut },
+  { id: '8', name: 'noisy-neighbour', run: noisyNeighbour },
 ];
 const APP = { id: '5', name: 'app' };
 

@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import type { ServerDeps } from '../context';
-import { ApiError, fromDatabaseError } from '../errors';
+import { ApiError, fromDatabaseError, temporaryFailure } from '../errors';
 import type { DashboardEnv } from './env';
 import { registerAccountPages } from './pages/account';
 import { registerApiKeyPages } from './pages/api-keys';
@@ -78,6 +78,11 @@ export function createDashboard(deps: ServerDeps): Hono<DashboardEnv> {
     if (known) {
       const status = known.status === 404 || known.status === 400 || known.status === 403 ? known.status : 400;
       return render(c as Ctx, errorPage(status, known.message), status);
+    }
+    const temporary = temporaryFailure(error);
+    if (temporary) {
+      for (const [name, value] of Object.entries(temporary.headers ?? {})) c.header(name, value);
+      return render(c as Ctx, errorPage(503, 'The dashboard cannot reach its database just now. Try again in a few seconds.'), 503);
     }
     deps.logger.error({ err: error, path: c.req.path }, 'dashboard error');
     return render(c as Ctx, errorPage(500, 'The page could not be shown. Try again in a moment.'), 500);

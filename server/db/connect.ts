@@ -56,13 +56,22 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   return handle;
 }
 
+/** How long a query waits for a pooled connection before it fails (errors.ts: temporaryFailure). */
+export const POOL_WAIT_MS = 5_000;
+
 async function connectPostgres(url: string, max: number): Promise<DatabaseHandle> {
   const pg = await import('pg');
   const Pool = pg.default?.Pool ?? pg.Pool;
   // timestamptz and friends come back as Date; int8 (count(*)) as number.
   (pg.default?.types ?? pg.types).setTypeParser(20, (v: string) => Number(v));
-  const pool = new Pool({ connectionString: url, max });
+  // A request waits at most POOL_WAIT_MS for a connection (pool exhausted, or the server
+  // unreachable) and then fails as a temporary failure: 503 with Retry-After, never a hang.
+  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: POOL_WAIT_MS });
   pool.on('error', () => undefined); // an idle client's error must not crash the process
+  // Nor a checked-out one's: a connection lost between the statements of a transaction (the
+  // database stopped or restarted) emits 'error' on its client; its next query then fails, and
+  // the request answers 503 (errors.ts: temporaryFailure), and the pool drops the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return {
     db,

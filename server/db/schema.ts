@@ -139,6 +139,8 @@ export interface WebhooksTable {
   last_success_at: Timestamp | null;
   /** Set at the first failure after a success; a subscription failing for days is disabled. */
   failing_since: Timestamp | null;
+  /** While its destination's circuit is open: new deliveries are written due then (migration 009). */
+  paused_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** One event for one subscription. Its id is the `webhook-id` header: stable across retries. */

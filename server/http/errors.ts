@@ -1,10 +1,11 @@
 /** The API's error responses: every failure is `{"error", "code", "details"?}` with a 4xx status. */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '../../contract';
-import type { AppEnv } from '../context';
-import { ApiError, fromDatabaseError } from '../errors';
+import type { AppEnv, ServerDeps } from '../context';
+import { ApiError, fromDatabaseError, SHUTDOWN_RETRY_AFTER_SECONDS, serviceUnavailable, temporaryFailure } from '../errors';
+import { policyHeader } from './rate-limit';
 
 export function errorJson(c: Context, error: ApiError) {
   const body: ErrorBody = { error: error.message, code: error.code };
@@ -13,11 +14,48 @@ export function errorJson(c: Context, error: ApiError) {
   return c.json(body, error.status);
 }
 
+/**
+ * Once the server is shutting down (SIGTERM), an API request that arrives on a connection still
+ * open answers 503 with Retry-After and closes the connection, so the client retries elsewhere or
+ * after the restart; the requests already running finish. The operations endpoints still answer.
+ */
+export function refuseWhileStopping(deps: ServerDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!deps.stopping || !/^\/(api\/v1|dev)\//.test(c.req.path)) return next();
+    c.header('Connection', 'close');
+    if (c.req.path.startsWith('/api/v1/')) c.header('RateLimit-Policy', policyHeader(deps.config.rateLimitPerMinute));
+    return errorJson(
+      c,
+      serviceUnavailable(`The server is shutting down: retry in ${SHUTDOWN_RETRY_AFTER_SECONDS} seconds`, SHUTDOWN_RETRY_AFTER_SECONDS),
+    );
+  };
+}
+
+/**
+ * Hono hands only `Error` instances to the error handler and rethrows anything else: a thrown
+ * value, or an error made in another realm (node's own network errors under jest's sandbox). This
+ * middleware, around everything, gives those to the same handler, so they too become a JSON error
+ * (a 503 for a lost database connection) rather than a bare 500.
+ */
+export function catchEverything(logger: Logger): MiddlewareHandler<AppEnv> {
+  const handle = apiErrorHandler(logger);
+  return async (c, next) => {
+    try {
+      await next();
+    } catch (error) {
+      return handle(error as Error, c);
+    }
+  };
+}
+
 /** 404 for any path no route claims. */
 export const routeNotFound: NotFoundHandler = (c) =>
   errorJson(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
 
-/** Domain errors, Hono's own HTTP errors and database input errors become 4xx; anything else a logged 500. */
+/**
+ * Domain errors, Hono's own HTTP errors and database input errors become 4xx; a temporary failure
+ * (database unreachable, pool exhausted) a 503 with Retry-After; anything else a logged 500.
+ */
 export function apiErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (error, c) => {
     if (error instanceof ApiError) return errorJson(c, error);
@@ -30,6 +68,18 @@ export function apiErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
     }
     const mapped = fromDatabaseError(error);
     if (mapped) return errorJson(c, mapped);
+    const temporary = temporaryFailure(error);
+    if (temporary) {
+      logger.warn(
+        {
+          err: { message: (error as Error).message, code: (error as { code?: unknown }).code },
+          requestId: c.var.requestId,
+          path: c.req.path,
+        },
+        'temporary failure: 503',
+      );
+      return errorJson(c, temporary);
+    }
     logger.error({ err: error, requestId: c.var.requestId, path: c.req.path }, 'unhandled error');
     return c.json({ error: 'Internal server error', code: 'internal_error' }, 500);
   };

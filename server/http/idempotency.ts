@@ -156,11 +156,21 @@ async function storeResponse(
   return stored !== undefined;
 }
 
-/** Deletes the responses kept longer than 24 hours; returns how many. */
+/** Kept responses deleted per call of the retention sweep's task (it calls again while it finds some). */
+const PRUNE_BATCH = 1_000;
+
+/**
+ * Deletes one batch of kept responses older than KEEP_HOURS; resolves with how many. A prune task
+ * of the retention sweep (server.ts): rows are picked with SKIP LOCKED, so instances sweeping at
+ * once split the work.
+ */
 export async function pruneIdempotencyKeys(db: Kysely<Database>): Promise<number> {
-  const result = await db
-    .deleteFrom('idempotency_keys')
-    .where('created_at', '<=', sql<Date>`now() - make_interval(hours => ${KEEP_HOURS})`)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  const result = await sql`
+    delete from idempotency_keys where (api_key_id, key) in (
+      select api_key_id, key from idempotency_keys
+      where created_at <= now() - make_interval(hours => ${KEEP_HOURS})
+      order by created_at limit ${PRUNE_BATCH}
+      for update skip locked
+    )`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }

@@ -3,6 +3,7 @@ import { PaginationQuery, WebhookDelivery, listOf } from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json } from '../http/route';
+import { limitReached } from './webhooks';
 import { listDeliveries, redeliver } from '../services/webhook-deliveries';
 
 const tags = ['Webhooks'];
@@ -28,14 +29,17 @@ const retry = apiRoute({
   operationId: 'redeliverWebhook',
   summary: 'Send a delivery again now',
   description:
-    'Queues one more attempt of the same delivery now: same webhook-id and body, fresh timestamp and signature. Its retry schedule starts over, replacing any retry still scheduled. A subscription that was disabled after failing for days is re-enabled.',
+    'Queues one more attempt of the same delivery now: same webhook-id and body, fresh timestamp and signature. Its retry schedule starts over, replacing any retry still scheduled. A subscription that was disabled after failing for days is re-enabled, unless that would pass the subscription caps (409 limit_reached: delete unused subscriptions first).',
   scope: 'webhooks:write',
   request: { params: z.object({ id: z.uuid(), delivery_id: z.string().regex(/^msg_[0-9a-f]{32}$/) }) },
-  responses: { 202: json(WebhookDelivery, 'The delivery, queued') },
+  responses: {
+    202: json(WebhookDelivery, 'The delivery, queued'),
+    409: limitReached('re-enabling this disabled subscription would pass a subscription cap'),
+  },
   errors: [404],
 });
 
-export function registerWebhookDeliveryRoutes(app: ApiApp, { database: { db } }: ServerDeps): void {
+export function registerWebhookDeliveryRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
   app.openapi(list, async (c) => {
     const { clinicId, keyId } = c.var.auth;
     return c.json(await listDeliveries(db, { clinicId, keyId }, c.req.valid('param').id, c.req.valid('query')), 200);
@@ -43,6 +47,6 @@ export function registerWebhookDeliveryRoutes(app: ApiApp, { database: { db } }:
   app.openapi(retry, async (c) => {
     const { clinicId, keyId } = c.var.auth;
     const { id, delivery_id } = c.req.valid('param');
-    return c.json(await redeliver(db, { clinicId, keyId }, id, delivery_id), 202);
+    return c.json(await redeliver(db, { clinicId, keyId }, id, delivery_id, config), 202);
   });
 }

@@ -33,8 +33,8 @@ async function makeBinariesReachable() {
 /**
  * `flags`: more `postgres` command-line settings, e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']`
  * (the bench profile's statement statistics).
- * `pause()` stops PostgreSQL and keeps its data, `resume()` starts it again on that data (an
- * outage, for the tests that need one); `stop()` stops it and removes its data.
+ * `pause()` stops the server (a fast shutdown: sessions are terminated) and keeps its data;
+ * `resume()` starts it again on the same port: an outage, for the tests.
  * @returns {Promise<{ url: (db?: string) => string, createDatabase: (name: string) => Promise<string>, pause: () => Promise<void>, resume: () => Promise<void>, stop: () => Promise<void> }>}
  */
 export async function startPostgres({ port, log = false, flags = [] } = {}) {
@@ -48,8 +48,7 @@ export async function startPostgres({ port, log = false, flags = [] } = {}) {
     port: chosenPort,
     user: 'postgres',
     password: 'postgres',
-    // stop() below removes the directory itself; persistent keeps a pause() from removing it.
-    persistent: true,
+    persistent: true, // the data outlives pause(); stop() removes the directory
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', ...flags],
     onLog: log ? (m) => process.stderr.write(`[postgres] ${m}\n`) : () => undefined,
@@ -68,15 +67,33 @@ export async function startPostgres({ port, log = false, flags = [] } = {}) {
       await pg.createDatabase(name);
       return url(name);
     },
-    async pause() {
-      await pg.stop();
-    },
-    async resume() {
-      await pg.start();
-    },
+    pause: () => pg.stop(),
+    resume: () => pg.start(),
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+/**
+ * Run on its own (`node server/scripts/postgres-server.mjs`), a server controlled over stdin, for
+ * tests that cannot import this ES module: it prints `ready <url>`, then answers each line `pause`,
+ * `resume` or `stop` with `paused`, `resumed` or `stopped` once done.
+ */
+async function serveOverStdin() {
+  const server = await startPostgres();
+  const answer = (line) => process.stdout.write(`${line}\n`);
+  answer(`ready ${server.url()}`);
+  const { createInterface } = await import('node:readline');
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'pause') await server.pause().then(() => answer('paused'));
+    else if (command === 'resume') await server.resume().then(() => answer('resumed'));
+    else if (command === 'stop') break;
+  }
+  await server.stop();
+  answer('stopped');
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) await serveOverStdin();

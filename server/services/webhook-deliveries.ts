@@ -5,6 +5,7 @@ import type { Database } from '../db/schema';
 import { notFound } from '../errors';
 import type { PageParams, Page } from './pagination';
 import { iso, isoOrNull } from './serialize';
+import { assertRoomToReenable, type SubscriptionCaps } from './webhooks';
 
 /** Who may look: an API key sees its own subscriptions; the dashboard (no keyId) the clinic's. */
 export interface WebhookViewer {
@@ -83,16 +84,19 @@ export async function listDeliveries(
  * through the outbox, so whichever process delivers webhooks picks it up; the job it gets
  * supersedes any retry still scheduled, so the delivery keeps a single retry schedule (restarted).
  * A redelivery is the owner saying the endpoint works again: a disabled subscription is
- * re-enabled, and its "failing since" clock restarts.
+ * re-enabled, and its "failing since" clock restarts; unless that would pass a subscription cap
+ * (409 limit_reached, and nothing is queued).
  */
 export async function redeliver(
   db: Kysely<Database>,
   viewer: WebhookViewer,
   webhookId: string,
   deliveryId: string,
+  caps: SubscriptionCaps,
 ): Promise<WebhookDelivery> {
   await assertVisible(db, viewer, webhookId);
   await db.transaction().execute(async (trx) => {
+    await assertRoomToReenable(trx, viewer.clinicId, webhookId, caps);
     const updated = await trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempt_count: 0, dispatched: false, next_attempt_at: sql`now()`, updated_at: sql`now()` })
@@ -121,4 +125,18 @@ export async function redeliver(
   const [delivery] = await withAttempts(db, rows);
   if (!delivery) throw notFound('Delivery');
   return delivery;
+}
+
+/**
+ * How many deliveries are pending, and the age of the oldest, in seconds (0 when none): one
+ * statement over the partial index of pending deliveries (migration 009), which never reads a
+ * finished one, so /metrics stays cheap however long the delivery log grows.
+ */
+export async function pendingDeliveries(db: Kysely<Database>): Promise<{ count: number; oldestAgeSeconds: number }> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select([sql<number>`count(*)::int`.as('n'), sql<number | null>`extract(epoch from now() - min(created_at))::float8`.as('age')])
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), oldestAgeSeconds: row.age === null ? 0 : Math.max(0, Number(row.age)) };
 }

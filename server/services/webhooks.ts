@@ -1,17 +1,55 @@
-/** Webhook subscriptions, owned by the API key that created them. */
+/**
+ * Webhook subscriptions, owned by the API key that created them, and the caps on them: at most
+ * `webhooksPerKey` active subscriptions per key and `webhooksPerClinic` per clinic (every one is an
+ * extra POST per event). Whatever makes a subscription active (subscribing, re-enabling,
+ * redelivering into a disabled one) checks the caps under a per-clinic transaction lock, so
+ * requests racing on several instances cannot pass a cap together.
+ */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '../../contract';
+import type { ServerConfig } from '../config';
 import type { Database } from '../db/schema';
-import { invalidInput, notFound } from '../errors';
-import { assertDeliverableUrl, UrlPolicyError } from '../webhooks/url-policy';
+import { ApiError, invalidInput, notFound } from '../errors';
+import { assertDeliverableUrl, UrlPolicyError, type UrlPolicy } from '../webhooks/url-policy';
 import { paginate, type Page } from './pagination';
 import { toWebhook } from './serialize';
 
 export interface Owner {
   clinicId: string;
   keyId: string;
+}
+
+export type SubscriptionCaps = Pick<ServerConfig, 'webhooksPerKey' | 'webhooksPerClinic'>;
+
+/**
+ * Serialises, until the transaction ends, everything that makes one clinic's subscriptions active
+ * (an advisory lock: no row is locked, so writes that record events for the clinic never wait).
+ */
+async function lockClinicSubscriptions(trx: Transaction<Database>, clinicId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`qb.webhooks.${clinicId}`}, 0))`.execute(trx);
+}
+
+/** Throws 409 limit_reached when one more active subscription of `owner` would pass a cap. */
+async function assertRoomForSubscription(trx: Transaction<Database>, owner: Owner, caps: SubscriptionCaps): Promise<void> {
+  const { clinic, key } = await trx
+    .selectFrom('webhooks')
+    .select([sql<number>`count(*)::int`.as('clinic'), sql<number>`(count(*) filter (where api_key_id = ${owner.keyId}))::int`.as('key')])
+    .where('clinic_id', '=', owner.clinicId)
+    .where('status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  const remedy = 'delete subscriptions that are no longer used (DELETE /api/v1/webhooks/{id}, or in the dashboard) and try again';
+  if (key >= caps.webhooksPerKey) {
+    throw new ApiError(409, 'limit_reached', `This API key has ${key} active webhook subscriptions, the most one key may have: ${remedy}.`);
+  }
+  if (clinic >= caps.webhooksPerClinic) {
+    throw new ApiError(
+      409,
+      'limit_reached',
+      `This clinic has ${clinic} active webhook subscriptions, the most one clinic may have (all its API keys together): ${remedy}.`,
+    );
+  }
 }
 
 /** Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */
@@ -42,21 +80,48 @@ export async function createWebhook(
   db: Kysely<Database>,
   owner: Owner,
   input: WebhookCreate,
-  allowPrivate: boolean,
+  settings: UrlPolicy & SubscriptionCaps,
 ): Promise<WebhookCreated> {
   try {
-    await assertDeliverableUrl(input.url, { allowPrivate });
+    await assertDeliverableUrl(input.url, settings);
   } catch (error) {
     if (error instanceof UrlPolicyError) throw invalidInput(error.message, [{ path: 'url', message: error.message }]);
     throw error;
   }
   const secret = newSigningSecret();
-  const row = await db
-    .insertInto('webhooks')
-    .values({ clinic_id: owner.clinicId, api_key_id: owner.keyId, url: input.url, events: [...new Set(input.events)], secret })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await db.transaction().execute(async (trx) => {
+    await lockClinicSubscriptions(trx, owner.clinicId);
+    await assertRoomForSubscription(trx, owner, settings);
+    return trx
+      .insertInto('webhooks')
+      .values({ clinic_id: owner.clinicId, api_key_id: owner.keyId, url: input.url, events: [...new Set(input.events)], secret })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
   return { ...toWebhook(row), signingSecret: secret };
+}
+
+/**
+ * Inside a transaction that is about to make the disabled subscription `webhookId` active again:
+ * takes the clinic's lock and checks the caps (409 limit_reached). Nothing to check when it is
+ * active already, or cannot be re-enabled (gone, or its key revoked).
+ */
+export async function assertRoomToReenable(
+  trx: Transaction<Database>,
+  clinicId: string,
+  webhookId: string,
+  caps: SubscriptionCaps,
+): Promise<void> {
+  await lockClinicSubscriptions(trx, clinicId);
+  const row = await trx
+    .selectFrom('webhooks as w')
+    .innerJoin('api_keys as k', 'k.id', 'w.api_key_id')
+    .select(['w.status', 'w.api_key_id', 'k.revoked_at'])
+    .where('w.clinic_id', '=', clinicId)
+    .where('w.id', '=', webhookId)
+    .executeTakeFirst();
+  if (row?.status !== 'disabled' || row.revoked_at) return;
+  await assertRoomForSubscription(trx, { clinicId, keyId: row.api_key_id }, caps);
 }
 
 /** Only the key that created a subscription can see or delete it; anything else is not found. */
@@ -93,7 +158,7 @@ export async function deleteClinicWebhook(db: Kysely<Database>, clinicId: string
  * subscription whose API key was revoked stays disabled (delete it; the integration subscribes
  * again with a live key).
  */
-export async function enableClinicWebhook(db: Kysely<Database>, clinicId: string, id: string): Promise<void> {
+export async function enableClinicWebhook(db: Kysely<Database>, clinicId: string, id: string, caps: SubscriptionCaps): Promise<void> {
   const row = await db
     .selectFrom('webhooks as w')
     .innerJoin('api_keys as k', 'k.id', 'w.api_key_id')
@@ -103,10 +168,13 @@ export async function enableClinicWebhook(db: Kysely<Database>, clinicId: string
     .executeTakeFirst();
   if (!row) throw notFound('Webhook');
   if (row.revoked_at) throw invalidInput("This subscription's API key was revoked: it cannot be re-enabled. Delete it instead.");
-  await db
-    .updateTable('webhooks')
-    .set({ status: 'active', disabled_reason: null, failing_since: null })
-    .where('id', '=', id)
-    .where('status', '=', 'disabled')
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    await assertRoomToReenable(trx, clinicId, id, caps);
+    await trx
+      .updateTable('webhooks')
+      .set({ status: 'active', disabled_reason: null, failing_since: null })
+      .where('id', '=', id)
+      .where('status', '=', 'disabled')
+      .execute();
+  });
 }

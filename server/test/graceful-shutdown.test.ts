@@ -44,7 +44,7 @@ async function slowReceiver(delayMs: number) {
   };
 }
 
-/** POSTs leads with `concurrency` workers until the server stops answering; returns the acknowledged ids. */
+/** POSTs leads with `concurrency` workers until the server stops accepting them; returns the acknowledged ids. */
 function burst(url: string, key: string, concurrency: number) {
   const acknowledged: string[] = [];
   let n = 0;
@@ -60,6 +60,8 @@ function burst(url: string, key: string, concurrency: number) {
           { authorization: `Bearer ${key}` },
         );
         if (res.status === 201) acknowledged.push(res.body.id);
+        // A request that arrives once the shutdown began is refused as temporary: the server stopped accepting.
+        else if (res.status === 503 && res.body.code === 'service_unavailable' && res.headers.get('retry-after')) return;
         else if (res.status >= 500) throw new Error(`server answered ${res.status}`);
       } catch (error) {
         if ((error as Error).message.startsWith('server answered')) throw error;

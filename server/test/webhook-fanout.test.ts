@@ -171,6 +171,7 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
         {
           target: {
             deliveryId: delivery.id,
+            clinicId: clinic.id,
             seq: delivery.job_seq,
             webhookId: webhook.id,
             url: 'http://127.0.0.1:9/hook',
@@ -181,7 +182,7 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
           outcome: { status: 200, error: null, latencyMs: 1, attemptedAt: new Date() },
         },
       ];
-      const settings = { scale: 1, queueRetry: async () => undefined, log: { info: () => undefined, warn: () => undefined } };
+      const settings = { scale: 1, queueRetries: async () => undefined, log: { info: () => undefined, warn: () => undefined } };
       try {
         await db.transaction().execute(async (trx) => {
           await sql`set local lock_timeout = '3s'`.execute(trx);

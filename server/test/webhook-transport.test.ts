@@ -67,7 +67,11 @@ function rebindingDns(host: string, publicAnswers: number) {
 describe('pinned webhook dispatcher', () => {
   it('refuses to connect when the name resolves to a private address at connect time', async () => {
     const listener = await countingListener();
-    const dispatcher = createWebhookDispatcher({ allowPrivate: false, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const dispatcher = createWebhookDispatcher({
+      allowPrivate: false,
+      allowedPorts: [listener.port],
+      resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
     try {
       const error = await undiciFetch(`http://internal.example.test:${listener.port}/`, { dispatcher }).then(
         () => undefined,
@@ -97,6 +101,54 @@ describe('pinned webhook dispatcher', () => {
       }
     },
   );
+
+  it('refuses a port that is not allowed before resolving or connecting (issue 19: no port scanning)', async () => {
+    const listener = await countingListener();
+    const resolve = jest.fn(async () => [{ address: '93.184.216.34', family: 4 }]);
+    const dispatcher = createWebhookDispatcher({ allowPrivate: false, resolve });
+    try {
+      for (const url of [`https://public.example.test:${listener.port}/`, 'https://1.1.1.1:2222/', 'http://public.example.test/']) {
+        const error = await undiciFetch(url, { dispatcher }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect((error as { cause?: unknown }).cause).toBeInstanceOf(UrlPolicyError);
+        expect(describeTransportError(error, 1000)).toMatch(/^refused: url port \d+ is not allowed: use port 443/);
+      }
+      expect(resolve).not.toHaveBeenCalled();
+      expect(listener.connections()).toBe(0);
+    } finally {
+      await dispatcher.close();
+      await listener.close();
+    }
+  });
+
+  it('with private receivers allowed, reaches any port of a private address and no other port of a public one', async () => {
+    const listener = await countingListener();
+    const table: Record<string, string> = { 'local.example.test': '127.0.0.1', 'public.example.test': '93.184.216.34' };
+    const resolve = async (host: string) => [{ address: table[host]!, family: 4 }];
+    const dispatcher = createWebhookDispatcher({ allowPrivate: true, allowedPorts: [443], resolve });
+    try {
+      const toPublic = await undiciFetch(`http://public.example.test:${listener.port}/`, { dispatcher }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((toPublic as { cause?: unknown }).cause).toBeInstanceOf(UrlPolicyError);
+      expect(describeTransportError(toPublic, 1000)).toMatch(/resolves to a public address: its port is not one webhooks may use/);
+      const toPublicLiteral = await undiciFetch('http://1.1.1.1:2222/', { dispatcher }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(describeTransportError(toPublicLiteral, 1000)).toMatch(/^refused: url port 2222 is not allowed/);
+      expect(listener.connections()).toBe(0);
+      // The listener closes every connection: reaching it at all is what counts here.
+      await undiciFetch(`http://local.example.test:${listener.port}/`, { dispatcher }).catch(() => undefined);
+      expect(listener.connections()).toBe(1);
+    } finally {
+      await dispatcher.close();
+      await listener.close();
+    }
+  });
 
   it("connects to the address it resolved and checked, keeping the URL's host name in the Host header", async () => {
     const hosts: string[] = [];
@@ -131,13 +183,22 @@ describe('pinned webhook dispatcher', () => {
 
 describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
   let srv: TestServer;
+  let listener: Awaited<ReturnType<typeof countingListener>>;
   beforeAll(async () => {
-    srv = await startTestServer(backend, { devTools: false, allowPrivateWebhooks: false, webhookScheduleScale: 0.001 });
+    listener = await countingListener();
+    srv = await startTestServer(backend, {
+      devTools: false,
+      allowPrivateWebhooks: false,
+      webhookScheduleScale: 0.001,
+      webhookAllowedPorts: [443, listener.port],
+    });
   });
-  afterAll(() => srv.close());
+  afterAll(async () => {
+    await srv.close();
+    await listener.close();
+  });
 
   it('a host that answers public to the check and 127.0.0.1 to the connection gets no connection', async () => {
-    const listener = await countingListener();
     const host = 'rebind.example.test';
     const db = srv.running.deps.database.db;
     const created = await createClinic(db, 'Rebinding Clinic', 'UTC');
@@ -174,7 +235,6 @@ describe.each(backends())('DNS rebinding at delivery time on %s', (backend) => {
       expect(attempts[0]!.error).not.toMatch(/127\.0\.0\.1|93\.184/);
     } finally {
       dnsServer.restore();
-      await listener.close();
     }
   });
 });

@@ -1,38 +1,40 @@
 /**
- * The dispatcher: claims undispatched outbox rows (new events, redeliveries) and pending
- * deliveries whose attempt was lost, and hands each on: straight to this process's workers when it
- * is due now and they have room, else to the job queue. It runs on start, whenever a write request
- * notifies it, and on a sweep interval; runs never overlap, and a notification during a run makes
- * it go round once more.
+ * The dispatcher: claims due outbox rows (new events, redeliveries, deliveries held back until
+ * later) and pending deliveries whose attempt was lost, and hands them to this process's pipeline
+ * with everything it takes to send them. It runs on start, whenever a write request notifies it,
+ * and on a sweep interval; runs never overlap, and a notification during a run makes it go round
+ * once more; a run claims batch after batch while it finds rows and the pipeline has room.
+ *
+ * Fair between clinics: a claim takes at most PER_CLINIC rows of each clinic (the oldest due
+ * first), walking the clinics that have rows waiting through an index, so a clinic's backlog,
+ * however long, never stands in front of another clinic's new deliveries. A clinic that already
+ * has its share waiting in this process (`held`, fair-slots.ts) is skipped: its backlog waits in
+ * the database, not in memory, and costs no write.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/schema';
+import type { DatabaseHandle } from '../db/connect';
+import type { ClaimedRow } from './claims';
 
-/** Rows moved per transaction; a full batch means more may be waiting. */
+/** Rows claimed per transaction, at most, and of them at most so many of one clinic. */
 export const DISPATCH_BATCH = 500;
+export const PER_CLINIC = 100;
 
-export interface QueuedDelivery {
-  id: string;
-  job_seq: number;
-  next_attempt_at: Date | null;
-  /** Due now (by the database's clock), rather than at a later next_attempt_at. */
-  due: boolean;
-}
+/** A claimed delivery, with what it takes to send it (so that sending needs no second query). */
+export type ClaimedDelivery = ClaimedRow;
 
 export interface DispatcherSettings {
   /** A pending delivery this long overdue is claimed again. */
   staleAfterMs: number;
   sweepIntervalMs: number;
-  /** How many due deliveries this process's workers take now, straight from the claim. */
+  /** How many deliveries this process's pipeline takes now. */
   room(): number;
-  /** Queues one job per delivery the workers do not take, inside the transaction that marked them dispatched. */
-  enqueue(trx: Transaction<Database>, deliveries: QueuedDelivery[]): Promise<void>;
+  /** Clinics whose deliveries are left in the outbox for now. */
+  held(): string[];
   /**
-   * After a transaction that moved anything committed: `taken` are for this process's workers to
-   * attempt now; `queued` deliveries got jobs. A delivery taken and then lost with its process
-   * (never recorded) is pending and overdue: staleAfterMs later, a sweep claims it again.
+   * After the claim committed: the deliveries for this process to attempt now. A delivery taken
+   * and then lost with its process (never recorded) is pending and overdue: staleAfterMs later, a
+   * sweep claims it again.
    */
-  moved(taken: QueuedDelivery[], queued: number): void;
+  take(claimed: ClaimedDelivery[]): void;
   onError(error: unknown): void;
 }
 
@@ -42,56 +44,65 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-/** One transaction: takes up to DISPATCH_BATCH rows (skipping rows other instances hold); returns how many. */
-async function dispatchOnce(db: Kysely<Database>, settings: DispatcherSettings): Promise<number> {
-  const { claimed, taken, queued } = await db.transaction().execute(async (trx) => {
-    const staleBefore = new Date(Date.now() - settings.staleAfterMs);
-    // One statement takes the due rows (locked once, in a materialized CTE) and marks them. A new
-    // job number supersedes any job already queued (or attempt under way); due no earlier than
-    // now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
-    const rows = await trx
-      .with(
-        (cte) => cte('due').materialized(),
-        (qb) =>
-          qb
-            .selectFrom('webhook_deliveries')
-            .select('id')
-            .where('status', '=', 'pending')
-            .where((eb) => eb.or([eb('dispatched', '=', false), eb('next_attempt_at', '<', staleBefore)]))
-            .orderBy('created_at')
-            .limit(DISPATCH_BATCH)
-            .forNoKeyUpdate()
-            .skipLocked(),
-      )
-      .updateTable('webhook_deliveries as d')
-      .from('due')
-      .whereRef('d.id', '=', 'due.id')
-      .set({
-        dispatched: true,
-        job_seq: sql`d.job_seq + 1`,
-        next_attempt_at: sql`greatest(coalesce(d.next_attempt_at, now()), now())`,
-      })
-      // Due by the clock (not now(), this transaction's start: a write that committed since is due too).
-      .returning(['d.id', 'd.job_seq', 'd.next_attempt_at', sql<boolean>`d.next_attempt_at <= clock_timestamp()`.as('due')])
-      .execute();
-    let room = settings.room();
-    const taken: QueuedDelivery[] = [];
-    const forQueue: QueuedDelivery[] = [];
-    for (const row of rows) {
-      if (row.due && room > 0) {
-        taken.push(row);
-        room--;
-      } else forQueue.push(row);
-    }
-    if (forQueue.length > 0) await settings.enqueue(trx, forQueue);
-    return { claimed: rows.length, taken, queued: forQueue.length };
-  });
-  // Committed: the workers can start on these while the next batch is claimed.
-  if (claimed > 0) settings.moved(taken, queued);
-  return claimed;
+/**
+ * The claim, one statement (a prepared one: its plan is made once, not per claim): up to $1 rows
+ * (skipping rows other instances hold), returned with their subscription and event. `clinics`
+ * walks the distinct clinics with undispatched rows (a loose index scan), less those in $2;
+ * `fresh` takes each one's oldest due rows, at most $4; `stale` the claims lost with their process
+ * (due before $3). A new job number supersedes any job already queued (or attempt under way); due
+ * now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
+ */
+const CLAIM = {
+  name: 'qb_claim_deliveries',
+  text: `
+    with recursive clinics(clinic_id) as (
+      (select clinic_id from webhook_deliveries where not dispatched and status = 'pending' order by clinic_id limit 1)
+      union all
+      select (
+        select d.clinic_id from webhook_deliveries d
+        where not d.dispatched and d.status = 'pending' and d.clinic_id > c.clinic_id
+        order by d.clinic_id limit 1
+      ) from clinics c where c.clinic_id is not null
+    ), fresh as materialized (
+      select x.id from clinics c
+      cross join lateral (
+        select d.id from webhook_deliveries d
+        where d.clinic_id = c.clinic_id and not d.dispatched and d.status = 'pending' and d.next_attempt_at <= statement_timestamp()
+        order by d.next_attempt_at limit $4::int
+        for no key update of d skip locked
+      ) x
+      where c.clinic_id is not null and not (c.clinic_id = any($2::uuid[]))
+      limit $1::int
+    ), stale as materialized (
+      select id from webhook_deliveries
+      where dispatched and status = 'pending' and next_attempt_at < $3::timestamptz
+      order by next_attempt_at limit $1::int
+      for no key update skip locked
+    ), due as (
+      select id from fresh union select id from stale
+    )
+    update webhook_deliveries d
+    set dispatched = true, job_seq = d.job_seq + 1, next_attempt_at = now()
+    from due, webhooks w, webhook_events e
+    where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
+    returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload`,
+};
+
+type Claimer = Pick<DatabaseHandle, 'executePrepared'>;
+
+/** One claim (one statement: atomic by itself), handed over at once; returns how many rows it took. */
+async function dispatchOnce(database: Claimer, settings: DispatcherSettings): Promise<number> {
+  const limit = Math.min(DISPATCH_BATCH, settings.room());
+  if (limit <= 0) return 0;
+  const staleBefore = new Date(Date.now() - settings.staleAfterMs).toISOString();
+  const { rows } = await database.executePrepared(CLAIM.name, CLAIM.text, [limit, settings.held(), staleBefore, PER_CLINIC]);
+  const claimed = rows as ClaimedDelivery[];
+  // Committed: the pipeline starts on these while the next batch is claimed.
+  if (claimed.length > 0) settings.take(claimed);
+  return claimed.length;
 }
 
-export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettings): Dispatcher {
+export function startDispatcher(database: Claimer, settings: DispatcherSettings): Dispatcher {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -100,10 +111,10 @@ export function startDispatcher(db: Kysely<Database>, settings: DispatcherSettin
     try {
       do {
         again = false;
-        let n: number;
-        do {
-          n = await dispatchOnce(db, settings);
-        } while (n === DISPATCH_BATCH && !stopped);
+        // On while rows come (the batch was taken, so the pipeline's room and held clinics are
+        // current), letting I/O through between batches: on PGlite every statement runs on this
+        // thread, and a chain of claims must not hold back the attempts' sockets.
+        while (!stopped && (await dispatchOnce(database, settings)) > 0) await new Promise((resolve) => setImmediate(resolve));
       } while (again && !stopped);
     } catch (error) {
       if (!stopped) settings.onError(error);

@@ -73,14 +73,17 @@ export async function recordEvent(
 ): Promise<EventEnvelope> {
   const envelope = buildEnvelope(type, object, new Date(), previous);
   // One statement: the event, and one delivery per active subscription of the clinic that wants
-  // this event type; the dispatcher hands them to the job queue once this transaction commits.
+  // this event type; the dispatcher claims them once this transaction commits. A subscription
+  // whose destination is paused (its circuit is open) gets its delivery due when the pause ends,
+  // plus a random part of the pause, so that a backlog comes back spread out.
   await sql`
     with event as (
       insert into webhook_events (id, clinic_id, type, payload, created_at)
       values (${envelope.id}, ${clinicId}, ${type}, ${JSON.stringify(envelope)}, ${envelope.created})
     )
     insert into webhook_deliveries (id, clinic_id, webhook_id, event_id, next_attempt_at)
-    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), clinic_id, id, ${envelope.id}, now()
+    select 'msg_' || replace(gen_random_uuid()::text, '-', ''), clinic_id, id, ${envelope.id},
+      case when paused_until > now() then paused_until + (paused_until - now()) * random() else now() end
     from webhooks
     where clinic_id = ${clinicId} and status = 'active' and ${type} = any(events)
   `.execute(trx);

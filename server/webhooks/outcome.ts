@@ -1,8 +1,8 @@
 /**
  * Recording what came of a batch of attempts, in one transaction: every attempt goes to the
  * log, and each delivery this job still owns takes one of four branches: success, 410 Gone,
- * retry later, or give up (and disable a subscription that has failed for days). Successes, the
- * common case, are one statement for the whole batch.
+ * retry later, or give up (and disable a subscription that has failed for days). Each branch is a
+ * few statements for the whole batch, however many deliveries take it.
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
@@ -19,9 +19,21 @@ export interface Attempted {
 export interface OutcomeSettings {
   /** Multiplies the retry schedule and the disable threshold. */
   scale: number;
-  /** Queues job `seq` for the delivery, due at `at`, inside the transaction. */
-  queueRetry(trx: Trx, deliveryId: string, seq: number, at: Date): Promise<void>;
+  /** Queues the retries' jobs (job `seq`, due `at`), inside the transaction. */
+  queueRetries(trx: Trx, retries: QueuedRetry[]): Promise<void>;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+export interface QueuedRetry {
+  deliveryId: string;
+  seq: number;
+  at: Date;
+}
+
+/** How many deliveries a batch finished, for /metrics. */
+export interface Finished {
+  succeeded: number;
+  failed: number;
 }
 
 /** Marks a subscription's unfinished deliveries failed: nothing will send them any more. */
@@ -34,8 +46,8 @@ export async function failPending(trx: Trx, webhookId: string): Promise<void> {
     .execute();
 }
 
-export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings: OutcomeSettings): Promise<void> {
-  if (attempted.length === 0) return;
+/** Locks the batch's deliveries and logs every attempt of one still there; returns the deliveries' rows. */
+async function logAttempts(trx: Trx, attempted: Attempted[]) {
   // Locked in id order (so two batches never wait on each other in a cycle), so that a concurrent
   // redelivery or requeue is either before or after this decision. NO KEY UPDATE, like the updates
   // below: nothing here changes a key, so writes whose new rows reference these (the foreign-key
@@ -55,30 +67,37 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
   const present = attempted.filter((a) => byId.has(a.target.deliveryId));
-  if (present.length === 0) return;
-  await trx
-    .insertInto('webhook_delivery_attempts')
-    .values(
-      present.map(({ target, outcome }) => ({
-        delivery_id: target.deliveryId,
-        attempted_at: outcome.attemptedAt,
-        response_status: outcome.status,
-        latency_ms: outcome.latencyMs,
-        error: outcome.error,
-      })),
-    )
-    .execute();
+  if (present.length > 0) {
+    await trx
+      .insertInto('webhook_delivery_attempts')
+      .values(
+        present.map(({ target, outcome }) => ({
+          delivery_id: target.deliveryId,
+          attempted_at: outcome.attemptedAt,
+          response_status: outcome.status,
+          latency_ms: outcome.latencyMs,
+          error: outcome.error,
+        })),
+      )
+      .execute();
+  }
+  return { byId, present };
+}
+
+export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings: OutcomeSettings): Promise<Finished> {
+  if (attempted.length === 0) return { succeeded: 0, failed: 0 };
+  const { byId, present } = await logAttempts(trx, attempted);
   // A newer job owns a delivery whose number moved on: that job decides what happens next.
   const owned = present.filter((a) => {
     const c = byId.get(a.target.deliveryId);
     return c?.status === 'pending' && c.job_seq === a.target.seq;
   });
-  if (owned.length === 0) return;
+  const succeeded = owned.filter((a) => a.outcome.error === null);
   const failed = owned.filter((a) => a.outcome.error !== null);
   // The subscriptions too are locked in id order, for the same reasons: a write recording an event
   // inserts a delivery for each of them, and must not wait for this batch. A batch of successes
   // (the common case) locks them in its last statement, so batches in flight hold them only for an
-  // instant; one with failures locks them all first, as it updates them one by one.
+  // instant; one with failures locks them all first, as it updates them.
   if (failed.length > 0) {
     await trx
       .selectFrom('webhooks')
@@ -88,19 +107,20 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
       .forNoKeyUpdate()
       .execute();
   }
-  await recordSuccesses(
+  await recordSuccesses(trx, succeeded);
+  const gone = await recordGone(
     trx,
-    owned.filter((a) => a.outcome.error === null),
+    failed.filter((a) => a.outcome.status === 410),
+    settings,
   );
-  const gone = new Set<string>();
-  for (const a of failed) {
-    if (gone.has(a.target.webhookId)) continue;
-    const attempts = (byId.get(a.target.deliveryId)?.attempt_count ?? 0) + 1;
-    if (a.outcome.status === 410) {
-      await recordGone(trx, a, settings);
-      gone.add(a.target.webhookId);
-    } else await recordFailure(trx, a, attempts, settings);
-  }
+  const attemptsMade = (a: Attempted) => (byId.get(a.target.deliveryId)?.attempt_count ?? 0) + 1;
+  const givenUp = await recordFailures(
+    trx,
+    failed.filter((a) => !gone.has(a.target.webhookId)),
+    attemptsMade,
+    settings,
+  );
+  return { succeeded: succeeded.length, failed: givenUp };
 }
 
 /** One statement: the deliveries succeeded, and their subscriptions (locked in id order) last succeeded now. */
@@ -119,46 +139,92 @@ async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> 
 }
 
 /** The receiver says the subscription is gone (Zapier does this for a turned-off Zap): deleting it cascades to its deliveries. */
-async function recordGone(trx: Trx, { target }: Attempted, settings: OutcomeSettings): Promise<void> {
-  await trx.deleteFrom('webhooks').where('id', '=', target.webhookId).execute();
-  settings.log.info({ webhook: target.webhookId }, 'receiver answered 410 Gone: subscription removed');
+async function recordGone(trx: Trx, gone: Attempted[], settings: OutcomeSettings): Promise<Set<string>> {
+  const ids = new Set(gone.map((a) => a.target.webhookId));
+  if (ids.size === 0) return ids;
+  await trx
+    .deleteFrom('webhooks')
+    .where('id', 'in', [...ids])
+    .execute();
+  for (const webhook of ids) settings.log.info({ webhook }, 'receiver answered 410 Gone: subscription removed');
+  return ids;
 }
 
-/** A failed attempt: retry on the schedule, or give up, and disable a subscription failing for days. */
-async function recordFailure(trx: Trx, { target, outcome }: Attempted, attempts: number, settings: OutcomeSettings): Promise<void> {
-  const webhook = await trx
+/**
+ * Failed attempts, a few statements for the whole batch: each delivery is retried on the schedule
+ * or given up, and a subscription failing for days whose delivery gave up is disabled. Returns
+ * how many deliveries were given up.
+ */
+async function recordFailures(
+  trx: Trx,
+  failed: Attempted[],
+  attemptsMade: (a: Attempted) => number,
+  settings: OutcomeSettings,
+): Promise<number> {
+  if (failed.length === 0) return 0;
+  const hooks = await trx
     .updateTable('webhooks')
     .set({ failing_since: sql`coalesce(failing_since, now())` })
-    .where('id', '=', target.webhookId)
-    .returning(['failing_since'])
-    .executeTakeFirst();
-  if (!webhook) return; // deleted meanwhile, with its deliveries
-  const delay = nextDelayMs(attempts, outcome.retryAfterMs, settings.scale);
-  if (delay !== undefined) {
-    const nextAt = new Date(Date.now() + delay);
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ attempt_count: attempts, next_attempt_at: nextAt, job_seq: target.seq + 1, updated_at: sql`now()` })
-      .where('id', '=', target.deliveryId)
-      .execute();
-    await settings.queueRetry(trx, target.deliveryId, target.seq + 1, nextAt);
-    return;
+    .where('id', 'in', [...new Set(failed.map((a) => a.target.webhookId))])
+    .returning(['id', 'failing_since'])
+    .execute();
+  const failingSince = new Map(hooks.map((h) => [h.id, h.failing_since]));
+  const retries: Array<QueuedRetry & { attempts: number; outbox: boolean }> = [];
+  const givenUp: Array<{ a: Attempted; attempts: number }> = [];
+  for (const a of failed) {
+    if (!failingSince.has(a.target.webhookId)) continue; // deleted meanwhile, with its deliveries
+    const attempts = attemptsMade(a);
+    const delay = nextDelayMs(attempts, a.outcome.retryAfterMs, settings.scale);
+    if (delay === undefined) givenUp.push({ a, attempts });
+    else {
+      const at = new Date(Date.now() + delay);
+      retries.push({ deliveryId: a.target.deliveryId, seq: a.target.seq + 1, at, attempts, outbox: a.outcome.notSent === true });
+    }
   }
-  await trx
-    .updateTable('webhook_deliveries')
-    .set({ status: 'failed', attempt_count: attempts, next_attempt_at: null, updated_at: sql`now()` })
-    .where('id', '=', target.deliveryId)
-    .execute();
-  const failingSince = webhook.failing_since;
-  if (!failingSince || Date.now() - failingSince.getTime() < DISABLE_AFTER_MS * settings.scale) return;
-  await trx
-    .updateTable('webhooks')
-    .set({
-      status: 'disabled',
-      disabled_reason: `no successful delivery since ${failingSince.toISOString()}; last error: ${outcome.error}`,
-    })
-    .where('id', '=', target.webhookId)
-    .execute();
-  await failPending(trx, target.webhookId);
-  settings.log.warn({ webhook: target.webhookId }, 'webhook disabled after failing for days');
+  if (retries.length > 0) {
+    // A retry after a real attempt is a job of the queue; one of a delivery held back unsent goes
+    // back to the outbox, due then (the dispatcher claims it fairly, with no job to write).
+    await sql`
+      update webhook_deliveries d
+      set attempt_count = r.attempts, next_attempt_at = r.at, job_seq = r.seq, dispatched = not r.outbox, updated_at = now()
+      from unnest(${retries.map((r) => r.deliveryId)}::text[], ${retries.map((r) => r.attempts)}::int[],
+        ${retries.map((r) => r.at.toISOString())}::timestamptz[], ${retries.map((r) => r.seq)}::int[],
+        ${retries.map((r) => r.outbox)}::boolean[]) as r(id, attempts, at, seq, outbox)
+      where d.id = r.id
+    `.execute(trx);
+    await settings.queueRetries(
+      trx,
+      retries.filter((r) => !r.outbox),
+    );
+  }
+  if (givenUp.length > 0) await giveUp(trx, givenUp, failingSince, settings);
+  return givenUp.length;
+}
+
+/** Deliveries out of retries fail; a subscription with no success for days is disabled with them. */
+async function giveUp(
+  trx: Trx,
+  givenUp: Array<{ a: Attempted; attempts: number }>,
+  failingSince: Map<string, Date | null>,
+  settings: OutcomeSettings,
+): Promise<void> {
+  await sql`
+    update webhook_deliveries d
+    set status = 'failed', attempt_count = r.attempts, next_attempt_at = null, updated_at = now()
+    from unnest(${givenUp.map((g) => g.a.target.deliveryId)}::text[], ${givenUp.map((g) => g.attempts)}::int[]) as r(id, attempts)
+    where d.id = r.id
+  `.execute(trx);
+  const disabled = new Set<string>();
+  for (const { a } of givenUp) {
+    const since = failingSince.get(a.target.webhookId);
+    if (disabled.has(a.target.webhookId) || !since || Date.now() - since.getTime() < DISABLE_AFTER_MS * settings.scale) continue;
+    disabled.add(a.target.webhookId);
+    await trx
+      .updateTable('webhooks')
+      .set({ status: 'disabled', disabled_reason: `no successful delivery since ${since.toISOString()}; last error: ${a.outcome.error}` })
+      .where('id', '=', a.target.webhookId)
+      .execute();
+    await failPending(trx, a.target.webhookId);
+    settings.log.warn({ webhook: a.target.webhookId }, 'webhook disabled after failing for days');
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * The webhook transport: an undici dispatcher whose connections go only to addresses the URL
- * policy accepts. The host name is resolved once per connection, by `checkedLookup`, and the
+ * The webhook transport: an undici dispatcher whose connections go only to ports and addresses
+ * the URL policy accepts. The host name is resolved once per connection, by `checkedLookup`, and the
  * socket connects to exactly the address that was checked; a DNS answer that changes between the
  * policy check and the connection (rebinding) cannot redirect the request. TLS keeps the host
  * name for SNI and certificate checks, and the Host header is the URL's.
@@ -13,7 +13,7 @@ import type { LookupAddress, LookupOneOptions } from 'node:dns';
 import net from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { webhookAttempts } from '../metrics';
-import { isGlobalUnicast, PRIVATE_HINT, UrlPolicyError } from './url-policy';
+import { DEFAULT_ALLOWED_PORTS, isGlobalUnicast, portAllowed, portRefusal, PRIVATE_HINT, UrlPolicyError } from './url-policy';
 
 /** Resolves a host name to every address it has (tests pass a fake one). */
 export type Resolver = (host: string) => Promise<LookupAddress[]>;
@@ -23,29 +23,48 @@ const systemResolver: Resolver = (host) => dnsPromises.lookup(host, { all: true,
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * A `lookup` for net/tls.connect that refuses the connection unless every address of the host is
- * global unicast (or allowPrivate), and hands the socket only those checked addresses.
+ * Which addresses a connection may reach: only global unicast ones (the default), any
+ * (QB_ALLOW_PRIVATE_WEBHOOKS=1 on an allowed port), or only loopback and private ones
+ * (QB_ALLOW_PRIVATE_WEBHOOKS=1 on any other port).
  */
-export function checkedLookup({ allowPrivate, resolve = systemResolver }: { allowPrivate: boolean; resolve?: Resolver }) {
+export type AddressRule = 'global' | 'any' | 'private';
+
+function lookupRefusal(hostname: string, addresses: LookupAddress[], rule: AddressRule): UrlPolicyError | undefined {
+  if (rule === 'global' && addresses.some((a) => !isGlobalUnicast(a.address))) {
+    return new UrlPolicyError(`url host ${hostname} resolves to a private, loopback or reserved address${PRIVATE_HINT}`);
+  }
+  if (rule === 'private' && addresses.some((a) => isGlobalUnicast(a.address))) {
+    return new UrlPolicyError(
+      `url host ${hostname} resolves to a public address: its port is not one webhooks may use (QB_WEBHOOK_ALLOWED_PORTS)`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A `lookup` for net/tls.connect that refuses the connection unless every address of the host
+ * passes `rule` (by default what allowPrivate implies), and hands the socket only those checked
+ * addresses.
+ */
+export function checkedLookup({
+  allowPrivate,
+  resolve = systemResolver,
+  rule,
+}: {
+  allowPrivate: boolean;
+  resolve?: Resolver;
+  rule?: AddressRule;
+}) {
+  const applied: AddressRule = rule ?? (allowPrivate ? 'any' : 'global');
   return (hostname: string, options: LookupOneOptions & { all?: boolean }, callback: LookupCallback): void => {
     resolve(hostname).then(
       (addresses) => {
-        if (addresses.length === 0) {
-          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
-          return;
-        }
-        if (!allowPrivate && addresses.some((a) => !isGlobalUnicast(a.address))) {
-          callback(new UrlPolicyError(`url host ${hostname} resolves to a private, loopback or reserved address${PRIVATE_HINT}`), '');
-          return;
-        }
+        const refusal = addresses.length === 0 ? notFound(hostname) : lookupRefusal(hostname, addresses, applied);
         const family = options.family === 4 || options.family === 6 ? options.family : 0;
         const usable = family ? addresses.filter((a) => a.family === family) : addresses;
-        if (usable.length === 0) {
-          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
-          return;
-        }
         const [first] = usable;
-        if (options.all || !first) callback(null, usable);
+        if (refusal || !first) callback(refusal ?? notFound(hostname), '');
+        else if (options.all) callback(null, usable);
         else callback(null, first.address, first.family);
       },
       (error: NodeJS.ErrnoException) => callback(error, ''),
@@ -53,31 +72,54 @@ export function checkedLookup({ allowPrivate, resolve = systemResolver }: { allo
   };
 }
 
+const notFound = (hostname: string) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+
 export interface WebhookDispatcherOptions extends Omit<Agent.Options, 'connect'> {
   allowPrivate: boolean;
+  /** Ports connections may use (QB_WEBHOOK_ALLOWED_PORTS; 443 when absent). */
+  allowedPorts?: readonly number[];
   resolve?: Resolver;
   /** TCP + TLS connect timeout. */
   connectTimeoutMs?: number;
 }
 
-/** An undici Agent that connects only to policy-checked addresses (names and literals alike). */
+/** The address rule of a connection to `port`, or a refusal when no address may be reached there. */
+function ruleForPort(port: number, allowPrivate: boolean, allowedPorts: readonly number[]): AddressRule | UrlPolicyError {
+  if (portAllowed(port, allowedPorts)) return allowPrivate ? 'any' : 'global';
+  return allowPrivate ? 'private' : portRefusal(port, allowedPorts);
+}
+
+/**
+ * An undici Agent that connects only to policy-checked ports and addresses (names and literals
+ * alike): the checks of url-policy.ts, made again for every connection.
+ */
 export function createWebhookDispatcher({
   allowPrivate,
+  allowedPorts = DEFAULT_ALLOWED_PORTS,
   resolve,
   connectTimeoutMs = 10_000,
   ...agentOptions
 }: WebhookDispatcherOptions): Agent {
-  const connector = buildConnector({ lookup: checkedLookup({ allowPrivate, resolve }) as never, timeout: connectTimeoutMs });
+  const connectors = {} as Record<AddressRule, buildConnector.connector>;
+  for (const rule of ['global', 'any', 'private'] as const) {
+    connectors[rule] = buildConnector({ lookup: checkedLookup({ allowPrivate, resolve, rule }) as never, timeout: connectTimeoutMs });
+  }
   return new Agent({
     ...agentOptions,
     connect: (options, callback) => {
+      const port = options.port || (options.protocol === 'http:' ? '80' : '443');
+      const rule = ruleForPort(Number(port), allowPrivate, allowedPorts);
+      if (rule instanceof UrlPolicyError) return callback(rule, null);
       // An address literal never reaches lookup: check it here.
       const literal = options.hostname.replace(/^\[|\]$/g, '');
-      if (!allowPrivate && net.isIP(literal) && !isGlobalUnicast(literal)) {
-        callback(new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`), null);
-        return;
+      if (net.isIP(literal) && rule !== 'any' && isGlobalUnicast(literal) !== (rule === 'global')) {
+        const refusal =
+          rule === 'global'
+            ? new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`)
+            : portRefusal(Number(port), allowedPorts);
+        return callback(refusal, null);
       }
-      connector(options, callback);
+      connectors[rule](options, callback);
     },
   });
 }

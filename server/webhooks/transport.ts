@@ -6,10 +6,9 @@
  * and the socket connects to the address that was checked (no DNS rebinding).
  */
 import { createWebhookDispatcher, webhookPost } from './pinned-transport';
+import type { UrlPolicy } from './url-policy';
 
-export interface TransportOptions {
-  /** Private and loopback receivers allowed (QB_ALLOW_PRIVATE_WEBHOOKS=1). */
-  allowPrivate: boolean;
+export interface TransportOptions extends UrlPolicy {
   /** Concurrent connections per receiver origin. */
   maxSockets?: number;
 }
@@ -25,10 +24,10 @@ export interface WebhookTransport {
   close(): Promise<void>;
 }
 
-export function createTransport({ allowPrivate, maxSockets = 64 }: TransportOptions): WebhookTransport {
+export function createTransport({ allowPrivate, allowedPorts, maxSockets = 64 }: TransportOptions): WebhookTransport {
   // Idle sockets are closed after 4 s, before a receiver's own idle timeout would close them
   // under a request (Node's default server keep-alive timeout is 5 s).
-  const dispatcher = createWebhookDispatcher({ allowPrivate, connections: maxSockets, keepAliveTimeout: 4_000 });
+  const dispatcher = createWebhookDispatcher({ allowPrivate, allowedPorts, connections: maxSockets, keepAliveTimeout: 4_000 });
   return {
     post(url, headers, body, timeoutMs) {
       return webhookPost(url, { headers, body, signal: AbortSignal.timeout(timeoutMs) }, { dispatcher });

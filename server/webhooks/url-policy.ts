@@ -1,9 +1,11 @@
 /**
- * Where webhooks may be sent. By default only public https endpoints: every address must be global
- * unicast (an allowlist, not a list of exceptions), checked on the URL and on what its host
- * resolves to; at delivery time the transport (pinned-transport.ts) resolves once more and
+ * Where webhooks may be sent. By default only public https endpoints on port 443 (other ports only
+ * when the operator lists them, QB_WEBHOOK_ALLOWED_PORTS): every address must be global unicast
+ * (an allowlist, not a list of exceptions), checked on the URL and on what its host resolves to;
+ * at delivery time the transport (pinned-transport.ts) checks the port and resolves once more, and
  * connects only to the address it checked, against DNS rebinding.
- * QB_ALLOW_PRIVATE_WEBHOOKS=1 (loopback listeners only, never in production) allows local receivers.
+ * QB_ALLOW_PRIVATE_WEBHOOKS=1 (loopback listeners only, never in production) allows local
+ * receivers, on any port of a loopback or private address.
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
@@ -114,8 +116,60 @@ export function isBlockedAddress(ip: string): boolean {
   return !isGlobalUnicast(ip);
 }
 
+/** What a destination may be: private receivers allowed or not, and the ports public ones may use. */
+export interface UrlPolicy {
+  allowPrivate: boolean;
+  /** Ports every destination may use (QB_WEBHOOK_ALLOWED_PORTS); 443 when absent. */
+  allowedPorts?: readonly number[];
+}
+
+export const DEFAULT_ALLOWED_PORTS: readonly number[] = [443];
+
+/** The TCP port a URL connects to: its explicit port, or its scheme's default. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+}
+
+export function portAllowed(port: number, allowedPorts: readonly number[] = DEFAULT_ALLOWED_PORTS): boolean {
+  return allowedPorts.includes(port);
+}
+
+/** The refusal of a port, naming the ones allowed and the setting that allows more. */
+export function portRefusal(port: number, allowedPorts: readonly number[] = DEFAULT_ALLOWED_PORTS): UrlPolicyError {
+  return new UrlPolicyError(
+    `url port ${port} is not allowed: use port ${allowedPorts.join(' or ')} (QB_WEBHOOK_ALLOWED_PORTS on the server lists the ports webhooks may use)`,
+  );
+}
+
+/** The host of a URL as a bare name or address: no IPv6 brackets, no trailing dot (`localhost.` is localhost). */
+function bareHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
+const isLocalName = (host: string) =>
+  host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal');
+
+async function resolveAll(host: string): Promise<Array<{ address: string }>> {
+  try {
+    return await lookup(host, { all: true, verbatim: true });
+  } catch {
+    throw new UrlPolicyError(`url host ${host} does not resolve`);
+  }
+}
+
+/** QB_ALLOW_PRIVATE_WEBHOOKS=1: any port, but only on a loopback or private receiver. */
+async function assertPrivateReceiver(url: URL, port: number, allowedPorts: readonly number[]): Promise<void> {
+  const host = bareHost(url);
+  if (net.isIP(host) ? isBlockedAddress(host) : isLocalName(host)) return;
+  if (!net.isIP(host)) {
+    const addresses = await resolveAll(host);
+    if (addresses.length > 0 && addresses.every((a) => isBlockedAddress(a.address))) return;
+  }
+  throw portRefusal(port, allowedPorts);
+}
+
 /** Throws UrlPolicyError with a message fit for the API user. */
-export async function assertDeliverableUrl(raw: string, { allowPrivate }: { allowPrivate: boolean }): Promise<void> {
+export async function assertDeliverableUrl(raw: string, { allowPrivate, allowedPorts = DEFAULT_ALLOWED_PORTS }: UrlPolicy): Promise<void> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -123,27 +177,22 @@ export async function assertDeliverableUrl(raw: string, { allowPrivate }: { allo
     throw new UrlPolicyError('url is not a valid URL');
   }
   if (url.username || url.password) throw new UrlPolicyError('url must not contain credentials');
+  const port = portOf(url);
   if (allowPrivate) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UrlPolicyError('url must be http or https');
+    if (!portAllowed(port, allowedPorts)) await assertPrivateReceiver(url, port, allowedPorts);
     return;
   }
   if (url.protocol !== 'https:') throw new UrlPolicyError(`url must use https${PRIVATE_HINT}`);
   // WHATWG URL parsing already normalises numeric hosts such as 2130706433 to 127.0.0.1.
-  // A trailing dot (fully qualified form) names the same host: `localhost.` is localhost.
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (net.isIP(host)) {
-    if (isBlockedAddress(host)) throw new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`);
-    return;
+  const host = bareHost(url);
+  if (net.isIP(host) && isBlockedAddress(host)) {
+    throw new UrlPolicyError(`url points at a private, loopback or reserved address${PRIVATE_HINT}`);
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
-    throw new UrlPolicyError(`url points at a local host name${PRIVATE_HINT}`);
-  }
-  let addresses: Array<{ address: string }>;
-  try {
-    addresses = await lookup(host, { all: true, verbatim: true });
-  } catch {
-    throw new UrlPolicyError(`url host ${host} does not resolve`);
-  }
+  if (isLocalName(host)) throw new UrlPolicyError(`url points at a local host name${PRIVATE_HINT}`);
+  if (!portAllowed(port, allowedPorts)) throw portRefusal(port, allowedPorts);
+  if (net.isIP(host)) return;
+  const addresses = await resolveAll(host);
   if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
     throw new UrlPolicyError(`url host ${host} resolves to a private, loopback or reserved address${PRIVATE_HINT}`);
   }

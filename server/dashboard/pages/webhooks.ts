@@ -16,7 +16,7 @@ const WEBHOOK_FLASH: Record<string, string> = {
   enabled: 'The subscription was re-enabled: new events are delivered to it again.',
 };
 
-export function registerWebhookPages(dash: DashboardApp, { database: { db } }: ServerDeps): void {
+export function registerWebhookPages(dash: DashboardApp, { database: { db }, config }: ServerDeps): void {
   dash.get('/webhooks', async (c) => {
     const session = c.var.session;
     const subscriptions = await loadSubscriptions(db, session.clinicId);
@@ -30,7 +30,8 @@ export function registerWebhookPages(dash: DashboardApp, { database: { db } }: S
     const id = Uuid.safeParse(c.req.param('id'));
     if (!id.success) throw new ApiError(404, 'not_found', 'Webhook not found');
     const action = c.req.param('action');
-    await (action === 'delete' ? deleteClinicWebhook : enableClinicWebhook)(db, c.var.session.clinicId, id.data);
+    if (action === 'delete') await deleteClinicWebhook(db, c.var.session.clinicId, id.data);
+    else await enableClinicWebhook(db, c.var.session.clinicId, id.data, config);
     return c.redirect(`/dashboard/webhooks?done=${action === 'delete' ? 'deleted' : 'enabled'}`, 303);
   });
 
@@ -38,7 +39,7 @@ export function registerWebhookPages(dash: DashboardApp, { database: { db } }: S
     const id = Uuid.safeParse(c.req.param('id'));
     const deliveryId = DeliveryId.safeParse(c.req.param('deliveryId'));
     if (!id.success || !deliveryId.success) throw new ApiError(404, 'not_found', 'Delivery not found');
-    await redeliver(db, { clinicId: c.var.session.clinicId }, id.data, deliveryId.data);
+    await redeliver(db, { clinicId: c.var.session.clinicId }, id.data, deliveryId.data, config);
     return c.redirect('/dashboard/webhooks?done=redelivered', 303);
   });
 }

@@ -11,6 +11,7 @@ import * as m005 from './005_hot_paths';
 import * as m006 from './006_data_version';
 import * as m007 from './007_book_appointment';
 import * as m008 from './008_names_and_idempotency';
+import * as m009 from './009_webhook_limits_retention';
 import * as m010 from './010_abuse_bounds';
 import * as m011 from './011_list_counts';
 
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   '006_data_version': m006,
   '007_book_appointment': m007,
   '008_names_and_idempotency': m008,
+  '009_webhook_limits_retention': m009,
   '010_abuse_bounds': m010,
   '011_list_counts': m011,
 };
