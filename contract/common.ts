@@ -39,9 +39,12 @@ export const PaginationQuery = z.object({
 
 export const PageMeta = z
   .object({
-    page: z.number().int(),
-    per_page: z.number().int(),
-    total: z.number().int(),
+    page: z.number().int().meta({ description: 'The page number asked for (1 on a page asked by starting_after).' }),
+    per_page: z.number().int().meta({ description: 'Items per page.' }),
+    total: z.number().int().meta({
+      description:
+        'Exact number of items matching the filters, on all pages (unfiltered on the lists that take starting_after, or filtering appointments or contacts by status only: read from counts the server keeps, the same cost at any size).',
+    }),
   })
   .meta({ id: 'PageMeta' });
 
