@@ -135,8 +135,8 @@ export interface BusyPage {
  * every block overlapping the window (only blocks that have not ended qualify, at most the
  * clinic's cap, found on `(clinic_id, ends_at)`), as one `range_agg` multirange, unnested.
  */
-// The page size is written into the statement (three texts), not bound, so its named statement
-// gets a generic plan after five runs instead of being planned on every call.
+// The page size is written into the statement (three texts), not bound, so a generic plan of its
+// named statement knows the limit and can be chosen after five runs.
 export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
   const [fromDate, toDate] = [new Date(from), new Date(to)];
   const { rows } = await sql<{ start: Date | string | null; end: Date | string | null; read: number; last_start: Date | string | null }>`

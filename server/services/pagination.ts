@@ -116,9 +116,10 @@ export async function cursorPage<T extends CursorTable, Selected, Row = Selected
   if (cursor !== undefined && page > 1) throw pageWithCursor();
   const column = sql.ref(list.orderBy);
   // The limit is written into the statement, not bound: the named statement's generic plan then
-  // knows it, is as cheap as a custom one, and is chosen after five runs, so the page is planned
-  // once per connection (with a bound limit the generic plan is costed for a tenth of the clinic
-  // and never chosen: 0.2-0.4 ms of planning on every call). At most 101 texts per filter set.
+  // knows it and can be chosen after five runs (with a bound limit the generic plan is costed for
+  // a tenth of the clinic and never chosen: 0.2-0.4 ms of planning on every call; the rendered
+  // appointments page was still planned on every call in the round 4 profile, the planner's
+  // choice). At most 101 texts per filter set.
   const ordered = <R>(q: SelectQueryBuilder<Database, T, R>) =>
     q
       .orderBy(sql`${column} desc`)
