@@ -381,19 +381,26 @@ export interface Running {
   databaseUrl?: string;
 }
 
+/**
+ * The server settings of every benchmark (and profile): on loopback with the dev tools; the
+ * receivers are on loopback and one client address sends every request; each benchmark loads one
+ * clinic through many keys, so no per-clinic budget is in the way.
+ */
+export const BENCH_SERVER_CONFIG = {
+  port: 0,
+  host: '127.0.0.1',
+  devTools: true,
+  allowPrivateWebhooks: true,
+  failedAuthPerMinute: 100_000,
+  clinicRateLimitPerMinute: 100_000_000,
+} as const;
+
 export async function withBackend(bench: Bench, backend: Backend, fn: (r: Running) => Promise<void>): Promise<void> {
   const { connect, stop } = await startBackendDatabase(backend, 'qb_bench', bench.tmp);
   try {
     const server = await startServer({
       config: {
-        port: 0,
-        host: '127.0.0.1',
-        devTools: true,
-        // The bench's receivers are on loopback; one client address sends every benchmark's requests.
-        allowPrivateWebhooks: true,
-        failedAuthPerMinute: 100_000,
-        // Each benchmark loads one clinic through many keys: no per-clinic budget in the way.
-        clinicRateLimitPerMinute: 100_000_000,
+        ...BENCH_SERVER_CONFIG,
         databaseUrl: connect.databaseUrl,
         ...(connect.dataDir ? { dataDir: connect.dataDir } : {}),
       },

@@ -35,7 +35,7 @@ import { connectDatabase, type DatabaseHandle } from '../db/connect';
 import { startServer } from '../server';
 import { bookingItems } from './benchmarks/bookings';
 import { createClinicWithAppointments, growthClinic, growthSlots, insertAppointments } from './benchmarks/fixtures';
-import { fail, makeKeys, PER_KEY, type Running, runChild, startBackendDatabase, type LoadResult } from './harness';
+import { BENCH_SERVER_CONFIG, fail, makeKeys, PER_KEY, type Running, runChild, startBackendDatabase, type LoadResult } from './harness';
 
 interface QueryStats {
   count: number;
@@ -286,12 +286,7 @@ async function main(): Promise<void> {
     },
     // The webhook worker is off: only the endpoint's own statements are counted (nothing here subscribes).
     config: {
-      port: 0,
-      host: '127.0.0.1',
-      devTools: true,
-      allowPrivateWebhooks: true,
-      failedAuthPerMinute: 100_000,
-      clinicRateLimitPerMinute: 100_000_000,
+      ...BENCH_SERVER_CONFIG,
       runWorker: false,
     },
     logger: pino({ level: 'error' }),

@@ -87,10 +87,10 @@ describe.each(backends())('throttles by address group on %s', (backend) => {
   beforeAll(async () => {
     srv = await startTestServer(backend, { runWorker: false, trustProxy: true, failedAuthPerMinute: LIMIT });
     wide = await startTestServer(backend, { runWorker: false, trustProxy: true, failedAuthPerMinute: LIMIT, ipv6Prefix: 48 });
-  });
+  }, 180_000); // two servers, each with its database migrated: a loaded machine takes its time
   afterAll(async () => {
-    await srv.close();
-    await wide.close();
+    await srv?.close();
+    await wide?.close();
   });
 
   const guess = (server: TestServer, address: string, i: number) =>

@@ -7,7 +7,7 @@ import { Appointment, Lead } from '../../contract/resources';
 import { APPOINTMENT_TRACKED } from '../../lib/changes';
 import type { ReceivedRequest } from '../../server/test/support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, appError, run, subscribe, type Subscription, withDeliveredChanges } from './zap';
+import { app, appError, pointAppAt, run, subscribe, type Subscription, withDeliveredChanges } from './zap';
 
 const HOOKS = ['lead_created', 'lead_updated', 'appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;
 type Hook = (typeof HOOKS)[number];
@@ -15,20 +15,18 @@ type Hook = (typeof HOOKS)[number];
 describe('e2e: lead -> slot -> book -> reschedule -> cancel, with webhooks into the triggers', () => {
   let srv: TestServer;
   let clinic: TestClinic;
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
   const subs = {} as Record<Hook, Subscription>;
 
   beforeAll(async () => {
     srv = await startTestServer('pglite', { webhookScheduleScale: 0.001 });
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Chain Clinic');
     for (const key of HOOKS) subs[key] = await subscribe(key, clinic.api_key);
   });
   afterAll(async () => {
     for (const sub of Object.values(subs)) await sub.receiver.close();
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

@@ -4,22 +4,20 @@
  * Campaign and Create Lead (without External Source and External ID) never write twice.
  */
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, appError, run } from './zap';
+import { app, appError, pointAppAt, run } from './zap';
 
 describe('e2e: a retried step never writes twice (Idempotency-Key replay through the app)', () => {
   let srv: TestServer;
   let clinic: TestClinic;
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
 
   beforeAll(async () => {
     srv = await startTestServer('pglite');
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Idempotency Clinic');
   });
   afterAll(async () => {
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

@@ -30,7 +30,7 @@ import {
   SERVER_CHECKS,
 } from '../app/publishing-checks';
 import { runEveryOperation } from './live-run';
-import { app, run } from './zap';
+import { app, pointAppAt, run } from './zap';
 
 const ROOT = path.resolve(__dirname, '../..');
 const context = { publicVersion: publicVersion as never };
@@ -197,18 +197,16 @@ describe('Zapier integration checks, decided from a test run of every operation 
   let srv: TestServer;
   let clinic: TestClinic;
   let runs: LiveRun[];
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
 
   beforeAll(async () => {
     srv = await startTestServer('pglite', { webhookScheduleScale: 0.001 });
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Integration Checks Clinic');
     runs = await runEveryOperation(clinic);
   }, 120_000);
   afterAll(async () => {
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

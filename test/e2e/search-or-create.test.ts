@@ -4,22 +4,20 @@
  */
 import { Lead } from '../../contract/resources';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, appError, run, searchOrCreate } from './zap';
+import { app, appError, pointAppAt, run, searchOrCreate } from './zap';
 
 describe('e2e: Find or Create Lead against the reference server', () => {
   let srv: TestServer;
   let clinic: TestClinic;
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
 
   beforeAll(async () => {
     srv = await startTestServer('pglite');
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Search Or Create Clinic');
   });
   afterAll(async () => {
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

@@ -7,18 +7,17 @@ import { UpdatedAppointment, UpdatedLead } from '../../lib/schemas';
 import type { ReceivedRequest } from '../../server/test/support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from '../../server/test/support/server';
 import { waitUntil } from '../../server/test/support/wait';
-import { app, run, subscribe, type Subscription, zapierRawHeaders } from './zap';
+import { app, pointAppAt, run, subscribe, type Subscription, zapierRawHeaders } from './zap';
 
 describe('e2e: the update triggers and their Only When filter', () => {
   let srv: TestServer;
   let clinic: TestClinic;
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
   const subs = {} as Record<'appointment_updated' | 'lead_updated', Subscription>;
 
   beforeAll(async () => {
     srv = await startTestServer('pglite', { webhookScheduleScale: 0.001 });
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Update Triggers Clinic');
     subs.appointment_updated = await subscribe('appointment_updated', clinic.api_key);
     subs.lead_updated = await subscribe('lead_updated', clinic.api_key);
@@ -28,8 +27,7 @@ describe('e2e: the update triggers and their Only When filter', () => {
       await sub.unsubscribe();
       await sub.receiver.close();
     }
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

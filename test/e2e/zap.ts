@@ -29,6 +29,16 @@ export const app = App as unknown as {
  * worker would send the app tests' requests to the real network. Every request of the app goes
  * through z.request, which logs on its own, so the patch has nothing to add here.
  */
+/** Points the app at `url` (QB_HOST, lib/config.ts) until the function it returns puts back what was there. */
+export function pointAppAt(url: string): () => void {
+  const saved = process.env.QB_HOST;
+  process.env.QB_HOST = url;
+  return () => {
+    if (saved === undefined) delete process.env.QB_HOST;
+    else process.env.QB_HOST = saved;
+  };
+}
+
 export const appTester = createAppTester({ ...App, flags: { ...App.flags, skipHttpPatch: true } } as typeof App);
 
 /** Runs one operation function of the app with the clinic's key. */

@@ -18,7 +18,7 @@ import { APPOINTMENT_TRACKED, withChanges } from '../../lib/changes';
 import { freshClient } from '../../server/test/support/booking';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../../server/test/support/receiver';
 import { startTestServer, type ApiClient, type TestClinic, type TestServer } from '../../server/test/support/server';
-import { app, run, subscribe, type Subscription, withDeliveredChanges, zapierRawHeaders } from './zap';
+import { app, pointAppAt, run, subscribe, type Subscription, withDeliveredChanges, zapierRawHeaders } from './zap';
 
 const APPOINTMENT_HOOKS = ['appointment_created', 'appointment_updated', 'appointment_cancelled'] as const;
 const CONTACT_OUTCOMES = ['qualified', 'not_interested', 'exhausted', 'callback_requested'] as const;
@@ -41,22 +41,20 @@ describe('e2e: the Zapier app against the reference server', () => {
   let clinic: TestClinic;
   /** Direct API calls (causing events, reading objects back) on a key of their own. */
   let api: ApiClient;
-  let savedHost: string | undefined;
+  let restoreHost = () => {};
   const subs = {} as Record<Hook, Subscription>;
   let witness: Receiver;
 
   beforeAll(async () => {
     srv = await startTestServer('pglite', { webhookScheduleScale: 0.001 });
-    savedHost = process.env.QB_HOST;
-    process.env.QB_HOST = srv.url;
+    restoreHost = pointAppAt(srv.url);
     clinic = await srv.clinic('Zapier E2E Clinic');
     api = await freshClient(srv, clinic.clinic.id);
   });
   afterAll(async () => {
     for (const sub of Object.values(subs)) await sub.receiver.close();
     await witness?.close();
-    if (savedHost === undefined) delete process.env.QB_HOST;
-    else process.env.QB_HOST = savedHost;
+    restoreHost();
     await srv?.close();
   });
 

@@ -12,7 +12,8 @@ import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { backends, createPostgresDatabase } from '../support/databases';
-import { devClinic, rssMiB, startServerProcess, stopServerProcess, waitUntil, type ServerProcess } from './processes';
+import type { ApiClient } from '../support/server';
+import { allDeliveries, devClinic, rssMiB, startServerProcess, stopServerProcess, waitUntil, type ServerProcess } from './processes';
 
 const SUBSCRIPTIONS = 10;
 const RATE = 4; // leads per second
@@ -88,6 +89,22 @@ async function metric(server: ServerProcess, name: string): Promise<number> {
   return Number(line?.split(' ')[1] ?? Number.NaN);
 }
 
+/** What the server says of the deliveries the receiver never answered (a timed-out run's evidence). */
+async function unanswered(server: ServerProcess, api: ApiClient, webhookIds: string[], answered: Map<string, number>): Promise<string> {
+  const missing: { status: string; attempts?: unknown[] }[] = [];
+  for (const webhookId of webhookIds) {
+    for (const d of await allDeliveries(api, webhookId)) if (!answered.has(d.id)) missing.push(d);
+  }
+  const gauges = ['qualifybase_webhook_deliveries_waiting', 'qualifybase_webhook_attempts_in_flight', 'qualifybase_webhook_circuits_open'];
+  const state = Object.fromEntries(await Promise.all(gauges.map(async (g) => [g, await metric(server, g)])));
+  const byState: Record<string, number> = {};
+  for (const d of missing) {
+    const key = `${d.status} after ${d.attempts?.length ?? 0} attempts`;
+    byState[key] = (byState[key] ?? 0) + 1;
+  }
+  return `${missing.length} unanswered (${JSON.stringify(byState)}), e.g. ${JSON.stringify(missing.slice(0, 5))}; server: ${JSON.stringify(state)}`;
+}
+
 describe.each(backends())('a receiver outage and its recovery on %s', (backend) => {
   let server: ServerProcess | undefined;
   afterAll(async () => {
@@ -109,8 +126,11 @@ describe.each(backends())('a receiver outage and its recovery on %s', (backend) 
     const receiver = await outageReceiver();
     try {
       const { api } = await devClinic(running.url, 'Outage Clinic');
+      const webhookIds: string[] = [];
       for (let s = 0; s < SUBSCRIPTIONS; s++) {
-        expect((await api.post('/api/v1/webhooks', { url: `${receiver.url}/hook/${s}`, events: ['lead.created'] })).status).toBe(201);
+        const res = await api.post('/api/v1/webhooks', { url: `${receiver.url}/hook/${s}`, events: ['lead.created'] });
+        expect(res.status).toBe(201);
+        webhookIds.push(res.body.id);
       }
       const leads: string[] = [];
       const samples: { rss: number; waiting: number }[] = [];
@@ -138,7 +158,11 @@ describe.each(backends())('a receiver outage and its recovery on %s', (backend) 
       await steady(PHASES.recovered);
 
       const expected = leads.length * SUBSCRIPTIONS;
-      await waitUntil(`all ${expected} deliveries to be answered`, () => receiver.pairs.size === expected, 240_000);
+      await waitUntil(`all ${expected} deliveries to be answered`, () => receiver.pairs.size === expected, 240_000).catch(
+        async (error: Error) => {
+          throw new Error(`${error.message}\n${await unanswered(running, api, webhookIds, receiver.answered)}`);
+        },
+      );
       await sample();
       const summary = {
         backend,
