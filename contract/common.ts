@@ -39,15 +39,34 @@ export const PaginationQuery = z.object({
 
 export const PageMeta = z
   .object({
-    page: z.number().int(),
-    per_page: z.number().int(),
-    total: z.number().int(),
+    page: z.number().int().meta({ description: 'The page number asked for (1 on a page asked by starting_after).' }),
+    per_page: z.number().int().meta({ description: 'Items per page.' }),
+    total: z.number().int().meta({
+      description:
+        'Exact number of items matching the filters, on all pages (unfiltered on the lists that take starting_after, or filtering appointments or contacts by status only: read from counts the server keeps, the same cost at any size).',
+    }),
   })
   .meta({ id: 'PageMeta' });
 
+/**
+ * The lists that also take a cursor (issue 20: appointments, leads, campaign contacts): page
+ * numbers, or `starting_after` the id of an item, whose cost does not grow with the depth.
+ */
+export const CursorPaginationQuery = PaginationQuery.extend({
+  starting_after: Uuid.optional().meta({
+    description:
+      "The id of an item of this list (the last one of the page before): the page starts right after it in the list's order, so items added meanwhile neither repeat nor push items off the page. The item need not match the filters any more. Not with a page other than 1.",
+  }),
+});
+
+/** A cursor list's meta: the page's meta and whether more items follow. */
+export const CursorPageMeta = PageMeta.extend({
+  has_more: z.boolean().meta({ description: 'Whether more items follow this page (then pass the last id as starting_after).' }),
+}).meta({ id: 'CursorPageMeta' });
+
 /** `{"data": [...], "meta": {...}}`, newest first. */
-export function listOf<T extends z.ZodTypeAny>(item: T, id: string) {
-  return z.object({ data: z.array(item), meta: PageMeta }).meta({ id });
+export function listOf<T extends z.ZodTypeAny, M extends z.ZodTypeAny = typeof PageMeta>(item: T, id: string, meta?: M) {
+  return z.object({ data: z.array(item), meta: (meta ?? PageMeta) as M }).meta({ id });
 }
 
 export const ErrorCode = z.enum([

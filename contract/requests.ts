@@ -1,6 +1,6 @@
 /** Request bodies and query strings. The server validates with these; the OpenAPI document shows them. */
 import { z } from 'zod';
-import { CountryCode, DateOrInstant, E164Phone, Email, InstantInput, PaginationQuery, Scope, Uuid } from './common';
+import { CountryCode, CursorPaginationQuery, DateOrInstant, E164Phone, Email, InstantInput, PaginationQuery, Scope, Uuid } from './common';
 import { AppointmentStatus, ContactStatus, ContactOutcome, LeadSource, LeadStatus, AgentDirection } from './resources';
 import { EventType } from './events';
 
@@ -71,7 +71,7 @@ export const LeadUpdate = z
   .meta({ id: 'LeadUpdate' });
 export type LeadUpdate = z.infer<typeof LeadUpdate>;
 
-export const LeadListQuery = PaginationQuery.extend({
+export const LeadListQuery = CursorPaginationQuery.extend({
   search: z.string().trim().min(1).max(200).optional().meta({ description: 'Matches name, phone or email.' }),
   status: LeadStatus.optional(),
   source: LeadSource.optional(),
@@ -124,7 +124,7 @@ export const AppointmentUpdate = z
   .meta({ id: 'AppointmentUpdate' });
 export type AppointmentUpdate = z.infer<typeof AppointmentUpdate>;
 
-export const AppointmentListQuery = PaginationQuery.extend({
+export const AppointmentListQuery = CursorPaginationQuery.extend({
   status: AppointmentStatus.optional(),
   from: DateOrInstant.optional().meta({ description: 'Appointments starting at or after this.' }),
   to: DateOrInstant.optional().meta({ description: 'Appointments starting before this.' }),
@@ -148,7 +148,7 @@ export const ContactCreate = z
   .meta({ id: 'CampaignContactCreate' });
 export type ContactCreate = z.infer<typeof ContactCreate>;
 
-export const ContactListQuery = PaginationQuery.extend({
+export const ContactListQuery = CursorPaginationQuery.extend({
   status: ContactStatus.optional(),
   campaign_id: Uuid.optional(),
 });

@@ -45,6 +45,8 @@ export interface AppEnv {
     requestId: string;
     pageCache: AnswerStore;
     database: RequestDatabase;
+    /** Set by jsonText (http/route.ts): the answer's JSON, written by a service, for the page cache to keep. */
+    answerText?: string;
     /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
     cacheUntil?: number;
     /**

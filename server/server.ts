@@ -13,6 +13,7 @@ import { assertDevSwitchesAllowed, loadConfig, publicUrlWarning, type ServerConf
 import type { ServerDeps } from './context';
 import { connectDatabase, type DatabaseHandle } from './db/connect';
 import { lockDataDir } from './db/data-dir-lock';
+import { startPgliteAutovacuum } from './db/statistics';
 import { createClinic, type NewClinic } from './services/clinics';
 import { rateLimitPruneTask, startRetentionSweep, webhookPruneTasks, type PruneTask } from './services/retention';
 import { createUser } from './services/users';
@@ -150,6 +151,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   );
   const demo = options.seedDemo === false ? undefined : await seedDemoIfEmpty(database.db, config);
   const app = createApp(deps);
+  // PGlite has no autovacuum: planner statistics and visibility maps are kept up by this (db/statistics.ts).
+  const stopAutovacuum = startPgliteAutovacuum(database, (error) => logger.warn({ err: error }, 'vacuuming PGlite tables failed'));
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -179,6 +182,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       clearTimeout(force);
       queueRunning = false;
       await retention.stop();
+      await stopAutovacuum();
       if (delivery) await delivery.stop();
       if (!options.database) await database.close();
       unlock();

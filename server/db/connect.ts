@@ -4,11 +4,11 @@
  */
 import fs from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
 import type { Database } from './schema';
 import { migrations } from './migrations';
+import { PgliteStatements, PgliteStatementsDialect } from './pglite-statements';
 
 export interface SqlResult {
   /** Rows as the driver returns them; callers state their shape. */
@@ -25,8 +25,8 @@ export interface DatabaseHandle {
    */
   executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
   /**
-   * A hot statement by name: on PostgreSQL a named prepared statement (parsed and planned once
-   * per connection, then only bound and run); on PGlite the same as executeSql.
+   * A hot statement by name: a named prepared statement (parsed and planned once per connection,
+   * then only bound and run), on PostgreSQL and on PGlite.
    */
   executePrepared(name: string, text: string, values: unknown[]): Promise<SqlResult>;
   /** For PostgreSQL only: the pool, so a library can hold a connection of its own. */
@@ -175,7 +175,10 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
     extensions: { btree_gist },
     parsers: { 20: (v: string) => Number(v), 1184: parseTimestamptz },
   })) as unknown as PGlite;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  // Every parameterised statement Kysely sends runs as a named prepared statement, as on
+  // PostgreSQL (db/pglite-statements.ts).
+  const statements = new PgliteStatements(pglite);
+  const db = new Kysely<Database>({ dialect: new PgliteStatementsDialect(pglite, statements) });
   let closed = false;
   // Through Kysely's connection queue, so raw SQL never lands inside another caller's transaction.
   const executeSql: DatabaseHandle['executeSql'] = (text, values) =>
@@ -189,18 +192,11 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       const [only] = results;
       return results.length === 1 && only ? only : (results as unknown as SqlResult);
     });
-  // PGlite's API has no named statements: PREPARE once, then EXECUTE with the values written as
-  // SQL literals (parse, analysis and, after five runs, planning are done once, not per call).
-  const preparedNames = new Set<string>();
-  const executePrepared: DatabaseHandle['executePrepared'] = async (name, text, values) => {
-    const literals = values.map(sqlLiteral);
-    if (!/^[a-z_][a-z0-9_]*$/.test(name) || literals.includes(undefined)) return executeSql(text, values);
-    if (!preparedNames.has(name)) {
-      await executeSql(`prepare ${name} as ${text}`);
-      preparedNames.add(name);
-    }
-    return executeSql(`execute ${name}(${literals.join(', ')})`);
-  };
+  const executePrepared: DatabaseHandle['executePrepared'] = (name, text, values) =>
+    db.connection().execute(async () => {
+      const { rows, affectedRows } = await statements.query(text, values, name);
+      return { rows, rowCount: affectedRows };
+    });
   return {
     db,
     kind: 'pglite',
@@ -214,24 +210,6 @@ async function connectPglite(dataDir: string): Promise<DatabaseHandle> {
       if (previousUmask !== undefined) process.umask(previousUmask);
     },
   };
-}
-
-/**
- * A value as an SQL literal, for EXECUTE on PGlite: null, booleans, finite numbers, strings and
- * arrays of strings (standard_conforming_strings is on: inside '...' only a quote needs doubling;
- * inside an array literal, backslash and double quote are escaped). Undefined for anything else,
- * which then goes as a bound parameter instead.
- */
-export function sqlLiteral(value: unknown): string | undefined {
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value === 'string') return value.includes('\0') ? undefined : `'${value.replaceAll("'", "''")}'`;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-    const elements = value.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
-    return sqlLiteral(`{${elements.join(',')}}`);
-  }
-  return undefined;
 }
 
 class StaticMigrationProvider implements MigrationProvider {

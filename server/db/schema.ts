@@ -198,6 +198,17 @@ export interface IdempotencyKeysTable {
   created_at: DefaultedTimestamp;
 }
 
+/**
+ * How many records a clinic holds, kept by the database at each commit (migration 011): kind
+ * `appointments` and `campaign_contacts` per status, `leads` with status ''. A list's total.
+ */
+export interface RecordCountsTable {
+  clinic_id: string;
+  kind: 'appointments' | 'leads' | 'campaign_contacts';
+  status: string;
+  n: ColumnType<number, number, number>;
+}
+
 export interface UsersTable {
   id: Generated<string>;
   clinic_id: string;
@@ -241,6 +252,7 @@ export interface Database {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   rate_limits: RateLimitsTable;
   idempotency_keys: IdempotencyKeysTable;
+  record_counts: RecordCountsTable;
   users: UsersTable;
   dashboard_sessions: DashboardSessionsTable;
   dashboard_login_failures: DashboardLoginFailuresTable;

@@ -75,8 +75,8 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   const key = `${clinicId} ${dataVersion} ${calendarVersion} ${c.req.url}`;
   const hit = cache.get(key);
   if (hit !== undefined) return c.body(hit, 200, { 'Content-Type': JSON_TYPE });
-  // The handler answers with c.json: keep the text it sends (reading it back from the finished
-  // Response would make Hono rebuild that as a full fetch Response).
+  // The handler answers with c.json, or with jsonText (http/route.ts): keep the text it sends
+  // (reading it back from the finished Response would make Hono rebuild that as a full fetch Response).
   let sent: string | undefined;
   c.json = ((object: unknown, status?: number, headers?: Record<string, string>) => {
     sent = JSON.stringify(object);
@@ -84,7 +84,8 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   }) as unknown as typeof c.json;
   await next();
   const until = c.var.cacheUntil ?? Infinity;
-  if (sent !== undefined && c.res.status === 200 && until > Date.now()) cache.set(key, sent, until);
+  const body = sent ?? c.var.answerText;
+  if (body !== undefined && c.res.status === 200 && until > Date.now()) cache.set(key, body, until);
 };
 
 const JSON_TYPE = 'application/json';

@@ -3,7 +3,7 @@
  * its security once, and the OpenAPI document says the same as the middleware enforces.
  */
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
@@ -122,6 +122,15 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   headers: responseHeaders(200),
   content: { 'application/json': { schema } },
 });
+
+/**
+ * An answer of JSON text a service wrote (the database, for GET and POST /appointments): sent as
+ * it is, with c.json's Content-Type, and kept by the page cache as a c.json answer would be.
+ */
+export function jsonText(c: Context<AppEnv>, text: string, status: 200 | 201 = 200) {
+  c.set('answerText', text);
+  return c.body(text, status, { 'Content-Type': 'application/json' });
+}
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
   required: true,

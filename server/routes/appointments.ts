@@ -1,11 +1,11 @@
-import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf } from '../../contract';
+import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate, IdParam, listOf, CursorPageMeta } from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
-import { apiRoute, json, jsonBody } from '../http/route';
-import { bookAppointment, cancelAppointment, getAppointment, listAppointments, updateAppointment } from '../services/appointments';
+import { apiRoute, json, jsonBody, jsonText } from '../http/route';
+import { bookAppointment, cancelAppointment, getAppointment, listAppointmentsJson, updateAppointment } from '../services/appointments';
 
 const tags = ['Appointments'];
-const AppointmentList = listOf(Appointment, 'AppointmentList');
+const AppointmentList = listOf(Appointment, 'AppointmentList', CursorPageMeta);
 
 const book = apiRoute({
   method: 'post',
@@ -80,9 +80,10 @@ export function registerAppointmentRoutes(app: ApiApp, { database: { db }, confi
   app.openapi(book, async (c) => {
     const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);
-    return c.json(booked.appointment, 201);
+    return jsonText(c, booked.json, 201) as never;
   });
-  app.openapi(list, async (c) => c.json(await listAppointments(db, links, c.var.auth.clinicId, c.req.valid('query')), 200));
+  // The page's JSON is written by the database (services/appointment-json.ts).
+  app.openapi(list, async (c) => jsonText(c, await listAppointmentsJson(db, links, c.var.auth.clinicId, c.req.valid('query'))) as never);
   app.openapi(get, async (c) => c.json(await getAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>
     c.json(await updateAppointment(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),

@@ -5,6 +5,7 @@ import {
   CampaignListQuery,
   ContactCreate,
   ContactListQuery,
+  CursorPageMeta,
   IdParam,
   listOf,
 } from '../../contract';
@@ -22,7 +23,7 @@ function callingCodeList(): string {
 }
 
 const CampaignList = listOf(Campaign, 'CampaignList');
-const ContactList = listOf(CampaignContact, 'CampaignContactList');
+const ContactList = listOf(CampaignContact, 'CampaignContactList', CursorPageMeta);
 
 const campaigns = apiRoute({
   method: 'get',

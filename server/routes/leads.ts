@@ -1,11 +1,11 @@
-import { IdParam, Lead, LeadCreate, LeadListQuery, LeadUpdate, listOf } from '../../contract';
+import { IdParam, Lead, LeadCreate, LeadListQuery, LeadUpdate, listOf, CursorPageMeta } from '../../contract';
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { createOrUpdateLead, getLead, listLeads, updateLead } from '../services/leads';
 
 const tags = ['Leads'];
-const LeadList = listOf(Lead, 'LeadList');
+const LeadList = listOf(Lead, 'LeadList', CursorPageMeta);
 
 const list = apiRoute({
   method: 'get',

@@ -8,7 +8,8 @@ import type { DatabaseHandle } from '../db/connect';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { envelopeFrame, previousAttributes, recordEvent } from '../webhooks/outbox';
 import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
-import { paginate, type Page } from './pagination';
+import { renderAppointments, type RenderedRow, withUrl } from './appointment-json';
+import { countedTotal, countOf, cursorPage, type CursorPage } from './pagination';
 import { toAppointment, type AppointmentWithNames, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
@@ -60,7 +61,8 @@ const BOOK_APPOINTMENT = {
 
 /** A booked appointment, and how many webhook deliveries its events queued (0: nothing to wake the dispatcher for). */
 export interface Booked {
-  appointment: Appointment;
+  /** The appointment as the API answers it: the JSON text the booking statement wrote (its event's own). */
+  json: string;
   deliveries: number;
 }
 
@@ -106,23 +108,64 @@ export async function bookAppointment(
   if (problem) throw problem;
   if (row.taken) throw slotUnavailable();
   if (row.appointment === null) throw new Error('booking: the statement inserted nothing without saying why');
-  // The API answer is the event's own text: the two cannot differ.
-  return { appointment: JSON.parse(row.appointment) as Appointment, deliveries: Number(row.deliveries) };
+  // The API answer is the event's own text: the two cannot differ (and it is sent as it is).
+  return { json: row.appointment, deliveries: Number(row.deliveries) };
 }
 
-export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<Page<Appointment>> {
+/**
+ * The clinic's appointments as a cursor list, newest first, by page number or cursor (with the
+ * query's filters). The total is the kept count (migration 011) without filters or with `status`
+ * alone; with `lead_id`, `from` or `to` it counts the matching appointments (a lead's, or the
+ * window's), never the whole clinic.
+ */
+async function appointmentList(db: Db, clinicId: string, q: ListQuery) {
   const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
   let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
   if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
   if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
-  return paginate(
+  const counted = !q.lead_id && !q.from && !q.to;
+  return {
+    db,
+    table: 'appointments' as const,
+    clinicId,
+    orderBy: 'created_at' as const,
     query,
+    total: counted ? countedTotal(db, clinicId, 'appointments', q.status) : countOf(query),
+    noun: 'an appointment',
+  };
+}
+
+/** A page of appointments as objects (the dashboard's lists). */
+export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<CursorPage<Appointment>> {
+  const list = await appointmentList(db, clinicId, q);
+  return cursorPage(
+    {
+      ...list,
+      select: (qb) => qb.selectAll().select(withLeadContact).select(withAgentName),
+      map: (row) => toAppointment(row, links),
+    },
     q,
-    (qb) => qb.selectAll().select(withLeadContact).select(withAgentName).orderBy('created_at', 'desc').orderBy('id', 'desc'),
-    (row) => toAppointment(row, links),
   );
+}
+
+/**
+ * The API's answer to GET /appointments as JSON text, written by the database (services/
+ * appointment-json.ts): the same bytes as JSON.stringify of listAppointments' page.
+ */
+export async function listAppointmentsJson(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<string> {
+  const list = await appointmentList(db, clinicId, q);
+  const page = await cursorPage(
+    {
+      ...list,
+      select: (qb) => qb.selectAll(),
+      run: async (query) => (await renderAppointments(query).execute(db)).rows,
+      map: (row: RenderedRow) => withUrl(row, links),
+    },
+    q,
+  );
+  return `{"data":[${page.data.join(',')}],"meta":${JSON.stringify(page.meta)}}`;
 }
 
 export async function getAppointment(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Appointment> {

@@ -135,13 +135,15 @@ export interface BusyPage {
  * every block overlapping the window (only blocks that have not ended qualify, at most the
  * clinic's cap, found on `(clinic_id, ends_at)`), as one `range_agg` multirange, unnested.
  */
+// The page size is written into the statement (three texts), not bound, so a generic plan of its
+// named statement knows the limit and can be chosen after five runs.
 export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
   const [fromDate, toDate] = [new Date(from), new Date(to)];
   const { rows } = await sql<{ start: Date | string | null; end: Date | string | null; read: number; last_start: Date | string | null }>`
     with appt as (
       select scheduled_at as s, ends_at as e from appointments
       where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
-      order by scheduled_at limit ${appointments}
+      order by scheduled_at limit ${sql.lit(appointments)}
     ), busy as (
       select s, e from appt
       union all

@@ -5,7 +5,7 @@ import type { Campaign, CampaignContact, CampaignListQuery, ContactCreate, Conta
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { recordEvent } from '../webhooks/outbox';
-import { paginate, type Page } from './pagination';
+import { countedTotal, countOf, cursorPage, paginate, type CursorPage, type Page } from './pagination';
 import { toCampaign, toContact, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
@@ -125,20 +125,33 @@ export async function addContact(
   return toContact({ ...row, campaign_name: campaign.name }, links);
 }
 
+/**
+ * A page of the clinic's contacts, most recently changed first, by page number or cursor. The
+ * total is the kept count (migration 011) without filters or with `status` alone; with
+ * `campaign_id` it counts the campaign's matching contacts.
+ */
 export async function listContacts(
   db: Db,
   links: RecordLinks,
   clinicId: string,
   q: z.output<typeof ContactListQuery>,
-): Promise<Page<CampaignContact>> {
+): Promise<CursorPage<CampaignContact>> {
   let query = db.selectFrom('campaign_contacts').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.campaign_id) query = query.where('campaign_id', '=', q.campaign_id);
-  return paginate(
-    query,
+  return cursorPage(
+    {
+      db,
+      table: 'campaign_contacts',
+      clinicId,
+      orderBy: 'updated_at',
+      query,
+      total: q.campaign_id ? countOf(query) : countedTotal(db, clinicId, 'campaign_contacts', q.status),
+      select: (qb) => qb.selectAll().select(campaignName),
+      map: (row) => toContact(row, links),
+      noun: 'a contact',
+    },
     q,
-    (qb) => qb.selectAll().select(campaignName).orderBy('updated_at', 'desc').orderBy('id', 'desc'),
-    (row) => toContact(row, links),
   );
 }
 

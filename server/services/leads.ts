@@ -9,7 +9,7 @@ import { canonicalJson } from '../../contract/canonical-json';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound } from '../errors';
 import { previousAttributes, recordEvent } from '../webhooks/outbox';
-import { paginate, type Page } from './pagination';
+import { countedTotal, countOf, cursorPage, type CursorPage } from './pagination';
 import { toLead, type LeadWithAgent, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
@@ -19,9 +19,16 @@ type ListQuery = z.output<typeof LeadListQuery>;
 const agentName = (eb: ExpressionBuilder<Database, 'leads'>) =>
   eb.selectFrom('agents').select('agents.name').whereRef('agents.id', '=', 'leads.agent_id').as('agent_name');
 
+const LEAD_FILTERS = ['search', 'status', 'source', 'agent_id', 'email', 'phone', 'external_source', 'external_id'] as const;
+const isUnfiltered = (q: ListQuery) => LEAD_FILTERS.every((filter) => q[filter] === undefined);
+
 const selectLead = (db: Db) => db.selectFrom('leads').selectAll('leads').select(agentName);
 
-export async function listLeads(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<Page<Lead>> {
+/**
+ * A page of the clinic's leads, newest first, by page number or cursor. The total is the kept
+ * count (migration 011) without filters; with filters it counts the matching leads.
+ */
+export async function listLeads(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<CursorPage<Lead>> {
   let query = db.selectFrom('leads').where('clinic_id', '=', clinicId);
   if (q.status) query = query.where('status', '=', q.status);
   if (q.source) query = query.where('source', '=', q.source);
@@ -34,11 +41,19 @@ export async function listLeads(db: Db, links: RecordLinks, clinicId: string, q:
     const pattern = `%${q.search.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     query = query.where((eb) => eb.or([eb('full_name', 'ilike', pattern), eb('phone', 'ilike', pattern), eb('email', 'ilike', pattern)]));
   }
-  return paginate(
-    query,
+  return cursorPage(
+    {
+      db,
+      table: 'leads',
+      clinicId,
+      orderBy: 'created_at',
+      query,
+      total: isUnfiltered(q) ? countedTotal(db, clinicId, 'leads') : countOf(query),
+      select: (qb) => qb.selectAll('leads').select(agentName),
+      map: (row) => toLead(row, links),
+      noun: 'a lead',
+    },
     q,
-    (qb) => qb.selectAll('leads').select(agentName).orderBy('created_at', 'desc').orderBy('id', 'desc'),
-    (row) => toLead(row, links),
   );
 }
 

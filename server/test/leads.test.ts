@@ -157,7 +157,7 @@ describe.each(backends())('leads on %s', (backend) => {
     const total = all.body.meta.total;
     expect(total).toBeGreaterThan(10);
     const page2 = await clinic.api.get('/api/v1/leads?page=2&per_page=5');
-    expect(page2.body.meta).toEqual({ page: 2, per_page: 5, total });
+    expect(page2.body.meta).toEqual({ page: 2, per_page: 5, total, has_more: total > 10 });
     expect(page2.body.data.map((l: Lead) => l.id)).toEqual(all.body.data.slice(5, 10).map((l: Lead) => l.id));
     expect((await clinic.api.get('/api/v1/leads?per_page=101')).status).toBe(400);
     expect((await clinic.api.get('/api/v1/leads?page=0')).status).toBe(400);

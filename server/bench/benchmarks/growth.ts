@@ -7,12 +7,18 @@
  * ahead (a clinic's history is mostly past), so the near future fills up as a clinic grows. Every
  * request has a URL of its own (`distinct`): never answered from memory, the database path.
  *
- * At the largest size the two list rows are goal rows: `runs` runs, the grown clinic and the
- * reference measured one right after the other in each (judged when the sizes are the issue's,
- * 1,000 to 100,000).
+ * The deep page is asked twice: by page number (`&page=1000`, reported) and by cursor
+ * (`&starting_after=` the last appointment of the page before, as a client walking the list sends
+ * it: the same 25 appointments). Since issue 20 the list takes a cursor, whose cost does not
+ * depend on the depth; a page number still skips every earlier appointment in the index.
+ *
+ * At the largest size the first page and the deep page by cursor are goal rows: `runs` runs, the
+ * grown clinic and the reference measured one right after the other in each (judged when the
+ * sizes are the issue's, 1,000 to 100,000).
  */
 import { goalFor } from '../goals';
-import { growthClinic, growthSlots, insertAppointments, makeKeys, type Bench, type Running } from './fixtures';
+import { sql } from 'kysely';
+import { growthClinic, growthSlots, insertAppointments, makeKeys, type Bench, type Db, type Running } from './fixtures';
 
 const PER_PAGE = 25;
 /** The deep page: page 1,000 of 25, or the last full page of a clinic holding fewer than 25,000. */
@@ -27,16 +33,37 @@ interface Measured {
 const count = (n: number) => n.toLocaleString('en-US');
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** The four requests of the growth rows for a clinic of `size` appointments. */
-function requests(size: number): { first: Measured; deep: Measured; availability: Measured; window: Measured } {
-  const page = Math.min(DEEP_PAGE, Math.floor(size / PER_PAGE));
+/** The page number of the deep page of a clinic of `size`: page 1,000, or the last full page of a smaller clinic. */
+const deepPage = (size: number) => Math.min(DEEP_PAGE, Math.floor(size / PER_PAGE));
+
+/** The id of the appointment just before the deep page (what a client walking the list by cursor holds there). */
+async function cursorBeforeDeepPage(db: Db, clinicId: string, size: number): Promise<string> {
+  if (deepPage(size) < 2) throw new Error(`growth: a clinic of ${size} has no deep page; use sizes of at least ${2 * PER_PAGE}`);
+  const { rows } = await sql<{ id: string }>`
+    select id from appointments where clinic_id = ${clinicId}
+    order by created_at desc, id desc offset ${(deepPage(size) - 1) * PER_PAGE - 1} limit 1`.execute(db);
+  const id = rows[0]?.id;
+  if (!id) throw new Error(`growth: the clinic of ${size} has no appointment before page ${deepPage(size)}`);
+  return id;
+}
+
+/** The five requests of the growth rows for a clinic of `size` appointments (`cursor`: see cursorBeforeDeepPage). */
+function requests(
+  size: number,
+  cursor: string,
+): { first: Measured; deep: Measured; deepCursor: Measured; availability: Measured; window: Measured } {
+  const page = deepPage(size);
   const tomorrow = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
   const to = tomorrow + 92 * 86_400_000;
   return {
     first: { label: `GET /api/v1/appointments?per_page=${PER_PAGE}`, path: `/api/v1/appointments?per_page=${PER_PAGE}` },
     deep: {
-      label: `GET /api/v1/appointments?per_page=${PER_PAGE}&page=${page} (a deep page)`,
+      label: `GET /api/v1/appointments?per_page=${PER_PAGE}&page=${page} (a deep page by number)`,
       path: `/api/v1/appointments?per_page=${PER_PAGE}&page=${page}`,
+    },
+    deepCursor: {
+      label: `GET /api/v1/appointments?per_page=${PER_PAGE}&starting_after=<the last of page ${page - 1}> (a deep page by cursor)`,
+      path: `/api/v1/appointments?per_page=${PER_PAGE}&starting_after=${cursor}`,
     },
     availability: { label: 'GET /api/v1/availability?limit=5', path: '/api/v1/availability?limit=5' },
     window: {
@@ -47,7 +74,9 @@ function requests(size: number): { first: Measured; deep: Measured; availability
 }
 
 type Kind = keyof ReturnType<typeof requests>;
-const KINDS: Kind[] = ['first', 'deep', 'availability', 'window'];
+const KINDS: Kind[] = ['first', 'deep', 'deepCursor', 'availability', 'window'];
+/** The goal rows at the largest size (the issue's "first page and a deep page"), measured in runs. */
+const GOAL_KINDS = { first: 'list-first-page-growth-p50', deepCursor: 'list-deep-page-growth-p50' } as const;
 
 export async function growth(bench: Bench, r: Running): Promise<void> {
   const sizes = bench.settings.growthSizes;
@@ -65,12 +94,12 @@ export async function growth(bench: Bench, r: Running): Promise<void> {
         200,
       )
     ).p50;
-  const atSmallest = requests(smallest);
+  const atSmallest = requests(smallest, await cursorBeforeDeepPage(r.db, reference.clinicId, smallest));
   for (const kind of KINDS) {
     const keys = await makeKeys(r.db, reference.clinicId, bench.getKeys);
     await bench.warmUp({ url: r.url, method: 'GET', path: atSmallest[kind].path, keys, distinct: true }, 200);
   }
-  const base: Record<Kind, number> = { first: 0, deep: 0, availability: 0, window: 0 };
+  const base: Record<Kind, number> = { first: 0, deep: 0, deepCursor: 0, availability: 0, window: 0 };
   for (const kind of KINDS) {
     const value = await p50(reference.clinicId, atSmallest[kind]);
     base[kind] = value;
@@ -85,22 +114,20 @@ export async function growth(bench: Bench, r: Running): Promise<void> {
   for (const size of sizes.slice(1)) {
     await insertAppointments(r.db, grown.clinicId, grown.leadId, slots.slice(inserted, size), grown.slotMs);
     inserted = size;
-    const at = requests(size);
-    const vs = (kind: Kind) =>
-      `vs ${kind === 'deep' ? `page ${Math.min(DEEP_PAGE, Math.floor(smallest / PER_PAGE))} at ` : ''}${count(smallest)}`;
+    const at = requests(size, await cursorBeforeDeepPage(r.db, grown.clinicId, size));
+    const vs = (kind: Kind) => `vs ${kind === 'deep' || kind === 'deepCursor' ? `page ${deepPage(smallest)} at ` : ''}${count(smallest)}`;
     const name = (kind: Kind) => `${r.backend}: ${at[kind].label} p50 at ${count(size)} appointments in the clinic (${vs(kind)})`;
     for (const kind of KINDS) {
-      if (size === largest && (kind === 'first' || kind === 'deep')) continue; // the goal rows below
+      if (size === largest && kind in GOAL_KINDS) continue; // the goal rows below
       bench.record(name(kind), await p50(grown.clinicId, at[kind]), 'ms', base[kind]);
     }
     if (size !== largest) continue;
     const issueSizes = smallest === 1000 && largest === 100_000;
-    for (const kind of ['first', 'deep'] as const) {
+    for (const [kind, goal] of Object.entries(GOAL_KINDS) as [keyof typeof GOAL_KINDS, (typeof GOAL_KINDS)[keyof typeof GOAL_KINDS]][]) {
       const runs = await bench.repeat(async () => ({
         value: await p50(grown.clinicId, at[kind]),
         baseline: await p50(reference.clinicId, atSmallest[kind]),
       }));
-      const goal = kind === 'first' ? 'list-first-page-growth-p50' : 'list-deep-page-growth-p50';
       bench.recordRuns(name(kind), 'ms', runs, issueSizes ? goalFor(goal, r.backend) : undefined);
     }
   }

@@ -13,6 +13,7 @@ import * as m007 from './007_book_appointment';
 import * as m008 from './008_names_and_idempotency';
 import * as m009 from './009_webhook_limits_retention';
 import * as m010 from './010_abuse_bounds';
+import * as m011 from './011_list_counts';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '008_names_and_idempotency': m008,
   '009_webhook_limits_retention': m009,
   '010_abuse_bounds': m010,
+  '011_list_counts': m011,
 };

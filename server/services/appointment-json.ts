@@ -1,0 +1,60 @@
+/**
+ * An appointment's JSON written by the database (issue 20): the API's list answers with the text
+ * the list statement builds, byte for byte what `JSON.stringify(toAppointment(row))` writes
+ * (property-tested on both backends, test/appointment-json.test.ts), so the server neither parses
+ * the page's rows and timestamps nor serializes them again. The booking statement writes its
+ * appointment the same way (migration 008); this is the same rendering over a list's rows.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { type JsonColumn, jsonObjectSql } from '../db/migrations/007_book_appointment';
+import { recordUrl, type RecordLinks } from './serialize';
+
+/**
+ * toAppointment()'s fields in its order, from a row `a` holding the appointment's columns, its
+ * lead's `full_name`, `phone`, `email` and its agent's `agent_name`; `url` is added by withUrl.
+ */
+export const APPOINTMENT_JSON_COLUMNS: readonly JsonColumn[] = [
+  ['id', 'a.id', 'text'],
+  ['lead_id', 'a.lead_id', 'text'],
+  ['lead_full_name', 'a.full_name', 'text'],
+  ['lead_first_name', 'qb_first_name(a.full_name)', 'text'],
+  ['lead_last_name', 'qb_last_name(a.full_name)', 'text'],
+  ['lead_phone', 'a.phone', 'text'],
+  ['lead_email', 'a.email', 'text'],
+  ['assigned_to', 'a.assigned_to', 'text'],
+  ['assigned_to_name', 'a.agent_name', 'text'],
+  ['status', 'a.status', 'text'],
+  ['scheduled_at', 'a.scheduled_at', 'instant'],
+  ['ends_at', 'a.ends_at', 'instant'],
+  ['title', 'a.title', 'text'],
+  ['notes', 'a.notes', 'text'],
+  ['created_at', 'a.created_at', 'instant'],
+  ['updated_at', 'a.updated_at', 'instant'],
+  ['cancelled_at', 'a.cancelled_at', 'instant'],
+];
+
+const APPOINTMENT_JSON = jsonObjectSql([...APPOINTMENT_JSON_COLUMNS]);
+
+/** A row of a rendered page: the appointment's JSON (without `url`), its id, and what the page query carried. */
+export interface RenderedRow {
+  json: string;
+  id: string;
+  __total: number | string;
+}
+
+/**
+ * The rows of a page query (`page`: appointments' columns, newest first, with `__total`) rendered
+ * as JSON text, in the page's order: its leads joined once, its agents' names looked up.
+ */
+export function renderAppointments(page: RawBuilder<unknown> | { compile(): unknown }): RawBuilder<RenderedRow> {
+  return sql<RenderedRow>`
+    select ${sql.raw(APPOINTMENT_JSON)} as json, a.id, a.__total from (
+      select p.*, l.full_name, l.phone, l.email, (select g.name from agents g where g.id = p.assigned_to) as agent_name
+      from (${page}) p left join leads l on l.id = p.lead_id
+    ) a
+    order by a.created_at desc, a.id desc`;
+}
+
+/** The row's JSON with its `url`, the last field of toAppointment(). */
+export const withUrl = (row: RenderedRow, links: RecordLinks): string =>
+  `${row.json.slice(0, -1)},"url":${JSON.stringify(recordUrl(links, 'appointments', row.id))}}`;

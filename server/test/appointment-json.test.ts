@@ -1,0 +1,169 @@
+/**
+ * GET /appointments answers with JSON the database writes (services/appointment-json.ts). It must
+ * be byte for byte what the TypeScript serializer writes for the same page, for any stored text
+ * (quotes, backslashes, control characters, any Unicode, names split on any ASCII white space), any
+ * instant of years 1-9999 with microseconds, nulls, and every way of paging; on both backends.
+ */
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { toAppointment } from '../services/serialize';
+import { APPOINTMENT_JSON_COLUMNS } from '../services/appointment-json';
+import { listAppointments, listAppointmentsJson } from '../services/appointments';
+import { createClinic } from '../services/clinics';
+import type { DatabaseHandle } from '../db/connect';
+import { backends, openTestDatabase } from './support/databases';
+
+const links = { publicUrl: 'https://qb.example.com/base' };
+
+const tricky = fc.string({
+  unit: fc.constantFrom(
+    'a',
+    'Z',
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\f',
+    '\v',
+    '"',
+    '\\',
+    '/',
+    "'",
+    '\u0007',
+    '\u001f',
+    '\u007f',
+    'é',
+    '日',
+    '😀',
+    '\u2028',
+    '\u00a0',
+  ),
+  maxLength: 12,
+});
+const text = fc.oneof(
+  tricky,
+  fc.string({ unit: 'binary', maxLength: 20 }).map((s) => s.replaceAll('\0', '')),
+);
+const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
+/** An instant of years 1-9999 with microseconds, as PostgreSQL reads it; `plus` microseconds later. */
+const at = ([year, day, micros]: [number, number, number], plus = 0): string => {
+  const start = new Date(Date.UTC(2001, 0, 1) + day * 86_400_000);
+  start.setUTCFullYear(year);
+  const total = micros + plus;
+  const time = new Date(start.getTime() + Math.floor(total / 1_000_000) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  return `${time}.${String(total % 1_000_000).padStart(6, '0')}+00`;
+};
+const moment = fc.tuple(fc.integer({ min: 1, max: 9998 }), fc.integer({ min: 0, max: 364 }), fc.integer({ min: 0, max: 86_399_999_999 }));
+const instant = moment.map((m) => at(m));
+
+const appointment = fc.record({
+  fullName: nullable(text),
+  phone: nullable(text),
+  email: text,
+  agentName: nullable(text),
+  status: fc.constantFrom('confirmed', 'completed', 'no_show', 'cancelled'),
+  title: nullable(text),
+  notes: nullable(text),
+  createdAt: instant,
+  updatedAt: instant,
+  cancelledAt: nullable(instant),
+  startsAt: moment,
+});
+
+type StoredAppointment = typeof appointment extends fc.Arbitrary<infer R> ? R : never;
+
+describe.each(backends())('appointments as JSON from the database on %s', (backend) => {
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    database = await openTestDatabase(backend);
+  });
+  afterAll(() => database.close());
+
+  /** A fresh clinic holding `rows`: each with its own lead and, when named, its own agent. */
+  async function seed(rows: StoredAppointment[]) {
+    const { clinic } = await createClinic(database.db, 'Json Clinic', 'UTC');
+    const db = database.db;
+    const starts = new Set<string>();
+    for (const [i, row] of rows.entries()) {
+      const lead = await db
+        .insertInto('leads')
+        .values({ clinic_id: clinic.id, full_name: row.fullName, phone: row.phone, email: row.email })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const agent =
+        row.agentName === null
+          ? null
+          : await db
+              .insertInto('agents')
+              .values({ clinic_id: clinic.id, name: row.agentName, direction: 'inbound' })
+              .returning('id')
+              .executeTakeFirstOrThrow();
+      // Each its own start and one microsecond long: no two overlap.
+      let startsAt = at(row.startsAt, i);
+      for (let more = rows.length; starts.has(startsAt); more += rows.length) startsAt = at(row.startsAt, i + more);
+      starts.add(startsAt);
+      await db
+        .insertInto('appointments')
+        .values({
+          clinic_id: clinic.id,
+          lead_id: lead.id,
+          assigned_to: agent?.id ?? null,
+          status: row.status,
+          title: row.title,
+          notes: row.notes,
+          scheduled_at: startsAt,
+          ends_at: sql<Date>`${startsAt}::timestamptz + interval '1 microsecond'`,
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
+          cancelled_at: row.cancelledAt,
+        })
+        .execute();
+    }
+    return clinic.id;
+  }
+
+  it('writes every page byte for byte as the serializer does', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(appointment, { minLength: 0, maxLength: 5 }), fc.integer({ min: 1, max: 3 }), async (rows, perPage) => {
+        const clinicId = await seed(rows);
+        const queries = [
+          { page: 1, per_page: perPage },
+          { page: 2, per_page: perPage },
+          { page: 9, per_page: perPage },
+          { page: 1, per_page: perPage, status: 'cancelled' as const },
+        ];
+        const first = await listAppointments(database.db, links, clinicId, { page: 1, per_page: 1 } as never);
+        const cursor = first.data[0]?.id;
+        if (cursor) queries.push({ page: 1, per_page: perPage, starting_after: cursor } as never);
+        for (const q of queries) {
+          const expected = JSON.stringify(await listAppointments(database.db, links, clinicId, q as never));
+          expect(await listAppointmentsJson(database.db, links, clinicId, q as never)).toBe(expected);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+test("the database's fields are toAppointment's, in its order (url last)", () => {
+  const sample = toAppointment(
+    {
+      id: 'i',
+      clinic_id: 'c',
+      lead_id: 'l',
+      assigned_to: null,
+      status: 'confirmed',
+      scheduled_at: new Date(0),
+      ends_at: new Date(0),
+      title: null,
+      notes: null,
+      created_at: new Date(0),
+      updated_at: new Date(0),
+      cancelled_at: null,
+      lead: null,
+      assigned_to_name: null,
+    },
+    links,
+  );
+  expect([...APPOINTMENT_JSON_COLUMNS.map(([key]) => key), 'url']).toEqual(Object.keys(sample));
+});
