@@ -24,6 +24,9 @@ describe.each(backends())('planner statistics on %s', (backend) => {
     );
 
   it('vacuums and analyzes a table that grew past the thresholds, and then leaves it alone', async () => {
+    // PostgreSQL's own autovacuum would race this check for the table (and, analyzing it first,
+    // leave nothing due): off for this database's appointments, as PGlite has none at all.
+    await sql`alter table appointments set (autovacuum_enabled = false)`.execute(database.db);
     const { clinic } = await createClinic(database.db, 'Statistics Clinic', 'UTC');
     const lead = await database.db
       .insertInto('leads')
