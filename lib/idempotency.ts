@@ -17,8 +17,6 @@ import { createHash } from 'node:crypto';
 
 import { canonicalJson } from '../contract/canonical-json';
 
-export { canonicalJson };
-
 export interface KeyedRequest {
   /** The operation's key, e.g. `appointment` (Book Appointment). */
   operation: string;

@@ -8,11 +8,10 @@
 //   noisyRate, timeoutMs }
 import fs from 'node:fs';
 import http from 'node:http';
+import { agent, jsonRequest, now } from './json-request.mjs';
 
 const arg = process.argv[2];
 const config = JSON.parse(arg.startsWith('@') ? fs.readFileSync(arg.slice(1), 'utf8') : arg);
-const now = () => performance.timeOrigin + performance.now();
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const PER_KEY = 110;
 const keyring = (keys) => {
   let used = 0;
@@ -47,28 +46,7 @@ const silent = http.createServer({ requestTimeout: 0, headersTimeout: 0 }, (req)
 const fineUrl = await listen(fine);
 const silentUrl = await listen(silent);
 
-function request(method, path, body, key) {
-  const u = new URL(config.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: u.hostname,
-        port: u.port,
-        method,
-        path,
-        agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, at: now(), body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const request = (method, path, body, key) => jsonRequest(config.url, method, path, body, { authorization: `Bearer ${key}` });
 
 async function subscribe(url, key) {
   const res = await request('POST', '/api/v1/webhooks', { url, events: ['lead.created'] }, key);

@@ -8,11 +8,10 @@
 //   rate (events/s), timeoutMs }
 import fs from 'node:fs';
 import http from 'node:http';
+import { agent, jsonRequest, now } from './json-request.mjs';
 
 const arg = process.argv[2];
 const config = JSON.parse(arg.startsWith('@') ? fs.readFileSync(arg.slice(1), 'utf8') : arg);
-const now = () => performance.timeOrigin + performance.now();
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const groups = config.groups.map((g, index) => ({ ...g, index, used: 0 }));
 const nextKey = (g) => g.keys[Math.floor(g.used++ / 110)];
 
@@ -44,28 +43,12 @@ const receiver = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
 await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
 const port = receiver.address().port;
 
-function request(base, method, path, body, headers = {}) {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: u.hostname, port: u.port, method, path, agent, headers: { 'content-type': 'application/json', ...headers } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, at: now(), body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 // Subscriptions: one path each.
 for (const g of groups) {
   for (let s = 0; s < g.subscriptions; s++) {
-    const res = await request(
+    const res = await jsonRequest(
       config.url,
       'POST',
       '/api/v1/webhooks',
@@ -86,7 +69,7 @@ const sample = JSON.stringify({
 const direct = [];
 for (let i = 0; i < 200; i++) {
   const sent = now();
-  await request(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' });
+  await jsonRequest(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' });
   direct.push(directArrival - sent);
 }
 direct.sort((a, b) => a - b);
@@ -95,7 +78,7 @@ const directStarted = now();
 for (let i = 0; i < 500; i += 8) {
   await Promise.all(
     Array.from({ length: 8 }, () =>
-      request(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' }),
+      jsonRequest(`http://127.0.0.1:${port}`, 'POST', '/direct', JSON.parse(sample), { 'webhook-signature': 'v1,x' }),
     ),
   );
 }
@@ -112,7 +95,7 @@ for (let i = 0; i < config.events; i++) {
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const g = groups[i % groups.length];
   writes.push(
-    request(
+    jsonRequest(
       config.url,
       'POST',
       '/api/v1/leads',

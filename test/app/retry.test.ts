@@ -1,5 +1,6 @@
 /** lib/retry.ts and lib/idempotency.ts: what Zapier may retry, when, and the key a retried step sends. */
-import { canonicalJson, idempotencyKey } from '../../lib/idempotency';
+import { canonicalJson } from '../../contract/canonical-json';
+import { idempotencyKey } from '../../lib/idempotency';
 import { isRepeatable, networkErrorCode, retryAfterSeconds, withJitter } from '../../lib/retry';
 
 describe('withJitter', () => {
