@@ -6,14 +6,14 @@
  * appointment the same way (migration 008); this is the same rendering over a list's rows.
  */
 import { sql, type RawBuilder } from 'kysely';
-import { type JsonColumn, jsonObjectSql } from '../db/migrations/007_book_appointment';
+import { isoTextSql, type JsonColumn } from '../db/migrations/007_book_appointment';
 import { recordUrl, type RecordLinks } from './serialize';
 
 /**
  * toAppointment()'s fields in its order, from a row `a` holding the appointment's columns, its
  * lead's `full_name`, `phone`, `email` and its agent's `agent_name`; `url` is added by withUrl.
  */
-export const APPOINTMENT_JSON_COLUMNS: readonly JsonColumn[] = [
+export const APPOINTMENT_JSON_COLUMNS: readonly (JsonColumn & [string, string, 'text' | 'instant'])[] = [
   ['id', 'a.id', 'text'],
   ['lead_id', 'a.lead_id', 'text'],
   ['lead_full_name', 'a.full_name', 'text'],
@@ -33,7 +33,17 @@ export const APPOINTMENT_JSON_COLUMNS: readonly JsonColumn[] = [
   ['cancelled_at', 'a.cancelled_at', 'instant'],
 ];
 
-const APPOINTMENT_JSON = jsonObjectSql([...APPOINTMENT_JSON_COLUMNS]);
+/**
+ * The object as `row_to_json` of a row of the columns under their keys: PostgreSQL writes the keys
+ * in order and without spaces, a string escaped as JSON.stringify escapes it, null as null, and an
+ * instant's `iso()` text as a string (text and instant columns only: a jsonb column would keep its
+ * spaces). One call per row instead of a to_json and two concatenations per field (jsonObjectSql,
+ * the booking's renderer): about 4 % less CPU per list request on PostgreSQL (server and database
+ * together) and 2 % on PGlite (issue 20, round 5).
+ */
+const APPOINTMENT_JSON = `(select row_to_json(j)::text from (select ${APPOINTMENT_JSON_COLUMNS.map(
+  ([key, column, kind]) => `${kind === 'instant' ? isoTextSql(column) : column} as ${JSON.stringify(key)}`,
+).join(', ')}) j)`;
 
 /** A row of a rendered page: the appointment's JSON (without `url`), its id, and what the page query carried. */
 export interface RenderedRow {

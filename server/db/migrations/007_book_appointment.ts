@@ -14,8 +14,10 @@ import { sql, type Kysely } from 'kysely';
 /** A column rendered as JSON text in SQL, as JSON.stringify writes the value serialize.ts makes of it. */
 export type JsonColumn = [key: string, column: string, kind: 'text' | 'instant' | 'json'];
 
-/** An instant as `iso()` writes it: UTC, milliseconds (truncated, as the drivers read timestamps). */
-const isoSql = (column: string) => `'"' || to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'`;
+/** An instant's text as `iso()` writes it: UTC, milliseconds (truncated, as the drivers read timestamps). */
+export const isoTextSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** The same as a JSON string. */
+const isoSql = (column: string) => `'"' || ${isoTextSql(column)} || '"'`;
 
 /**
  * A jsonb value as compact JSON text: jsonb's output with the separators' spaces taken out, strings
