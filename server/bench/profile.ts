@@ -3,7 +3,8 @@
  * on PostgreSQL (embedded) or PGlite, loads one endpoint with bench/load.mjs for a few seconds,
  * and prints, per request: the statements the server ran and their time (measured in the
  * server, from the query's start to its result, so waiting for a pooled connection counts); the
- * CPU time of this process and, on PostgreSQL, of that server's own processes; and on PostgreSQL
+ * CPU time of this process and, on PostgreSQL, of that server's own processes and the bytes of
+ * write-ahead log it wrote (a figure the machine's load does not move); and on PostgreSQL
  * the database's own execution and planning time per statement (pg_stat_statements, statements
  * inside functions included). PGlite runs inside this process: its share is the WebAssembly
  * share of the CPU profile.
@@ -181,6 +182,20 @@ interface StatementRow {
   plan_ms: number;
 }
 
+/** Where PostgreSQL's write-ahead log ends now. */
+async function walPosition(database: DatabaseHandle): Promise<string> {
+  const { rows } = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(database.db);
+  return rows[0]?.lsn ?? fail('pg_current_wal_lsn() returned no row');
+}
+
+/** Bytes of write-ahead log written since `lsn` (every session's, and PostgreSQL's own). */
+async function walSince(database: DatabaseHandle, lsn: string): Promise<number> {
+  const { rows } = await sql<{ bytes: number }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::float8 as bytes`.execute(
+    database.db,
+  );
+  return rows[0]?.bytes ?? 0;
+}
+
 /** PostgreSQL's own time per statement since the last reset (pg_stat_statements), the busiest first; not the profile's own queries (pg_stat_*). */
 async function statementStats(database: DatabaseHandle): Promise<StatementRow[]> {
   const { rows } = await sql<StatementRow>`
@@ -302,6 +317,7 @@ async function main(): Promise<void> {
     timer.compiled.clear();
     const cpuBefore = process.cpuUsage();
     const pgBefore = postgres ? processTreeCpuMs(postgres) : 0;
+    const walBefore = postgres ? await walPosition(database) : '';
     const loaded = cpuProfile(process.env.QB_PROFILE_CPU, () =>
       runChild<LoadResult>('load.mjs', {
         url: server.url,
@@ -318,6 +334,7 @@ async function main(): Promise<void> {
     const requests = result.requests;
     const cpu = process.cpuUsage(cpuBefore);
     const pgCpu = postgres ? processTreeCpuMs(postgres) - pgBefore : 0;
+    const walBytes = postgres ? await walSince(database, walBefore) : 0;
     process.stdout.write(
       `${backend} ${load.method} ${load.path}: ${requests} requests, ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}\n`,
     );
@@ -326,6 +343,8 @@ async function main(): Promise<void> {
       `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs` +
         (postgres ? `, PostgreSQL server ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : ' (PGlite included)\n'),
     );
+    if (postgres)
+      process.stdout.write(`  WAL per request: ${(walBytes / requests).toFixed(0)} bytes (the whole server's, during the load)\n`);
     if (postgres) printStatements(await statementStats(database), requests);
     if (waits) printWaits(waits);
     if (process.env.QB_PROFILE_EXPLAIN === '1') await explainQueries(database, timer);

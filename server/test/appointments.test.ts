@@ -1,6 +1,16 @@
 /** /api/v1/appointments through the API, on both backends: every success and failure path, and the events. */
 import { Appointment, ErrorBody, Lead, listOf, type Slot } from '../../contract';
-import { appointmentEvents, freshClient, futureMonday, leadEvents, localTime, nextDay, slotsOfDay } from './support/booking';
+import {
+  appointmentEvents,
+  BOOKING_EVENTS,
+  freshClient,
+  futureMonday,
+  leadEvents,
+  localTime,
+  nextDay,
+  slotsOfDay,
+  subscribe,
+} from './support/booking';
 import { backends } from './support/databases';
 import { rawRequest, startTestServer, type ApiClient, type ApiResponse, type TestClinic, type TestServer } from './support/server';
 
@@ -40,6 +50,8 @@ describe.each(backends())('appointments on %s', (backend) => {
     clinic = await srv.clinic('Appointments Clinic', NY);
     other = await srv.clinic('Other Clinic', 'Europe/Berlin');
     leadId = Lead.parse((await clinic.api.post('/api/v1/leads', { full_name: 'Booker', phone: '+14155550111' })).body).id;
+    // The events the tests read: a booking records its events for a subscription that wants them.
+    await subscribe(clinic.api, [...BOOKING_EVENTS, 'appointment.updated', 'appointment.cancelled']);
   });
   beforeEach(async () => {
     api = await freshClient(srv, clinic.clinic.id);

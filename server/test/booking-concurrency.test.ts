@@ -1,6 +1,6 @@
 /** 50 simultaneous bookings of one slot: exactly one wins, on both backends. */
 import { Appointment, Slot } from '../../contract';
-import { appointmentEvents, freshClient, futureMonday, slotsOfDay } from './support/booking';
+import { appointmentEvents, freshClient, futureMonday, slotsOfDay, subscribe } from './support/booking';
 import { backends } from './support/databases';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
 
@@ -14,6 +14,7 @@ describe.each(backends())('concurrent booking on %s', (backend) => {
     clinic = await srv.clinic();
     const lead = await clinic.api.post('/api/v1/leads', { full_name: 'Race Test', phone: '+14155550100' });
     leadId = lead.body.id;
+    await subscribe(clinic.api);
   });
   afterAll(() => srv.close());
 

@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { ErrorBody } from '../../contract';
+import { ErrorBody, EVENT_TYPES } from '../../contract';
 import { pruneIdempotencyKeys } from '../http/idempotency';
 import { hashApiKey } from '../services/api-keys';
-import { freshClient, futureMonday, slotsOfDay } from './support/booking';
+import { freshClient, futureMonday, slotsOfDay, subscribe } from './support/booking';
 import { backends } from './support/databases';
 import { tableCounts } from './support/db-counts';
 import type { ApiClient, ApiResponse, TestClinic, TestServer } from './support/server';
@@ -43,6 +43,7 @@ describe.each(backends())('Idempotency-Key on %s', (backend) => {
   beforeAll(async () => {
     srv = await startTestServer(backend, { runWorker: false });
     clinic = await srv.clinic('Idempotency Clinic');
+    await subscribe(clinic.api, [...EVENT_TYPES]); // every event these tests read is recorded
   });
   beforeEach(async () => {
     api = await freshClient(srv, clinic.clinic.id);

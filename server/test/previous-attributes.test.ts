@@ -3,8 +3,8 @@
  * the fields the change altered with their previous values, for every way an appointment or a
  * lead is updated; no event (and no write) for a change that alters nothing; absent elsewhere.
  */
-import { EventEnvelope, Lead } from '../../contract';
-import { freshClient, futureMonday, slotsOfDay } from './support/booking';
+import { EVENT_TYPES, EventEnvelope, Lead } from '../../contract';
+import { freshClient, futureMonday, slotsOfDay, subscribe } from './support/booking';
 import { backends } from './support/databases';
 import { startTestServer, type ApiClient, type TestClinic, type TestServer } from './support/server';
 
@@ -36,6 +36,7 @@ describe.each(backends())('previous_attributes on %s', (backend) => {
   beforeAll(async () => {
     srv = await startTestServer(backend, { runWorker: false });
     clinic = await srv.clinic('Previous Attributes Clinic');
+    await subscribe(clinic.api, [...EVENT_TYPES]); // every event these tests read is recorded
   });
   beforeEach(async () => {
     api = await freshClient(srv, clinic.clinic.id);

@@ -4,12 +4,12 @@
  * POST, PATCH, DELETE) and every webhook event, with QB_PUBLIC_URL as the base of `url`.
  */
 import fc from 'fast-check';
-import { Appointment, Campaign, CampaignContact, EventEnvelope, Lead } from '../../contract';
+import { Appointment, Campaign, CampaignContact, EVENT_TYPES, EventEnvelope, Lead } from '../../contract';
 import pino from 'pino';
 import { loadConfig, publicUrlWarning } from '../config';
 import { startServer } from '../server';
 import { splitName } from '../services/serialize';
-import { freshClient, futureMonday, slotsOfDay } from './support/booking';
+import { freshClient, futureMonday, slotsOfDay, subscribe } from './support/booking';
 import { backends } from './support/databases';
 import { startTestServer, type ApiClient, type TestClinic, type TestServer } from './support/server';
 
@@ -49,6 +49,7 @@ describe.each(backends())('record fields on %s', (backend) => {
   beforeAll(async () => {
     srv = await startTestServer(backend, { publicUrl: PUBLIC_URL, runWorker: false });
     clinic = await srv.clinic('Record Fields Clinic');
+    await subscribe(clinic.api, [...EVENT_TYPES]); // every event these tests read is recorded
   });
   beforeEach(async () => {
     api = await freshClient(srv, clinic.clinic.id);

@@ -27,7 +27,7 @@ const NAME_FUNCTIONS = [
 ];
 
 /** The appointment as toAppointment() makes it, from the inserted row `a`, its lead `l` and the public URL $14. */
-const APPOINTMENT_JSON = jsonObjectSql([
+export const APPOINTMENT_JSON = jsonObjectSql([
   ['id', 'a.id', 'text'],
   ['lead_id', 'a.lead_id', 'text'],
   ['lead_full_name', 'l.full_name', 'text'],
@@ -49,7 +49,7 @@ const APPOINTMENT_JSON = jsonObjectSql([
 ]);
 
 /** The lead as toLead() makes it, from the updated row `u`. */
-const LEAD_JSON = jsonObjectSql([
+export const LEAD_JSON = jsonObjectSql([
   ['id', 'u.id', 'text'],
   ['full_name', 'u.full_name', 'text'],
   ['first_name', 'qb_first_name(u.full_name)', 'text'],

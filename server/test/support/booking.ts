@@ -62,6 +62,19 @@ export async function freshClient(srv: TestServer, clinicId: string, scopes?: Sc
   return srv.client(key);
 }
 
+/** A booking's events: a clinic records them only for an active subscription that wants their type. */
+export const BOOKING_EVENTS = ['appointment.created', 'lead.updated'];
+
+/**
+ * Subscribes the clinic of `api` to event types (to a port nothing listens on: the deliveries stay
+ * queued or fail, the recorded events are what the tests read), so that its changes record them.
+ */
+export async function subscribe(api: ApiClient, events: string[] = BOOKING_EVENTS): Promise<string> {
+  const res = await api.post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events });
+  if (res.status !== 201) throw new Error(`POST /api/v1/webhooks answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return (res.body as { id: string }).id;
+}
+
 /** Recorded events (webhook_events) of a type about one appointment, validated against the contract. */
 export async function appointmentEvents(srv: TestServer, type: string, appointmentId: string): Promise<Appointment[]> {
   const rows = await srv.running.deps.database.db.selectFrom('webhook_events').select('payload').where('type', '=', type).execute();
