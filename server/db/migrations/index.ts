@@ -14,6 +14,7 @@ import * as m008 from './008_names_and_idempotency';
 import * as m009 from './009_webhook_limits_retention';
 import * as m010 from './010_abuse_bounds';
 import * as m011 from './011_list_counts';
+import * as m014 from './014_block_spans';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '009_webhook_limits_retention': m009,
   '010_abuse_bounds': m010,
   '011_list_counts': m011,
+  '014_block_spans': m014,
 };
