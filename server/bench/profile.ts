@@ -16,6 +16,9 @@
  * - QB_PROFILE_PATH: the GET to load (default /api/v1/appointments?per_page=25).
  * - QB_PROFILE_APPOINTMENTS: the clinic's size. Unset: 30 booked through the API, like the
  *   bench's read rows; a number: a growth clinic of that many (bench/benchmarks/growth.ts).
+ * - QB_PROFILE_CALENDAR=year (or year-empty): instead, the availability-scale row's clinic open
+ *   every day in 15-minute slots with 10,000 appointments and 1,000 blocks over a year (or its
+ *   empty twin); QB_PROFILE_APPOINTMENTS is then ignored.
  * - QB_PROFILE_VACUUM=1: VACUUM (ANALYZE) the database after the fixtures, as PostgreSQL's
  *   autovacuum would within a minute or so (PGlite runs no autovacuum: its statistics and
  *   visibility map stay as the last explicit VACUUM or ANALYZE left them).
@@ -34,6 +37,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { connectDatabase, type DatabaseHandle } from '../db/connect';
 import { startServer } from '../server';
+import { yearCalendars } from './benchmarks/availability-scale';
 import { bookingItems } from './benchmarks/bookings';
 import { createClinicWithAppointments, growthClinic, growthSlots, insertAppointments } from './benchmarks/fixtures';
 import { BENCH_SERVER_CONFIG, fail, makeKeys, PER_KEY, type Running, runChild, startBackendDatabase, type LoadResult } from './harness';
@@ -147,8 +151,12 @@ async function prepareLoad(r: Running, seconds: number): Promise<Load> {
     return { method: 'POST', path: '/api/v1/appointments', items };
   }
   const size = process.env.QB_PROFILE_APPOINTMENTS;
+  const calendar = process.env.QB_PROFILE_CALENDAR;
   let clinicId: string;
-  if (size === undefined) clinicId = (await createClinicWithAppointments(r, 'Profile', 30)).clinic.id;
+  if (calendar === 'year' || calendar === 'year-empty') {
+    const { full, empty } = await yearCalendars(r.db);
+    clinicId = calendar === 'year' ? full.clinicId : empty.clinicId;
+  } else if (size === undefined) clinicId = (await createClinicWithAppointments(r, 'Profile', 30)).clinic.id;
   else {
     const clinic = await growthClinic(r.db, 'Profile Growth');
     await insertAppointments(r.db, clinic.clinicId, clinic.leadId, growthSlots(Number(size)), clinic.slotMs);

@@ -25,12 +25,22 @@ export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
 /**
  * Appointments an availability search reads, per query: a first query reads the first 128 from
- * `from` (nearly every search finds its slots there: one query), a second from where that ended,
- * 2,048 more, a third 16,384. That is the most one search does: at most three queries and 18,560
- * appointments; in a calendar fuller than that it answers the open slots found among them.
- * Blocks are read whole each time: a clinic holds at most QB_CLINIC_BLOCK_LIMIT that have not ended.
+ * `from` (32 when it wants at most SMALL_SEARCH_LIMIT slots: nearly every search finds its slots
+ * there, one query), a second from where that ended, 2,048 more, a third 16,384. That is the most
+ * one search does: at most three queries and 18,560 appointments; in a calendar fuller than that
+ * it answers the open slots found among them. Blocks are read up to where the appointments read
+ * end (a block starting later cannot matter yet): at most the clinic's QB_CLINIC_BLOCK_LIMIT that
+ * have not ended.
  */
 export const BUSY_PAGES = [128, 2048, 16_384] as const;
+/** A search for at most this many slots starts with a first page of SMALL_FIRST_PAGE appointments. */
+export const SMALL_SEARCH_LIMIT = 10;
+export const SMALL_FIRST_PAGE = 32;
+
+/** The appointment pages of a search for `limit` slots, in order (BUSY_PAGES, a smaller first one for a small limit). */
+export function busyPages(limit: number): readonly number[] {
+  return limit <= SMALL_SEARCH_LIMIT ? [SMALL_FIRST_PAGE, ...BUSY_PAGES.slice(1)] : BUSY_PAGES;
+}
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The last instant the contract can write (ISO 8601 has four-digit years); nothing is searched past it. */
 export const MAX_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -132,18 +142,24 @@ export interface BusyPage {
  * The busy time overlapping [from, to), merged by the database in one statement: the first
  * `appointments` appointments starting in the window (a b-tree range scan that stops there), the
  * appointment under way at `from` (at most one: the exclusion constraint forbids overlaps), and
- * every block overlapping the window (only blocks that have not ended qualify, at most the
- * clinic's cap, found on `(clinic_id, ends_at)`), as one `range_agg` multirange, unnested.
+ * the blocks overlapping the window up to its horizon (found on the GiST index of their span,
+ * migration 014), as one `range_agg` multirange, unnested. The horizon is `to`, or the last
+ * appointment's start when the page is full: later busy time is not known anyway (`knownUntil`),
+ * so the blocks starting after it are left for the next page. Instants come back as epoch
+ * milliseconds (numbers: nothing to parse as a date).
  */
-// The page size is written into the statement (three texts), not bound, so a generic plan of its
-// named statement knows the limit and can be chosen after five runs.
+// The page size is written into the statement (one text per page size), not bound, so a generic
+// plan of its named statement knows the limit and can be chosen after five runs.
 export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
   const [fromDate, toDate] = [new Date(from), new Date(to)];
-  const { rows } = await sql<{ start: Date | string | null; end: Date | string | null; read: number; last_start: Date | string | null }>`
+  const epochMs = (instant: string) => sql.raw(`floor(extract(epoch from ${instant}) * 1000)::float8`);
+  const { rows } = await sql<{ start: number | null; end: number | null; read: number; last_start: number | null }>`
     with appt as (
       select scheduled_at as s, ends_at as e from appointments
       where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
       order by scheduled_at limit ${sql.lit(appointments)}
+    ), read as (
+      select count(*)::int as read, max(s) as last_start from appt
     ), busy as (
       select s, e from appt
       union all
@@ -151,19 +167,17 @@ export async function loadMergedBusy(db: Db, clinicId: string, from: number, to:
         where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
           and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
       union all
-      select starts_at, ends_at from calendar_blocks where clinic_id = ${clinicId} and ends_at > ${fromDate} and starts_at < ${toDate}
-    ), read as (
-      select count(*)::int as read, max(s) as last_start from appt
+      select starts_at, ends_at from calendar_blocks
+      where clinic_id = ${clinicId} and tstzrange(starts_at, ends_at, '[)') && tstzrange(${fromDate}::timestamptz,
+        (select case when read >= ${sql.lit(appointments)} then last_start else ${toDate}::timestamptz end from read), '[)')
     )
-    select lower(r) as start, upper(r) as "end", read.read, read.last_start
+    select ${epochMs('lower(r)')} as start, ${epochMs('upper(r)')} as "end", read.read, ${epochMs('read.last_start')} as last_start
     from read left join lateral unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r on true
   `.execute(db);
-  const busy = rows.flatMap((r) =>
-    r.start === null || r.end === null ? [] : [{ start: new Date(r.start).getTime(), end: new Date(r.end).getTime() }],
-  );
+  const busy = rows.flatMap((r) => (r.start === null || r.end === null ? [] : [{ start: Number(r.start), end: Number(r.end) }]));
   // A full page of appointments may have more, all starting at or after its last one's start.
   const head = rows[0];
-  const knownUntil = head && Number(head.read) >= appointments && head.last_start ? new Date(head.last_start).getTime() : Infinity;
+  const knownUntil = head && Number(head.read) >= appointments && head.last_start !== null ? Number(head.last_start) : Infinity;
   return { busy, knownUntil };
 }
 
@@ -228,7 +242,7 @@ export async function answerAvailability(
 
 /**
  * Open slots of [from, to), earliest first: busy time is read merged, a page of appointments at a
- * time (BUSY_PAGES), and the search stops once it has `limit` slots, the window is exhausted, or
+ * time (busyPages), and the search stops once it has `limit` slots, the window is exhausted, or
  * the pages are used up (the work one search may do).
  */
 async function searchOpenSlots(
@@ -239,7 +253,7 @@ async function searchOpenSlots(
 ): Promise<Interval[]> {
   const slots: Interval[] = [];
   let searchFrom: number | null = search.from;
-  for (const appointments of BUSY_PAGES) {
+  for (const appointments of busyPages(search.limit)) {
     if (searchFrom === null || slots.length >= search.limit) break;
     const page = await loadMergedBusy(db, clinicId, searchFrom, search.to, appointments);
     const found = findOpenSlotsBefore(

@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import type { DatabaseHandle } from '../db/connect';
 import { startServer, type RunningServer } from '../server';
-import { BUSY_PAGES } from '../services/booking';
+import { findOpenSlots } from '../booking/slots';
+import { BUSY_PAGES, loadBusy, loadCalendar, loadMergedBusy, SMALL_FIRST_PAGE } from '../services/booking';
 import { createClinic } from '../services/clinics';
 import { futureMonday } from './support/booking';
 import { backends, openTestDatabase } from './support/databases';
@@ -108,6 +109,119 @@ describe.each(backends())('availability cost on %s', (backend) => {
     expect(await roundTrips(async () => (res = await api.get(path)))).toBeLessThanOrEqual(1 + BUSY_PAGES.length);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([]);
+  });
+
+  /** Appointments of `minutes` at the given starts (with a lead of their own), inserted directly. */
+  async function bookDirectly(clinicId: string, starts: number[], minutes = 30): Promise<void> {
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: clinicId, email: `direct-${clinicId}@example.com` })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('appointments')
+      .values(
+        starts.map((s) => ({ clinic_id: clinicId, lead_id: lead.id, scheduled_at: new Date(s), ends_at: new Date(s + minutes * 60_000) })),
+      )
+      .execute();
+  }
+
+  const blockRows = (clinicId: string, spans: [number, number][]) =>
+    database.db
+      .insertInto('calendar_blocks')
+      .values(
+        spans.map(([start, end], i) => ({
+          clinic_id: clinicId,
+          external_source: 'test',
+          external_id: `b${i}`,
+          starts_at: new Date(start),
+          ends_at: new Date(end),
+        })),
+      )
+      .execute();
+
+  it('reads blocks only up to the last appointment of a full page: later busy time is not known yet', async () => {
+    const { id } = await clinic('Block Horizon');
+    const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
+    const HOUR = 3_600_000;
+    // 40 half-hour appointments, one an hour; a block in the gap after the 6th (inside the first
+    // page of 32) and one in the gap after the 34th (past it).
+    await bookDirectly(
+      id,
+      Array.from({ length: 40 }, (_, i) => from + i * HOUR),
+    );
+    await blockRows(id, [
+      [from + 5.5 * HOUR, from + 6 * HOUR],
+      [from + 33.5 * HOUR, from + 34 * HOUR],
+    ]);
+    const page = await loadMergedBusy(database.db, id, from, from + 7 * DAY, SMALL_FIRST_PAGE);
+    expect(page.knownUntil).toBe(from + 31 * HOUR);
+    const expected = Array.from({ length: 32 }, (_, i) => ({ start: from + i * HOUR, end: from + i * HOUR + HOUR / 2 })).filter(
+      (_, i) => i !== 6,
+    );
+    expected[5] = { start: from + 5 * HOUR, end: from + 6.5 * HOUR };
+    expect(page.busy).toEqual(expected);
+    // A page that is not full knows the whole window: every block in it counts.
+    const whole = await loadMergedBusy(database.db, id, from, from + 7 * DAY, 128);
+    expect(whole.knownUntil).toBe(Number.POSITIVE_INFINITY);
+    expect(whole.busy).toContainEqual({ start: from + 33 * HOUR, end: from + 34.5 * HOUR });
+  });
+
+  it('finds slots past a small first page in a second query, blocks beyond that page included', async () => {
+    const { id, api } = await clinic('Past The First Page');
+    const monday = futureMonday(1);
+    const day = Date.parse(`${monday}T00:00:00Z`);
+    const HOUR = 3_600_000;
+    // Every half-hour slot Monday 09:00 to Wednesday 13:00 booked (40, more than the small first
+    // page), then a block Wednesday 13:00-14:00: beyond what the first page covers.
+    const booked = [0, 1, 2].flatMap((d) => Array.from({ length: d === 2 ? 8 : 16 }, (_, i) => day + d * DAY + 9 * HOUR + (i * HOUR) / 2));
+    expect(booked.length).toBeGreaterThan(SMALL_FIRST_PAGE);
+    await bookDirectly(id, booked);
+    await blockRows(id, [[day + 2 * DAY + 13 * HOUR, day + 2 * DAY + 14 * HOUR]]);
+    await warm(api);
+    let res!: { status: number; body: { data: { scheduled_at: string }[] } };
+    const path = `/api/v1/availability?from=${monday}&limit=5`;
+    // The key statement, the small first page (no open slot in it), then the next page.
+    expect(await roundTrips(async () => (res = await api.get(path)))).toBe(3);
+    expect(res.status).toBe(200);
+    const wednesday = day + 2 * DAY;
+    expect(res.body.data.map((s) => s.scheduled_at)).toEqual(
+      [14, 14.5, 15, 15.5, 16].map((h) => new Date(wednesday + h * HOUR).toISOString()),
+    );
+    // More than 10 slots asked: one first page of 128 covers the 40 appointments.
+    expect(await roundTrips(async () => (res = await api.get(`/api/v1/availability?from=${monday}&limit=11`)))).toBe(2);
+    expect(res.body.data[0]!.scheduled_at).toBe(new Date(wednesday + 14 * HOUR).toISOString());
+  });
+
+  it('answers limit=100 over 92 days exactly as the slot engine does over all the busy time', async () => {
+    const { id, api } = await clinic('Ninety Two Days');
+    const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
+    const to = from + 92 * DAY;
+    const HOUR = 3_600_000;
+    // Every weekday slot of 92 days but one in 40 free, and blocks over a few of the free ones.
+    const slots = Array.from({ length: 92 }, (_, d) => d).flatMap((d) =>
+      new Date(from + d * DAY).getUTCDay() % 6 === 0
+        ? []
+        : Array.from({ length: 16 }, (_, i) => from + d * DAY + 9 * HOUR + (i * HOUR) / 2),
+    );
+    await bookDirectly(
+      id,
+      slots.filter((_, i) => i % 40 !== 7),
+    );
+    await blockRows(
+      id,
+      slots.filter((_, i) => i % 40 === 7 && i % 120 === 7).map((s) => [s, s + HOUR / 2] as [number, number]),
+    );
+    const path = `/api/v1/availability?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=100`;
+    const res = await api.get(path);
+    expect(res.status).toBe(200);
+    const calendar = await loadCalendar(database.db, id);
+    const busy = await loadBusy(database.db, id, from, to);
+    const expected = findOpenSlots({ ...calendar, busy, from, to, now: Date.now(), preference: 'any', limit: 100 });
+    expect(expected.length).toBeGreaterThan(10);
+    expect((res.body as { data: { scheduled_at: string }[] }).data.map((s) => Date.parse(s.scheduled_at))).toEqual(
+      expected.map((s) => s.start),
+    );
   });
 
   describe('blocks per clinic', () => {

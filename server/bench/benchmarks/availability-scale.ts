@@ -5,50 +5,15 @@
  */
 import { sql } from 'kysely';
 import { goalFor } from '../goals';
-import { api, fail, insertAppointments, makeKeys, scaleClinic, shuffled, type Bench, type Running } from './fixtures';
+import { api, fail, insertAppointments, makeKeys, scaleClinic, shuffled, type Bench, type Db, type Running } from './fixtures';
 
 const SLOT = 15 * 60_000;
 const DAY = 86_400_000;
 
 export async function availabilityAtScale(bench: Bench, r: Running): Promise<void> {
   bench.log(`3. ${r.backend}: availability with 10,000 appointments and 1,000 blocks over a year, against an empty calendar`);
-  // Every day 08:00-20:00 in 15-minute slots: 48 a day, 17,520 a year, room for 11,000 busy.
-  const full = await scaleClinic(r.db, 'Bench Full Year');
-  const empty = await scaleClinic(r.db, 'Bench Empty Year');
-  const lead = await r.db
-    .insertInto('leads')
-    .values({ clinic_id: full.clinicId, email: 'year@example.com' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const firstDay = Math.floor(Date.now() / DAY) * DAY + DAY; // tomorrow 00:00 UTC
-  const starts: number[] = [];
-  for (let d = 0; d < 365; d++) for (let s = 0; s < 48; s++) starts.push(firstDay + d * DAY + 8 * 3_600_000 + s * SLOT);
-  // The same 11,000 distinct slots every run (so the no-overlap constraint holds).
-  const order = shuffled(starts);
-  const blocks = order.slice(10_000, 11_000);
   const t0 = Date.now();
-  await insertAppointments(r.db, full.clinicId, lead.id, order.slice(0, 10_000), SLOT);
-  for (let i = 0; i < blocks.length; i += 1000) {
-    await r.db
-      .insertInto('calendar_blocks')
-      .values(
-        blocks.slice(i, i + 1000).map((s, j) => ({
-          clinic_id: full.clinicId,
-          external_source: 'bench',
-          external_id: `block-${i + j}`,
-          starts_at: new Date(s),
-          ends_at: new Date(s + SLOT),
-        })),
-      )
-      .execute();
-  }
-  const counts = await r.db
-    .selectNoFrom([
-      sql<number>`(select count(*)::int from appointments where clinic_id = ${full.clinicId} and status <> 'cancelled')`.as('appointments'),
-      sql<number>`(select count(*)::int from calendar_blocks where clinic_id = ${full.clinicId})`.as('blocks'),
-    ])
-    .executeTakeFirstOrThrow();
-  if (Number(counts.appointments) !== 10_000 || Number(counts.blocks) !== 1000) fail(`calendar set-up wrote ${JSON.stringify(counts)}`);
+  const { full, empty } = await yearCalendars(r.db);
   bench.log(`  inserted 10,000 appointments and 1,000 blocks in ${Date.now() - t0} ms`);
 
   const urlPath = '/api/v1/availability?limit=5';
@@ -96,4 +61,52 @@ export async function availabilityAtScale(bench: Bench, r: Running): Promise<voi
     runs,
     goalFor('availability-full-vs-empty-p50', r.backend),
   );
+}
+
+/**
+ * Two clinics open every day 08:00-20:00 (UTC) in 15-minute slots: one with 10,000 appointments
+ * and 1,000 blocks on distinct random slots of the coming year, one empty (also the profile's
+ * QB_PROFILE_CALENDAR=year).
+ */
+export async function yearCalendars(
+  db: Db,
+): Promise<{ full: { clinicId: string; key: string }; empty: { clinicId: string; key: string } }> {
+  // Every day 08:00-20:00 in 15-minute slots: 48 a day, 17,520 a year, room for 11,000 busy.
+  const full = await scaleClinic(db, 'Bench Full Year');
+  const empty = await scaleClinic(db, 'Bench Empty Year');
+  const lead = await db
+    .insertInto('leads')
+    .values({ clinic_id: full.clinicId, email: 'year@example.com' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const firstDay = Math.floor(Date.now() / DAY) * DAY + DAY; // tomorrow 00:00 UTC
+  const starts: number[] = [];
+  for (let d = 0; d < 365; d++) for (let s = 0; s < 48; s++) starts.push(firstDay + d * DAY + 8 * 3_600_000 + s * SLOT);
+  // The same 11,000 distinct slots every run (so the no-overlap constraint holds).
+  const order = shuffled(starts);
+  const blocks = order.slice(10_000, 11_000);
+  await insertAppointments(db, full.clinicId, lead.id, order.slice(0, 10_000), SLOT);
+  for (let i = 0; i < blocks.length; i += 1000) {
+    await db
+      .insertInto('calendar_blocks')
+      .values(
+        blocks.slice(i, i + 1000).map((s, j) => ({
+          clinic_id: full.clinicId,
+          external_source: 'bench',
+          external_id: `block-${i + j}`,
+          starts_at: new Date(s),
+          ends_at: new Date(s + SLOT),
+        })),
+      )
+      .execute();
+  }
+  const counts = await db
+    .selectNoFrom([
+      sql<number>`(select count(*)::int from appointments where clinic_id = ${full.clinicId} and status <> 'cancelled')`.as('appointments'),
+      sql<number>`(select count(*)::int from calendar_blocks where clinic_id = ${full.clinicId})`.as('blocks'),
+    ])
+    .executeTakeFirstOrThrow();
+  if (Number(counts.appointments) !== 10_000 || Number(counts.blocks) !== 1000) fail(`calendar set-up wrote ${JSON.stringify(counts)}`);
+
+  return { full, empty };
 }

@@ -15,6 +15,7 @@ import * as m009 from './009_webhook_limits_retention';
 import * as m010 from './010_abuse_bounds';
 import * as m011 from './011_list_counts';
 import * as m012 from './012_booking_write_path';
+import * as m014 from './014_block_spans';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '010_abuse_bounds': m010,
   '011_list_counts': m011,
   '012_booking_write_path': m012,
+  '014_block_spans': m014,
 };
