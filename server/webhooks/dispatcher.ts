@@ -51,6 +51,10 @@ export interface Dispatcher {
  * `fresh` takes each one's oldest due rows, at most $4; `stale` the claims lost with their process
  * (due before $3). A new job number supersedes any job already queued (or attempt under way); due
  * now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
+ * A row whose subscription is paused (its destination's circuit is open: claims.ts) is not
+ * claimed but moved where its new deliveries go (due when the pause ends, plus a random part of
+ * it), in the same statement: nothing to hand over, defer and record one by one, and a paused
+ * backlog is moved at most $4 rows of a clinic per claim.
  */
 const CLAIM = {
   name: 'qb_claim_deliveries',
@@ -80,12 +84,15 @@ const CLAIM = {
       for no key update skip locked
     ), due as (
       select id from fresh union select id from stale
+    ), claimed as (
+      update webhook_deliveries d
+      set dispatched = not paused, job_seq = d.job_seq + (not paused)::int,
+        next_attempt_at = case when paused then w.paused_until + (w.paused_until - now()) * random() else now() end
+      from due, webhooks w cross join lateral (select coalesce(w.paused_until > now(), false) as paused) p, webhook_events e
+      where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
+      returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload, p.paused
     )
-    update webhook_deliveries d
-    set dispatched = true, job_seq = d.job_seq + 1, next_attempt_at = now()
-    from due, webhooks w, webhook_events e
-    where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
-    returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload`,
+    select id, job_seq, clinic_id, webhook_id, url, secret, webhook_status, type, payload from claimed where not paused`,
 };
 
 type Claimer = Pick<DatabaseHandle, 'executePrepared'>;
