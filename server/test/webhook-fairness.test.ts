@@ -11,6 +11,7 @@ import { createClinic } from '../services/clinics';
 import { pauseSubscriptions } from '../webhooks/claims';
 import { startDispatcher, type ClaimedDelivery } from '../webhooks/dispatcher';
 import { recordEvent } from '../webhooks/outbox';
+import { createPauser } from '../webhooks/pauser';
 import { backends, openTestDatabase } from './support/databases';
 import { startReceiver, type Receiver } from './support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
@@ -291,6 +292,39 @@ describe.each(backends())('pausing the subscriptions of a destination whose circ
       for (const at of of(up!.id)) expect(at).toBeLessThanOrEqual(Date.now());
       const paused = await db.selectFrom('webhooks').select(['id', 'paused_until']).execute();
       expect(paused.find((w) => w.id === up!.id)!.paused_until).toBeNull();
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('holds a clinic while its waiting backlog is moved into the pause, and only until the move is done', async () => {
+    const database = await openTestDatabase(backend);
+    const { db } = database;
+    try {
+      const { clinic } = await createClinic(db, 'Moving', 'UTC');
+      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+      const hook = await db
+        .insertInto('webhooks')
+        .values({ clinic_id: clinic.id, api_key_id: key.id, url: 'https://down.example.test/h', events: ['lead.created'], secret: 'whsec_x' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (let i = 0; i < 3; i++)
+        await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
+      const moves: Promise<void>[] = [];
+      const pauser = createPauser(db, (work) => moves.push(work));
+      const destination = 'https://down.example.test';
+      pauser.pause(destination, Date.now() + 60_000, [{ clinic: clinic.id, destination, target: { webhookId: hook.id } }]);
+      expect(moves).toHaveLength(1);
+      expect(pauser.moving()).toEqual([clinic.id]);
+      await Promise.all(moves);
+      expect(pauser.moving()).toEqual([]);
+      const due = await db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('webhook_id', '=', hook.id)
+        .where('next_attempt_at', '<=', new Date())
+        .execute();
+      expect(due).toEqual([]);
     } finally {
       await database.close();
     }
