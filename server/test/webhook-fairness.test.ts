@@ -305,7 +305,13 @@ describe.each(backends())('pausing the subscriptions of a destination whose circ
       const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
       const hook = await db
         .insertInto('webhooks')
-        .values({ clinic_id: clinic.id, api_key_id: key.id, url: 'https://down.example.test/h', events: ['lead.created'], secret: 'whsec_x' })
+        .values({
+          clinic_id: clinic.id,
+          api_key_id: key.id,
+          url: 'https://down.example.test/h',
+          events: ['lead.created'],
+          secret: 'whsec_x',
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       for (let i = 0; i < 3; i++)
