@@ -11,6 +11,7 @@ import { createClinic } from '../services/clinics';
 import { pauseSubscriptions } from '../webhooks/claims';
 import { startDispatcher, type ClaimedDelivery } from '../webhooks/dispatcher';
 import { recordEvent } from '../webhooks/outbox';
+import { createPauser } from '../webhooks/pauser';
 import { backends, openTestDatabase } from './support/databases';
 import { startReceiver, type Receiver } from './support/receiver';
 import { startTestServer, type TestClinic, type TestServer } from './support/server';
@@ -194,6 +195,63 @@ describe.each(backends())('the dispatcher and a held clinic on %s', (backend) =>
   });
 });
 
+describe.each(backends())('the dispatcher and a paused subscription on %s', (backend) => {
+  it("claims none of a paused subscription's due deliveries: it moves them into the pause, and claims the others", async () => {
+    const database = await openTestDatabase(backend);
+    const { db } = database;
+    try {
+      const { clinic } = await createClinic(db, 'Paused', 'UTC');
+      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+      const [down, up] = await db
+        .insertInto('webhooks')
+        .values(
+          ['https://down.example.test/h', 'https://up.example.test/h'].map((url) => ({
+            clinic_id: clinic.id,
+            api_key_id: key.id,
+            url,
+            events: ['lead.created'],
+            secret: 'whsec_x',
+          })),
+        )
+        .returning('id')
+        .execute();
+      for (let i = 0; i < 3; i++)
+        await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
+      // Paused after its deliveries were written due now (as by another instance, whose move of
+      // the waiting ones has not reached them yet).
+      const until = new Date(Date.now() + 60_000);
+      await db.updateTable('webhooks').set({ paused_until: until }).where('id', '=', down!.id).execute();
+      const taken: ClaimedDelivery[] = [];
+      const dispatcher = startDispatcher(database, {
+        staleAfterMs: 60_000,
+        sweepIntervalMs: 60_000,
+        room: () => 100,
+        held: () => [],
+        take: (rows) => taken.push(...rows),
+        onError: (error) => {
+          throw error;
+        },
+      });
+      await waitUntil('the other subscription to be claimed', () => taken.length >= 3, 10_000);
+      await dispatcher.stop();
+      expect(taken.map((t) => t.webhook_id)).toEqual([up!.id, up!.id, up!.id]);
+      const rows = await db
+        .selectFrom('webhook_deliveries')
+        .select(['dispatched', 'next_attempt_at'])
+        .where('webhook_id', '=', down!.id)
+        .execute();
+      expect(rows).toHaveLength(3);
+      for (const row of rows) {
+        expect(row.dispatched).toBe(false);
+        expect(row.next_attempt_at!.getTime()).toBeGreaterThanOrEqual(until.getTime());
+        expect(row.next_attempt_at!.getTime()).toBeLessThanOrEqual(until.getTime() + 61_000);
+      }
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe.each(backends())('pausing the subscriptions of a destination whose circuit is open, on %s', (backend) => {
   it("writes their new deliveries due when the pause ends and moves their waiting ones there, and no one else's", async () => {
     const database = await openTestDatabase(backend);
@@ -234,6 +292,45 @@ describe.each(backends())('pausing the subscriptions of a destination whose circ
       for (const at of of(up!.id)) expect(at).toBeLessThanOrEqual(Date.now());
       const paused = await db.selectFrom('webhooks').select(['id', 'paused_until']).execute();
       expect(paused.find((w) => w.id === up!.id)!.paused_until).toBeNull();
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('holds a clinic while its waiting backlog is moved into the pause, and only until the move is done', async () => {
+    const database = await openTestDatabase(backend);
+    const { db } = database;
+    try {
+      const { clinic } = await createClinic(db, 'Moving', 'UTC');
+      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+      const hook = await db
+        .insertInto('webhooks')
+        .values({
+          clinic_id: clinic.id,
+          api_key_id: key.id,
+          url: 'https://down.example.test/h',
+          events: ['lead.created'],
+          secret: 'whsec_x',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (let i = 0; i < 3; i++)
+        await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
+      const moves: Promise<void>[] = [];
+      const pauser = createPauser(db, (work) => moves.push(work));
+      const destination = 'https://down.example.test';
+      pauser.pause(destination, Date.now() + 60_000, [{ clinic: clinic.id, destination, target: { webhookId: hook.id } }]);
+      expect(moves).toHaveLength(1);
+      expect(pauser.moving()).toEqual([clinic.id]);
+      await Promise.all(moves);
+      expect(pauser.moving()).toEqual([]);
+      const due = await db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('webhook_id', '=', hook.id)
+        .where('next_attempt_at', '<=', new Date())
+        .execute();
+      expect(due).toEqual([]);
     } finally {
       await database.close();
     }

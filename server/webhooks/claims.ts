@@ -90,12 +90,16 @@ export async function releaseUnstarted(db: Kysely<Database>, jobs: DeliveryJob[]
   `.execute(db);
 }
 
-const PAUSE_BATCH = 250;
+/** Rows moved into a pause per statement, and the rest between them (on PGlite, the server's thread's). */
+const PAUSE_BATCH = 100;
+const PAUSE_REST_MS = 20;
 
 /**
  * Pauses subscriptions whose destination's circuit opened, until `until`: their new deliveries
  * are written due then (outbox.ts), and the ones already waiting in the outbox are moved there,
- * spread over the pause (plus a random part of it), in batches. Nothing is attempted or counted.
+ * spread over the pause (plus a random part of it), in small batches with a rest between them: a
+ * backlog of thousands is a second's background work, never a burst that holds up everyone
+ * else's statements (its clinic is held meanwhile: pauser.ts). Nothing is attempted or counted.
  */
 export async function pauseSubscriptions(
   db: Kysely<Database>,
@@ -120,7 +124,7 @@ export async function pauseSubscriptions(
         limit ${PAUSE_BATCH}
       ))`.execute(db);
     if (Number(moved.numAffectedRows ?? 0) < PAUSE_BATCH) return;
-    await new Promise((resolve) => setImmediate(resolve)); // I/O between batches (PGlite runs them on this thread)
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_REST_MS));
   }
 }
 

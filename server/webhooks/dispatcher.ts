@@ -49,8 +49,14 @@ export interface Dispatcher {
  * (skipping rows other instances hold), returned with their subscription and event. `clinics`
  * walks the distinct clinics with undispatched rows (a loose index scan), less those in $2;
  * `fresh` takes each one's oldest due rows, at most $4; `stale` the claims lost with their process
- * (due before $3). A new job number supersedes any job already queued (or attempt under way); due
+ * (due before $3); the rows they name are updated through the primary key (\`= any(array(...))\`:
+ * joined to the CTEs instead, the planner may hash them and scan the whole table, every claim).
+ * A new job number supersedes any job already queued (or attempt under way); due
  * now, so a claimed delivery is not found overdue again until another staleAfterMs has passed.
+ * A row whose subscription is paused (its destination's circuit is open: claims.ts) is not
+ * claimed but moved where its new deliveries go (due when the pause ends, plus a random part of
+ * it), in the same statement: nothing to hand over, defer and record one by one, and a paused
+ * backlog is moved at most $4 rows of a clinic per claim.
  */
 const CLAIM = {
   name: 'qb_claim_deliveries',
@@ -78,14 +84,22 @@ const CLAIM = {
       where dispatched and status = 'pending' and next_attempt_at < $3::timestamptz
       order by next_attempt_at limit $1::int
       for no key update skip locked
-    ), due as (
-      select id from fresh union select id from stale
+    ), due as materialized (
+      select x.id, w.url, w.secret, w.status as webhook_status, w.paused_until,
+        coalesce(w.paused_until > now(), false) as paused, e.type, e.payload
+      from webhook_deliveries x
+      cross join lateral (select url, secret, status, paused_until from webhooks where id = x.webhook_id limit 1) w
+      cross join lateral (select type, payload from webhook_events where id = x.event_id limit 1) e
+      where x.id = any(array(select id from fresh union select id from stale))
+    ), claimed as (
+      update webhook_deliveries d
+      set dispatched = not due.paused, job_seq = d.job_seq + (not due.paused)::int,
+        next_attempt_at = case when due.paused then due.paused_until + (due.paused_until - now()) * random() else now() end
+      from due
+      where d.id = any(array(select id from due)) and d.id = due.id
+      returning d.id, d.job_seq, d.clinic_id, d.webhook_id, due.url, due.secret, due.webhook_status, due.type, due.payload, due.paused
     )
-    update webhook_deliveries d
-    set dispatched = true, job_seq = d.job_seq + 1, next_attempt_at = now()
-    from due, webhooks w, webhook_events e
-    where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
-    returning d.id, d.job_seq, d.clinic_id, d.webhook_id, w.url, w.secret, w.status as webhook_status, e.type, e.payload`,
+    select id, job_seq, clinic_id, webhook_id, url, secret, webhook_status, type, payload from claimed where not paused`,
 };
 
 type Claimer = Pick<DatabaseHandle, 'executePrepared'>;

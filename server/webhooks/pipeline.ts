@@ -20,11 +20,12 @@ import { reportDeliveryState, webhookAttempts, webhookDeliveriesFinished } from 
 import { attemptDelivery, notSentOutcome, verdictOf, type AttemptSettings, type DeliveryTarget } from './attempt';
 import { createBatchLane } from './batch-lane';
 import { createBreaker, type Breaker } from './breaker';
-import { loadTargets, pauseSubscriptions, releaseUnstarted, targetOf, type ClaimedRow, type DeliveryJob } from './claims';
+import { loadTargets, releaseUnstarted, targetOf, type ClaimedRow, type DeliveryJob } from './claims';
 import { createFairSlots, destinationOf, type SlotItem } from './fair-slots';
 import type { JobQueue } from './job-queue';
 import { failPending, recordOutcomes, type Attempted } from './outcome';
 import { createOutcomeWriter } from './outcome-writer';
+import { createPauser } from './pauser';
 
 export interface PipelineSettings {
   attempt: AttemptSettings;
@@ -107,36 +108,6 @@ function slotLoader(db: Kysely<Database>) {
   };
 }
 
-/**
- * Writes the pauses of subscriptions whose destination's circuit opened (claims.ts): it remembers,
- * per failing destination, the subscriptions whose deliveries failed or were held back there,
- * and what it wrote for each, so that each subscription is paused once per open period.
- */
-function createPauser(db: Kysely<Database>, track: (work: Promise<void>) => void) {
-  const failing = new Map<string, Map<string, string>>(); // destination -> subscription -> clinic
-  const written = new Map<string, number>(); // subscription -> paused until
-  const note = (slot: Slot) => {
-    const subscriptions = failing.get(slot.destination) ?? new Map<string, string>();
-    failing.set(slot.destination, subscriptions);
-    subscriptions.set(slot.target.webhookId, slot.clinic);
-  };
-  return {
-    failed: note,
-    recovered(destination: string) {
-      for (const id of failing.get(destination)?.keys() ?? []) written.delete(id);
-      failing.delete(destination);
-    },
-    pause(destination: string, until: number, slots: Slot[]) {
-      for (const slot of slots) note(slot);
-      const due = [...(failing.get(destination) ?? [])].filter(([id]) => (written.get(id) ?? 0) < until);
-      if (due.length === 0) return;
-      for (const [id] of due) written.set(id, until);
-      const subscriptions = { webhookIds: due.map(([id]) => id), clinicIds: [...new Set(due.map(([, clinic]) => clinic))] };
-      track(pauseSubscriptions(db, subscriptions, new Date(until)));
-    },
-  };
-}
-
 /** The circuit breaker, its open periods scaled like the retry schedule (the first within 1..30 s). */
 function scaledBreaker(scale: number): Breaker {
   const openMs = Math.min(OPEN_MS, Math.max(1_000, OPEN_MS * scale));
@@ -192,7 +163,7 @@ export function createPipeline(deps: ServerDeps, settings: PipelineSettings, que
 
   return {
     room: () => Math.max(0, settings.capacity - slots.stats().waiting),
-    heldClinics: () => slots.heldClinics(),
+    heldClinics: () => [...slots.heldClinics(), ...pauser.moving()],
     take(claimed) {
       const disabled = new Set(claimed.filter((c) => c.webhook_status !== 'active').map((c) => c.webhook_id));
       if (disabled.size > 0) track(failDisabled(db, disabled));
