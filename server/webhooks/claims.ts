@@ -108,12 +108,15 @@ export async function pauseSubscriptions(
 ): Promise<void> {
   const { clinicIds, webhookIds } = subscriptions;
   if (webhookIds.length === 0) return;
-  await db
-    .updateTable('webhooks')
-    .set({ paused_until: until })
-    .where('id', 'in', webhookIds)
-    .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<', until)]))
-    .execute();
+  // The subscriptions are locked in id order, as outcome.ts locks them: in scan order, two writers
+  // locking overlapping sets could each wait for the other (a deadlock seen on PostgreSQL).
+  await sql`
+    update webhooks set paused_until = ${until}::timestamptz
+    where id in (
+      select id from webhooks
+      where id = any(${webhookIds}::uuid[]) and (paused_until is null or paused_until < ${until}::timestamptz)
+      order by id for no key update
+    )`.execute(db);
   for (;;) {
     const moved = await sql`
       update webhook_deliveries d set next_attempt_at = ${until}::timestamptz + (${until}::timestamptz - now()) * random()
