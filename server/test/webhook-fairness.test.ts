@@ -7,6 +7,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
+import type { DatabaseHandle } from '../db/connect';
 import { createClinic } from '../services/clinics';
 import { pauseSubscriptions } from '../webhooks/claims';
 import { startDispatcher, type ClaimedDelivery } from '../webhooks/dispatcher';
@@ -195,32 +196,38 @@ describe.each(backends())('the dispatcher and a held clinic on %s', (backend) =>
   });
 });
 
+/** A clinic with two `lead.created` subscriptions: one whose destination is down, one whose is up. */
+async function clinicWithTwoSubscriptions(db: DatabaseHandle['db']) {
+  const { clinic } = await createClinic(db, 'Paused', 'UTC');
+  const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
+  const [down, up] = await db
+    .insertInto('webhooks')
+    .values(
+      ['https://down.example.test/h', 'https://up.example.test/h'].map((url) => ({
+        clinic_id: clinic.id,
+        api_key_id: key.id,
+        url,
+        events: ['lead.created'],
+        secret: 'whsec_x',
+      })),
+    )
+    .returning('id')
+    .execute();
+  return { clinic, down: down!, up: up! };
+}
+
 describe.each(backends())('the dispatcher and a paused subscription on %s', (backend) => {
   it("claims none of a paused subscription's due deliveries: it moves them into the pause, and claims the others", async () => {
     const database = await openTestDatabase(backend);
     const { db } = database;
     try {
-      const { clinic } = await createClinic(db, 'Paused', 'UTC');
-      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
-      const [down, up] = await db
-        .insertInto('webhooks')
-        .values(
-          ['https://down.example.test/h', 'https://up.example.test/h'].map((url) => ({
-            clinic_id: clinic.id,
-            api_key_id: key.id,
-            url,
-            events: ['lead.created'],
-            secret: 'whsec_x',
-          })),
-        )
-        .returning('id')
-        .execute();
+      const { clinic, down, up } = await clinicWithTwoSubscriptions(db);
       for (let i = 0; i < 3; i++)
         await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
       // Paused after its deliveries were written due now (as by another instance, whose move of
       // the waiting ones has not reached them yet).
       const until = new Date(Date.now() + 60_000);
-      await db.updateTable('webhooks').set({ paused_until: until }).where('id', '=', down!.id).execute();
+      await db.updateTable('webhooks').set({ paused_until: until }).where('id', '=', down.id).execute();
       const taken: ClaimedDelivery[] = [];
       const dispatcher = startDispatcher(database, {
         staleAfterMs: 60_000,
@@ -234,11 +241,11 @@ describe.each(backends())('the dispatcher and a paused subscription on %s', (bac
       });
       await waitUntil('the other subscription to be claimed', () => taken.length >= 3, 10_000);
       await dispatcher.stop();
-      expect(taken.map((t) => t.webhook_id)).toEqual([up!.id, up!.id, up!.id]);
+      expect(taken.map((t) => t.webhook_id)).toEqual([up.id, up.id, up.id]);
       const rows = await db
         .selectFrom('webhook_deliveries')
         .select(['dispatched', 'next_attempt_at'])
-        .where('webhook_id', '=', down!.id)
+        .where('webhook_id', '=', down.id)
         .execute();
       expect(rows).toHaveLength(3);
       for (const row of rows) {
@@ -257,41 +264,27 @@ describe.each(backends())('pausing the subscriptions of a destination whose circ
     const database = await openTestDatabase(backend);
     const { db } = database;
     try {
-      const { clinic } = await createClinic(db, 'Paused', 'UTC');
-      const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
-      const [down, up] = await db
-        .insertInto('webhooks')
-        .values(
-          ['https://down.example.test/h', 'https://up.example.test/h'].map((url) => ({
-            clinic_id: clinic.id,
-            api_key_id: key.id,
-            url,
-            events: ['lead.created'],
-            secret: 'whsec_x',
-          })),
-        )
-        .returning('id')
-        .execute();
+      const { clinic, down, up } = await clinicWithTwoSubscriptions(db);
       const record = (i: number) =>
         db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `l${i}` } as never));
       for (let i = 0; i < 3; i++) await record(i);
       const until = new Date(Date.now() + 60_000);
-      await pauseSubscriptions(db, { clinicIds: [clinic.id], webhookIds: [down!.id] }, until);
+      await pauseSubscriptions(db, { clinicIds: [clinic.id], webhookIds: [down.id] }, until);
       for (let i = 3; i < 6; i++) await record(i);
 
       const rows = await db.selectFrom('webhook_deliveries').select(['webhook_id', 'next_attempt_at']).execute();
       const of = (id: string) => rows.filter((r) => r.webhook_id === id).map((r) => r.next_attempt_at!.getTime());
       // Every delivery to the paused subscription, older or newer, is due within [until, until + the pause].
-      expect(of(down!.id)).toHaveLength(6);
-      for (const at of of(down!.id)) {
+      expect(of(down.id)).toHaveLength(6);
+      for (const at of of(down.id)) {
         expect(at).toBeGreaterThanOrEqual(until.getTime());
         expect(at).toBeLessThanOrEqual(until.getTime() + 61_000);
       }
       // The other subscription's are due now.
-      expect(of(up!.id)).toHaveLength(6);
-      for (const at of of(up!.id)) expect(at).toBeLessThanOrEqual(Date.now());
+      expect(of(up.id)).toHaveLength(6);
+      for (const at of of(up.id)) expect(at).toBeLessThanOrEqual(Date.now());
       const paused = await db.selectFrom('webhooks').select(['id', 'paused_until']).execute();
-      expect(paused.find((w) => w.id === up!.id)!.paused_until).toBeNull();
+      expect(paused.find((w) => w.id === up.id)!.paused_until).toBeNull();
     } finally {
       await database.close();
     }
