@@ -188,6 +188,7 @@ interface StatementRow {
   rows: number;
   exec_ms: number;
   plan_ms: number;
+  plans: number;
 }
 
 /** Where PostgreSQL's write-ahead log ends now. */
@@ -208,7 +209,7 @@ async function walSince(database: DatabaseHandle, lsn: string): Promise<number> 
 async function statementStats(database: DatabaseHandle): Promise<StatementRow[]> {
   const { rows } = await sql<StatementRow>`
     select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::float8 as calls, rows::float8 as rows,
-      total_exec_time as exec_ms, total_plan_time as plan_ms
+      total_exec_time as exec_ms, total_plan_time as plan_ms, plans::float8 as plans
     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
       and query not like '%pg_stat_%'
     order by total_exec_time + total_plan_time desc`.execute(database.db);
@@ -226,7 +227,7 @@ function printStatements(stats: StatementRow[], requests: number): void {
   for (const s of top) {
     const text = s.query.length > 110 ? `${s.query.slice(0, 110)}…` : s.query;
     out.write(
-      `    ${(s.calls / requests).toFixed(2)}/req, ${(s.rows / s.calls).toFixed(1)} rows, ${(s.exec_ms / s.calls).toFixed(3)} ms exec + ${(s.plan_ms / s.calls).toFixed(3)} plan each: ${text}\n`,
+      `    ${(s.calls / requests).toFixed(2)}/req, ${(s.rows / s.calls).toFixed(1)} rows, ${(s.exec_ms / s.calls).toFixed(3)} ms exec + ${(s.plan_ms / s.calls).toFixed(3)} plan each (${s.plans} plans in ${s.calls} calls): ${text}\n`,
     );
   }
 }
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
     );
     printTimer(timer, requests);
     process.stdout.write(
-      `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs` +
+      `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs (system ${((cpu.system / (cpu.user + cpu.system)) * 100).toFixed(0)} %)` +
         (postgres ? `, PostgreSQL server ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : ' (PGlite included)\n'),
     );
     if (postgres)
