@@ -26,6 +26,9 @@
  * - QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20).
  * - QB_PROFILE_CPU=<file>: a V8 CPU profile of this process during the load only (not the start
  *   nor the fixtures); `node server/bench/profile-summary.mjs <file>` sums it by package.
+ * - QB_PROFILE_HEAP=<file>: instead, a V8 sampling heap profile of the load (every object
+ *   allocated, also those collected since: what the garbage collector has to deal with); open it
+ *   in Chrome DevTools (Memory) or sum it by allocating stack (bytes per request = total / requests).
  * - QB_PROFILE_EXPLAIN=1: after the load, EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint
  *   sent through Kysely, with the values of its first run (a custom plan; on PostgreSQL the
  *   server's named statements may run a generic plan after five runs).
@@ -166,8 +169,9 @@ async function prepareLoad(r: Running, seconds: number): Promise<Load> {
   return { method: 'GET', path, keys: await makeKeys(r.db, clinicId, Math.ceil((10_000 * seconds) / PER_KEY)) };
 }
 
-/** A V8 CPU profile of this process while `during` runs, written to `file` (none without a file). */
-async function cpuProfile<T>(file: string | undefined, during: () => Promise<T>): Promise<T> {
+/** A V8 CPU profile of this process while `during` runs, written to `file` (none without a file); or the heap profile QB_PROFILE_HEAP asks for. */
+async function profiledLoad<T>(file: string | undefined, during: () => Promise<T>): Promise<T> {
+  if (process.env.QB_PROFILE_HEAP) return heapProfile(process.env.QB_PROFILE_HEAP, during);
   if (!file) return during();
   const session = new Session();
   session.connect();
@@ -188,6 +192,7 @@ interface StatementRow {
   rows: number;
   exec_ms: number;
   plan_ms: number;
+  plans: number;
 }
 
 /** Where PostgreSQL's write-ahead log ends now. */
@@ -208,7 +213,7 @@ async function walSince(database: DatabaseHandle, lsn: string): Promise<number> 
 async function statementStats(database: DatabaseHandle): Promise<StatementRow[]> {
   const { rows } = await sql<StatementRow>`
     select regexp_replace(query, '\\s+', ' ', 'g') as query, calls::float8 as calls, rows::float8 as rows,
-      total_exec_time as exec_ms, total_plan_time as plan_ms
+      total_exec_time as exec_ms, total_plan_time as plan_ms, plans::float8 as plans
     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
       and query not like '%pg_stat_%'
     order by total_exec_time + total_plan_time desc`.execute(database.db);
@@ -226,7 +231,7 @@ function printStatements(stats: StatementRow[], requests: number): void {
   for (const s of top) {
     const text = s.query.length > 110 ? `${s.query.slice(0, 110)}…` : s.query;
     out.write(
-      `    ${(s.calls / requests).toFixed(2)}/req, ${(s.rows / s.calls).toFixed(1)} rows, ${(s.exec_ms / s.calls).toFixed(3)} ms exec + ${(s.plan_ms / s.calls).toFixed(3)} plan each: ${text}\n`,
+      `    ${(s.calls / requests).toFixed(2)}/req, ${(s.rows / s.calls).toFixed(1)} rows, ${(s.exec_ms / s.calls).toFixed(3)} ms exec + ${(s.plan_ms / s.calls).toFixed(3)} plan each (${s.plans} plans in ${s.calls} calls): ${text}\n`,
     );
   }
 }
@@ -278,6 +283,25 @@ function printWaits(waits: Map<string, number>): void {
   process.stdout.write(`  PostgreSQL sessions in a statement, sampled every 20 ms: ${shares.join(', ') || 'none'}\n`);
 }
 
+/** A V8 sampling heap profile of every allocation while `during` runs (one sample per 4 KB), written to `file`. */
+async function heapProfile<T>(file: string, during: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  try {
+    return await during();
+  } finally {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint sent through Kysely, with its first values. */
 async function explainQueries(database: DatabaseHandle, timer: Timer): Promise<void> {
   for (const [name, query] of timer.compiled) {
@@ -326,7 +350,7 @@ async function main(): Promise<void> {
     const cpuBefore = process.cpuUsage();
     const pgBefore = postgres ? processTreeCpuMs(postgres) : 0;
     const walBefore = postgres ? await walPosition(database) : '';
-    const loaded = cpuProfile(process.env.QB_PROFILE_CPU, () =>
+    const loaded = profiledLoad(process.env.QB_PROFILE_CPU, () =>
       runChild<LoadResult>('load.mjs', {
         url: server.url,
         ...load,
@@ -348,7 +372,7 @@ async function main(): Promise<void> {
     );
     printTimer(timer, requests);
     process.stdout.write(
-      `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs` +
+      `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs (system ${((cpu.system / (cpu.user + cpu.system)) * 100).toFixed(0)} %)` +
         (postgres ? `, PostgreSQL server ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : ' (PGlite included)\n'),
     );
     if (postgres)
