@@ -139,15 +139,16 @@ export interface BusyPage {
 }
 
 /**
- * The busy time overlapping [from, to), merged, read in one statement: the first `appointments`
+ * The busy time overlapping [from, to), merged by the database in one statement: the first `appointments`
  * appointments starting in the window (a range scan of the covering index, migration 017, that
  * stops there), the appointment under way at `from` (at most one: the exclusion constraint forbids
  * overlaps, so it is the last one starting before `from`: one index entry read backwards, however
  * long the clinic's history), and the blocks overlapping the window up to its horizon (found on
  * the GiST index of their span, migration 014). The horizon is `to`, or the last appointment's
  * start when the page is full: later busy time is not known anyway (`knownUntil`), so the blocks
- * starting after it are left for the next page. The answer is one row: the intervals as one JSON
- * array of epoch milliseconds (one value to parse, not a row per interval), merged here.
+ * starting after it are left for the next page. The answer is one row: the `range_agg` of them
+ * all, as one JSON array of [start, end] epoch milliseconds (one value to parse, not a row per
+ * interval).
  */
 // The page size is written into the statement (one text per page size), not bound, so a generic
 // plan of its named statement knows the limit. Every part of the statement has one good plan for
@@ -176,12 +177,13 @@ export async function loadMergedBusy(db: Db, clinicId: string, from: number, to:
       where clinic_id = ${clinicId} and tstzrange(starts_at, ends_at, '[)') && tstzrange(${fromDate}::timestamptz,
         (select case when read >= ${sql.lit(appointments)} then last_start else ${toDate}::timestamptz end from read), '[)')
     )
-    select (select json_agg(json_build_array(${epochMs('s')}, ${epochMs('e')})) from busy) as busy, read.read,
+    select (select json_agg(json_build_array(${epochMs('lower(r)')}, ${epochMs('upper(r)')}))
+        from unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r) as busy, read.read,
       ${epochMs('read.last_start')} as last_start
     from read
   `.execute(db);
   const head = rows[0];
-  const busy = mergeIntervals((head?.busy ?? []).map(([start, end]) => ({ start, end })));
+  const busy = (head?.busy ?? []).map(([start, end]) => ({ start, end }));
   // A full page of appointments may have more, all starting at or after its last one's start.
   const knownUntil = head && Number(head.read) >= appointments && head.last_start !== null ? Number(head.last_start) : Infinity;
   return { busy, knownUntil };
