@@ -1,7 +1,7 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
- * time = non-cancelled appointments + calendar blocks; availability reads it merged by the
- * database (`range_agg`), earliest first, and stops once it has `limit` slots.
+ * time = non-cancelled appointments + calendar blocks; availability reads it a page at a time in one
+ * statement each (loadMergedBusy), earliest first, and stops once it has `limit` slots.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
@@ -139,21 +139,27 @@ export interface BusyPage {
 }
 
 /**
- * The busy time overlapping [from, to), merged by the database in one statement: the first
- * `appointments` appointments starting in the window (a b-tree range scan that stops there), the
- * appointment under way at `from` (at most one: the exclusion constraint forbids overlaps), and
- * the blocks overlapping the window up to its horizon (found on the GiST index of their span,
- * migration 014), as one `range_agg` multirange, unnested. The horizon is `to`, or the last
- * appointment's start when the page is full: later busy time is not known anyway (`knownUntil`),
- * so the blocks starting after it are left for the next page. Instants come back as epoch
- * milliseconds (numbers: nothing to parse as a date).
+ * The busy time overlapping [from, to), merged by the database in one statement: the first `appointments`
+ * appointments starting in the window (a range scan of the covering index, migration 017, that
+ * stops there), the appointment under way at `from` (at most one: the exclusion constraint forbids
+ * overlaps, so it is the last one starting before `from`: one index entry read backwards, however
+ * long the clinic's history), and the blocks overlapping the window up to its horizon (found on
+ * the GiST index of their span, migration 014). The horizon is `to`, or the last appointment's
+ * start when the page is full: later busy time is not known anyway (`knownUntil`), so the blocks
+ * starting after it are left for the next page. The answer is one row: the `range_agg` of them
+ * all, as one JSON array of [start, end] epoch milliseconds (one value to parse, not a row per
+ * interval).
  */
 // The page size is written into the statement (one text per page size), not bound, so a generic
-// plan of its named statement knows the limit and can be chosen after five runs.
+// plan of its named statement knows the limit. Every part of the statement has one good plan for
+// any clinic, so after its first five runs the database keeps a generic plan and stops planning it
+// (issue 20: with the range containment it had for the appointment under way, PGlite planned it on
+// every call, about half of its time). Instants are stored to the millisecond (written from Date
+// values), so the rounded epoch milliseconds are exact.
 export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
   const [fromDate, toDate] = [new Date(from), new Date(to)];
-  const epochMs = (instant: string) => sql.raw(`floor(extract(epoch from ${instant}) * 1000)::float8`);
-  const { rows } = await sql<{ start: number | null; end: number | null; read: number; last_start: number | null }>`
+  const epochMs = (instant: string) => sql.raw(`round(date_part('epoch', ${instant}) * 1000)`);
+  const { rows } = await sql<{ busy: [number, number][] | null; read: number; last_start: number | null }>`
     with appt as (
       select scheduled_at as s, ends_at as e from appointments
       where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
@@ -163,20 +169,22 @@ export async function loadMergedBusy(db: Db, clinicId: string, from: number, to:
     ), busy as (
       select s, e from appt
       union all
-      (select scheduled_at, ends_at from appointments
+      (select s, e from (select scheduled_at as s, ends_at as e from appointments
         where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
-          and tstzrange(scheduled_at, ends_at, '[)') @> ${fromDate}::timestamptz)
+        order by scheduled_at desc limit 1) as before_from where e > ${fromDate}::timestamptz)
       union all
       select starts_at, ends_at from calendar_blocks
       where clinic_id = ${clinicId} and tstzrange(starts_at, ends_at, '[)') && tstzrange(${fromDate}::timestamptz,
         (select case when read >= ${sql.lit(appointments)} then last_start else ${toDate}::timestamptz end from read), '[)')
     )
-    select ${epochMs('lower(r)')} as start, ${epochMs('upper(r)')} as "end", read.read, ${epochMs('read.last_start')} as last_start
-    from read left join lateral unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r on true
+    select (select json_agg(json_build_array(${epochMs('lower(r)')}, ${epochMs('upper(r)')}))
+        from unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r) as busy, read.read,
+      ${epochMs('read.last_start')} as last_start
+    from read
   `.execute(db);
-  const busy = rows.flatMap((r) => (r.start === null || r.end === null ? [] : [{ start: Number(r.start), end: Number(r.end) }]));
-  // A full page of appointments may have more, all starting at or after its last one's start.
   const head = rows[0];
+  const busy = (head?.busy ?? []).map(([start, end]) => ({ start, end }));
+  // A full page of appointments may have more, all starting at or after its last one's start.
   const knownUntil = head && Number(head.read) >= appointments && head.last_start !== null ? Number(head.last_start) : Infinity;
   return { busy, knownUntil };
 }

@@ -167,6 +167,41 @@ describe.each(backends())('availability cost on %s', (backend) => {
     expect(whole.busy).toContainEqual({ start: from + 33 * HOUR, end: from + 34.5 * HOUR });
   });
 
+  it('finds the appointment under way at `from` behind a longer history, a cancelled one and one that ended', async () => {
+    const { id } = await clinic('Under Way');
+    const from = Date.parse(`${futureMonday(1)}T12:00:00Z`);
+    const HOUR = 3_600_000;
+    // A long history before `from`, one that ended just before it, then the one under way
+    // (11:00-13:00, two hours); a cancelled one starting later, 11:30-14:00, must not hide it.
+    await bookDirectly(
+      id,
+      Array.from({ length: 60 }, (_, i) => from - 3 * DAY - i * HOUR),
+    );
+    const lead = await database.db
+      .insertInto('leads')
+      .values({ clinic_id: id, email: 'under-way@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const appointment = (start: number, end: number, status: 'confirmed' | 'cancelled') => ({
+      clinic_id: id,
+      lead_id: lead.id,
+      scheduled_at: new Date(start),
+      ends_at: new Date(end),
+      status,
+    });
+    await database.db
+      .insertInto('appointments')
+      .values([
+        appointment(from - 2 * HOUR, from - HOUR, 'confirmed'),
+        appointment(from - HOUR, from + HOUR, 'confirmed'),
+        appointment(from - HOUR / 2, from + 2 * HOUR, 'cancelled'),
+      ])
+      .execute();
+    const page = await loadMergedBusy(database.db, id, from, from + DAY, SMALL_FIRST_PAGE);
+    expect(page.busy).toEqual([{ start: from - HOUR, end: from + HOUR }]);
+    expect(page.knownUntil).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('finds slots past a small first page in a second query, blocks beyond that page included', async () => {
     const { id, api } = await clinic('Past The First Page');
     const monday = futureMonday(1);
