@@ -1,8 +1,9 @@
 /**
  * Subscriptions and their deliveries are locked in one order by every transaction that locks both
  * (webhooks/removal.ts): deliveries first, then subscriptions. Each case holds a delivery locked by
- * an outcome write (as its first statement does), lets a delete or a revoke start and wait for it,
- * and then records the outcome, which locks the subscription. Deleting the subscription first
+ * an outcome write (as its first statement does), lets a delete, a revoke or another outcome
+ * write (a 410 Gone, which deletes the subscription) start and wait for it, and then records the
+ * outcome, which locks the subscription. Deleting the subscription first
  * (a plain DELETE, whose cascade then waits for the delivery) was a deadlock on PostgreSQL. On
  * PGlite transactions take turns on its one connection: the same steps, the same end state.
  */
@@ -18,8 +19,8 @@ import { recordOutcomes, type QueuedRetry } from '../webhooks/outcome';
 import { backends, openTestDatabase, type Backend } from './support/databases';
 import { waitUntil } from './support/wait';
 
-/** A clinic's subscription with one delivery, claimed (dispatched under job 1) as the dispatcher leaves it. */
-async function claimedDelivery(db: Kysely<Database>): Promise<{ target: DeliveryTarget; keyId: string }> {
+/** A clinic's subscription with `count` deliveries, claimed (dispatched under job 1) as the dispatcher leaves them. */
+async function claimedDeliveries(db: Kysely<Database>, count = 1): Promise<{ targets: DeliveryTarget[]; keyId: string }> {
   const { clinic } = await createClinic(db, 'Lock order', 'UTC');
   const key = await db.selectFrom('api_keys').select('id').where('clinic_id', '=', clinic.id).executeTakeFirstOrThrow();
   const webhook = await db
@@ -27,21 +28,22 @@ async function claimedDelivery(db: Kysely<Database>): Promise<{ target: Delivery
     .values({ clinic_id: clinic.id, api_key_id: key.id, url: 'https://down.example.test/h', events: ['lead.created'], secret: 'whsec_x' })
     .returning(['id', 'url', 'secret'])
     .executeTakeFirstOrThrow();
-  await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: 'lead_1' } as never));
-  const delivery = await db
+  for (let i = 0; i < count; i++)
+    await db.transaction().execute((trx) => recordEvent(trx, clinic.id, 'lead.created', { id: `lead_${i}` } as never));
+  const deliveries = await db
     .updateTable('webhook_deliveries')
     .set({ dispatched: true, job_seq: 1 })
     .where('webhook_id', '=', webhook.id)
     .returning(['id', 'event_id'])
-    .executeTakeFirstOrThrow();
-  const event = await db
-    .selectFrom('webhook_events')
-    .select(['type', 'payload'])
-    .where('id', '=', delivery.event_id)
-    .executeTakeFirstOrThrow();
-  return {
-    keyId: key.id,
-    target: {
+    .execute();
+  const targets: DeliveryTarget[] = [];
+  for (const delivery of deliveries) {
+    const event = await db
+      .selectFrom('webhook_events')
+      .select(['type', 'payload'])
+      .where('id', '=', delivery.event_id)
+      .executeTakeFirstOrThrow();
+    targets.push({
       deliveryId: delivery.id,
       clinicId: clinic.id,
       seq: 1,
@@ -49,9 +51,12 @@ async function claimedDelivery(db: Kysely<Database>): Promise<{ target: Delivery
       url: webhook.url,
       secret: webhook.secret,
       ...event,
-    },
-  };
+    });
+  }
+  return { keyId: key.id, targets };
 }
+
+const quietLog = { info: () => undefined, warn: () => undefined };
 
 /** Whether another session of this database waits for a lock now. */
 async function someoneWaitsForALock(db: Kysely<Database>): Promise<boolean> {
@@ -78,7 +83,7 @@ async function outcomeBeside(database: DatabaseHandle, backend: Backend, target:
     await recordOutcomes(trx, [{ target, outcome: failed }], {
       scale: 1,
       queueRetries: async (_trx, queued) => void retries.push(...queued),
-      log: { info: () => undefined, warn: () => undefined },
+      log: quietLog,
     });
   });
   const [written] = await Promise.allSettled([outcome]);
@@ -96,7 +101,11 @@ describe.each(backends())('locks taken beside an outcome write on %s', (backend)
 
   it('deletes a subscription while an outcome of its delivery is being recorded: both finish, nothing is left', async () => {
     const { db } = database;
-    const { target, keyId } = await claimedDelivery(db);
+    const {
+      targets: [target],
+      keyId,
+    } = await claimedDeliveries(db);
+    if (!target) throw new Error('no delivery was written');
     const { written, beside, retries } = await outcomeBeside(database, backend, target, () =>
       deleteWebhook(db, { clinicId: target.clinicId, keyId }, target.webhookId),
     );
@@ -112,7 +121,11 @@ describe.each(backends())('locks taken beside an outcome write on %s', (backend)
 
   it("revokes the subscription's key while an outcome of its delivery is being recorded: both finish, the delivery ends failed", async () => {
     const { db } = database;
-    const { target, keyId } = await claimedDelivery(db);
+    const {
+      targets: [target],
+      keyId,
+    } = await claimedDeliveries(db);
+    if (!target) throw new Error('no delivery was written');
     const { written, beside } = await outcomeBeside(database, backend, target, () => revokeApiKey(db, target.clinicId, keyId));
     expect(written).toEqual({ status: 'fulfilled', value: undefined });
     expect(beside).toEqual({ status: 'fulfilled', value: true });
@@ -124,5 +137,23 @@ describe.each(backends())('locks taken beside an outcome write on %s', (backend)
       .where('id', '=', target.deliveryId)
       .executeTakeFirstOrThrow();
     expect(delivery).toEqual({ status: 'failed', attempt_count: 1 });
+  });
+  it("records a receiver's 410 Gone (deleting the subscription) while another outcome of the same subscription is being recorded: both finish", async () => {
+    const { db } = database;
+    const { targets } = await claimedDeliveries(db, 2);
+    const [goneOne, failedOne] = targets;
+    if (!goneOne || !failedOne) throw new Error('two deliveries were not written');
+    const gone = { status: 410, error: 'HTTP 410', latencyMs: 5, attemptedAt: new Date() };
+    const { written, beside } = await outcomeBeside(database, backend, failedOne, () =>
+      db
+        .transaction()
+        .execute((trx) =>
+          recordOutcomes(trx, [{ target: goneOne, outcome: gone }], { scale: 1, queueRetries: async () => undefined, log: quietLog }),
+        ),
+    );
+    expect(written).toEqual({ status: 'fulfilled', value: undefined });
+    expect(beside).toEqual({ status: 'fulfilled', value: { succeeded: 0, failed: 0 } });
+    expect(await db.selectFrom('webhooks').select('id').where('id', '=', goneOne.webhookId).execute()).toEqual([]);
+    expect(await db.selectFrom('webhook_deliveries').select('id').where('webhook_id', '=', goneOne.webhookId).execute()).toEqual([]);
   });
 });

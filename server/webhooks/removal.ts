@@ -9,7 +9,8 @@
  * waiting for the subscription, each waits for the other (a deadlock seen on PostgreSQL when the
  * noisy-neighbour bench deleted its noisy clinic's subscriptions). Disabling (a revoked key) is the
  * same with the subscriptions' pending deliveries. So these lock what they will touch first, in
- * that order, and only then change it.
+ * that order, and only then change it (as does an outcome write that deletes a subscription after
+ * a 410 Gone: outcome.ts locks its other deliveries with the batch's).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
