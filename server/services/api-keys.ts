@@ -4,6 +4,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { SCOPES, type Scope } from '../../contract';
 import type { ApiKeyRow, Database } from '../db/schema';
 import { ApiError } from '../errors';
+import { disableSubscriptions } from '../webhooks/removal';
 
 export const KEY_PREFIX = 'qbk_live_';
 /** How many characters of the key are kept in clear to recognise it in lists. */
@@ -160,19 +161,8 @@ export async function revokeApiKey(db: Kysely<Database>, clinicId: string, keyId
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return false;
-    const webhooks = trx.selectFrom('webhooks').select('id').where('clinic_id', '=', clinicId).where('api_key_id', '=', keyId);
-    await trx
-      .updateTable('webhooks')
-      .set({ status: 'disabled', disabled_reason: REVOKED_KEY_REASON })
-      .where('clinic_id', '=', clinicId)
-      .where('api_key_id', '=', keyId)
-      .execute();
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'failed', next_attempt_at: null, updated_at: new Date() })
-      .where('webhook_id', 'in', webhooks)
-      .where('status', '=', 'pending')
-      .execute();
+    // Deliveries before subscriptions, each in id order, as outcome writes lock them (removal.ts).
+    await disableSubscriptions(trx, { clinicId, keyId }, REVOKED_KEY_REASON);
     return true;
   });
 }

@@ -129,14 +129,16 @@ export async function redeliver(
 
 /**
  * How many deliveries are pending, and the age of the oldest, in seconds (0 when none): one
- * statement over the partial index of pending deliveries (migration 009), which never reads a
- * finished one, so /metrics stays cheap however long the delivery log grows.
+ * statement over the partial index of pending deliveries (migrations 009 and 015: its
+ * `attempt_count >= 0`, true of every row, is what makes it this statement's alone), which never
+ * reads a finished one, so /metrics stays cheap however long the delivery log grows.
  */
 export async function pendingDeliveries(db: Kysely<Database>): Promise<{ count: number; oldestAgeSeconds: number }> {
   const row = await db
     .selectFrom('webhook_deliveries')
     .select([sql<number>`count(*)::int`.as('n'), sql<number | null>`extract(epoch from now() - min(created_at))::float8`.as('age')])
     .where('status', '=', 'pending')
+    .where('attempt_count', '>=', 0)
     .executeTakeFirstOrThrow();
   return { count: Number(row.n), oldestAgeSeconds: row.age === null ? 0 : Math.max(0, Number(row.age)) };
 }

@@ -12,6 +12,7 @@ import type { Webhook, WebhookCreate, WebhookCreated, WebhookListQuery } from '.
 import type { ServerConfig } from '../config';
 import type { Database } from '../db/schema';
 import { ApiError, invalidInput, notFound } from '../errors';
+import { deleteSubscriptions } from '../webhooks/removal';
 import { assertDeliverableUrl, UrlPolicyError, type UrlPolicy } from '../webhooks/url-policy';
 import { paginate, type Page } from './pagination';
 import { toWebhook } from './serialize';
@@ -138,19 +139,14 @@ export async function findOwnWebhook(db: Kysely<Database>, owner: Owner, id: str
 }
 
 export async function deleteWebhook(db: Kysely<Database>, owner: Owner, id: string): Promise<void> {
-  const result = await db
-    .deleteFrom('webhooks')
-    .where('clinic_id', '=', owner.clinicId)
-    .where('api_key_id', '=', owner.keyId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw notFound('Webhook');
+  const deleted = await deleteSubscriptions(db, { clinicId: owner.clinicId, keyId: owner.keyId, ids: [id] });
+  if (deleted === 0) throw notFound('Webhook');
 }
 
 /** The dashboard's delete: any subscription of the clinic (its deliveries go with it). */
 export async function deleteClinicWebhook(db: Kysely<Database>, clinicId: string, id: string): Promise<void> {
-  const result = await db.deleteFrom('webhooks').where('clinic_id', '=', clinicId).where('id', '=', id).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw notFound('Webhook');
+  const deleted = await deleteSubscriptions(db, { clinicId, ids: [id] });
+  if (deleted === 0) throw notFound('Webhook');
 }
 
 /**

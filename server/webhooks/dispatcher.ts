@@ -58,7 +58,7 @@ export interface Dispatcher {
  * it), in the same statement: nothing to hand over, defer and record one by one, and a paused
  * backlog is moved at most $4 rows of a clinic per claim.
  */
-const CLAIM = {
+export const CLAIM = {
   name: 'qb_claim_deliveries',
   text: `
     with recursive clinics(clinic_id) as (

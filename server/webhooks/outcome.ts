@@ -46,24 +46,25 @@ export async function failPending(trx: Trx, webhookId: string): Promise<void> {
     .execute();
 }
 
-/** Locks the batch's deliveries and logs every attempt of one still there; returns the deliveries' rows. */
+/**
+ * Locks the batch's deliveries and logs every attempt of one still there; returns the deliveries' rows.
+ * A batch with a 410 Gone locks its subscriptions' other deliveries too, in the same statement:
+ * deleting the subscription (recordGone) cascades to them, and they must be locked before the
+ * subscriptions are (removal.ts: the one lock order), not by the cascade after them.
+ */
 async function logAttempts(trx: Trx, attempted: Attempted[]) {
   // Locked in id order (so two batches never wait on each other in a cycle), so that a concurrent
   // redelivery or requeue is either before or after this decision. NO KEY UPDATE, like the updates
   // below: nothing here changes a key, so writes whose new rows reference these (the foreign-key
   // check takes KEY SHARE) go on beside this transaction instead of queueing behind it or in a
   // deadlock with it.
-  const current = await trx
-    .selectFrom('webhook_deliveries')
-    .select(['id', 'status', 'attempt_count', 'job_seq'])
-    .where(
-      'id',
-      'in',
-      attempted.map((a) => a.target.deliveryId),
-    )
-    .orderBy('id')
-    .forNoKeyUpdate()
-    .execute();
+  const ids = attempted.map((a) => a.target.deliveryId);
+  const gone = [...new Set(attempted.filter((a) => a.outcome.status === 410).map((a) => a.target.webhookId))];
+  const query = trx.selectFrom('webhook_deliveries').select(['id', 'status', 'attempt_count', 'job_seq']).orderBy('id');
+  const current = await (gone.length === 0
+    ? query.where('id', 'in', ids).forNoKeyUpdate()
+    : query.where((eb) => eb.or([eb('id', 'in', ids), eb('webhook_id', 'in', gone)])).forUpdate()
+  ).execute();
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
   const present = attempted.filter((a) => byId.has(a.target.deliveryId));

@@ -6,6 +6,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClinic } from '../../services/clinics';
+import { deleteSubscriptions } from '../../webhooks/removal';
 import { fail, makeKeys, PER_KEY, round, type Bench, type Running } from './fixtures';
 
 interface PhaseResult {
@@ -61,8 +62,9 @@ export async function noisyNeighbour(bench: Bench, r: Running, s: NoisySettings 
     timeoutMs: 60_000,
   });
   loopDelay.disable();
-  // The noisy clinic's backlog would otherwise go on retrying under the benchmarks that follow.
-  await r.db.deleteFrom('webhooks').where('clinic_id', '=', noisy.clinic.id).execute();
+  // The noisy clinic's backlog would otherwise go on retrying under the benchmarks that follow
+  // (deleted as the API deletes a subscription: beside the outcome writes still under way).
+  await deleteSubscriptions(r.db, { clinicId: noisy.clinic.id });
   if (result.quiet.missing > 0 || result.noisy.missing > 0)
     fail(
       `noisy neighbour on ${r.backend}: victim deliveries missing after 60 s (${result.quiet.missing} quiet, ${result.noisy.missing} noisy)`,

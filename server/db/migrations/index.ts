@@ -16,6 +16,7 @@ import * as m010 from './010_abuse_bounds';
 import * as m011 from './011_list_counts';
 import * as m012 from './012_booking_write_path';
 import * as m014 from './014_block_spans';
+import * as m015 from './015_outbox_plan';
 import * as m017 from './017_busy_covering_index';
 
 export const migrations: Record<string, Migration> = {
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '011_list_counts': m011,
   '012_booking_write_path': m012,
   '014_block_spans': m014,
+  '015_outbox_plan': m015,
   '017_busy_covering_index': m017,
 };
