@@ -56,6 +56,16 @@ async function claimedDeliveries(db: Kysely<Database>, count = 1): Promise<{ tar
   return { keyId: key.id, targets };
 }
 
+/** One claimed delivery (claimedDeliveries with count 1) and its subscription's key. */
+async function claimedDelivery(db: Kysely<Database>): Promise<{ target: DeliveryTarget; keyId: string }> {
+  const {
+    targets: [target],
+    keyId,
+  } = await claimedDeliveries(db);
+  if (!target) throw new Error('no delivery was written');
+  return { target, keyId };
+}
+
 const quietLog = { info: () => undefined, warn: () => undefined };
 
 /** Whether another session of this database waits for a lock now. */
@@ -101,11 +111,7 @@ describe.each(backends())('locks taken beside an outcome write on %s', (backend)
 
   it('deletes a subscription while an outcome of its delivery is being recorded: both finish, nothing is left', async () => {
     const { db } = database;
-    const {
-      targets: [target],
-      keyId,
-    } = await claimedDeliveries(db);
-    if (!target) throw new Error('no delivery was written');
+    const { target, keyId } = await claimedDelivery(db);
     const { written, beside, retries } = await outcomeBeside(database, backend, target, () =>
       deleteWebhook(db, { clinicId: target.clinicId, keyId }, target.webhookId),
     );
@@ -121,11 +127,7 @@ describe.each(backends())('locks taken beside an outcome write on %s', (backend)
 
   it("revokes the subscription's key while an outcome of its delivery is being recorded: both finish, the delivery ends failed", async () => {
     const { db } = database;
-    const {
-      targets: [target],
-      keyId,
-    } = await claimedDeliveries(db);
-    if (!target) throw new Error('no delivery was written');
+    const { target, keyId } = await claimedDelivery(db);
     const { written, beside } = await outcomeBeside(database, backend, target, () => revokeApiKey(db, target.clinicId, keyId));
     expect(written).toEqual({ status: 'fulfilled', value: undefined });
     expect(beside).toEqual({ status: 'fulfilled', value: true });
