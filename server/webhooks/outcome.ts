@@ -36,12 +36,13 @@ export interface Finished {
   failed: number;
 }
 
-/** Marks a subscription's unfinished deliveries failed: nothing will send them any more. */
-export async function failPending(trx: Trx, webhookId: string): Promise<void> {
+/** Marks the unfinished deliveries of these subscriptions failed: nothing will send them any more. */
+export async function failPending(trx: Trx, webhookIds: string[]): Promise<void> {
+  if (webhookIds.length === 0) return;
   await trx
     .updateTable('webhook_deliveries')
     .set({ status: 'failed', next_attempt_at: null, updated_at: sql`now()` })
-    .where('webhook_id', '=', webhookId)
+    .where('webhook_id', 'in', webhookIds)
     .where('status', '=', 'pending')
     .execute();
 }
@@ -225,7 +226,7 @@ async function giveUp(
       .set({ status: 'disabled', disabled_reason: `no successful delivery since ${since.toISOString()}; last error: ${a.outcome.error}` })
       .where('id', '=', a.target.webhookId)
       .execute();
-    await failPending(trx, a.target.webhookId);
+    await failPending(trx, [a.target.webhookId]);
     settings.log.warn({ webhook: a.target.webhookId }, 'webhook disabled after failing for days');
   }
 }

@@ -95,7 +95,7 @@ function createLogWriter(deps: ServerDeps, scale: number, queue: JobQueue, log: 
 
 /** Fails the pending deliveries of subscriptions found disabled (nothing will send them). */
 async function failDisabled(db: Kysely<Database>, webhookIds: Iterable<string>): Promise<void> {
-  for (const webhookId of webhookIds) await db.transaction().execute((trx) => failPending(trx, webhookId));
+  for (const webhookId of webhookIds) await db.transaction().execute((trx) => failPending(trx, [webhookId]));
 }
 
 /** Loads jobs as slots: the deliveries still to send; those of subscriptions disabled meanwhile are failed. */

@@ -14,6 +14,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
+import { failPending } from './outcome';
 
 type Trx = Transaction<Database>;
 
@@ -62,10 +63,5 @@ export async function disableSubscriptions(trx: Trx, filter: SubscriptionFilter,
   const ids = await lockInOrder(trx, filter, 'update');
   if (ids.length === 0) return;
   await trx.updateTable('webhooks').set({ status: 'disabled', disabled_reason: reason }).where('id', 'in', ids).execute();
-  await trx
-    .updateTable('webhook_deliveries')
-    .set({ status: 'failed', next_attempt_at: null, updated_at: sql`now()` })
-    .where('webhook_id', 'in', ids)
-    .where('status', '=', 'pending')
-    .execute();
+  await failPending(trx, ids);
 }
