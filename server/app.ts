@@ -47,7 +47,7 @@ export function createApp(deps: ServerDeps) {
   // A write may have recorded webhook events: wake the dispatcher once the response is ready.
   app.use('*', async (c, next) => {
     await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.var.queuedDeliveries !== 0) deps.notifyEvents();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.get('queuedDeliveries') !== 0) deps.notifyEvents();
   });
 
   // Everything under /api/v1 needs a key, except the OpenAPI document itself.

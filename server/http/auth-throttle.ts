@@ -100,7 +100,10 @@ export function failedAuthThrottle(deps: ServerDeps): FailedAuthThrottle {
 
 /** Refuses the request with 429 when its address has used up its failed authentications. */
 export function refuseThrottledAddress(c: Context<AppEnv>, deps: ServerDeps): void {
-  const retryAfter = failedAuthThrottle(deps).retryAfterSeconds(throttledAddress(c, deps.config));
+  const throttle = failedAuthThrottle(deps);
+  // No address has failed lately (the usual case): nothing to refuse, and no address to work out.
+  if (throttle.size === 0) return;
+  const retryAfter = throttle.retryAfterSeconds(throttledAddress(c, deps.config));
   if (retryAfter === 0) return;
   rateLimitRefusals.inc({ limiter: 'failed_auth' });
   markRefusal(c);

@@ -11,8 +11,12 @@ import { CLINIC_POLICY_NAME, clinicRateLimitHeader, createKeyCounter, policyHead
 
 const QUERY_KEY_NAMES = ['api_key', 'apikey', 'key', 'token', 'access_token', 'auth'];
 
-function keyInQueryString(url: URL): boolean {
-  for (const [name, value] of url.searchParams) {
+/** Whether the request's query string names a key parameter or carries a key (read without parsing the whole URL). */
+function keyInQueryString(url: string): boolean {
+  const start = url.indexOf('?');
+  if (start < 0) return false;
+  const end = url.indexOf('#', start);
+  for (const [name, value] of new URLSearchParams(url.slice(start + 1, end < 0 ? undefined : end))) {
     if (QUERY_KEY_NAMES.includes(name.toLowerCase()) || value.startsWith('qbk_')) return true;
   }
   return false;
@@ -27,7 +31,7 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.header('RateLimit-Policy', keyPolicy);
     c.header('X-QualifyBase-Clinic-RateLimit-Policy', clinicPolicy);
-    if (keyInQueryString(new URL(c.req.url))) {
+    if (keyInQueryString(c.req.url)) {
       throw new ApiError(
         401,
         'unauthorized',
@@ -93,7 +97,7 @@ function rateLimited({ rate }: CountedKey, limits: { perKey: number; perClinic: 
 
 export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!c.var.auth.scopes.includes(scope)) {
+    if (!c.get('auth').scopes.includes(scope)) {
       throw new ApiError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope`, [
         { path: '', message: `required scope: ${scope}` },
       ]);

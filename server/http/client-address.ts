@@ -61,6 +61,6 @@ function ipv6Groups(address: string): number[] {
 
 /** https at this server, or (QB_TRUST_PROXY=1) at the proxy in front of it. */
 export function requestIsHttps(c: Context, trustProxy: boolean): boolean {
-  if (new URL(c.req.url).protocol === 'https:') return true;
+  if (c.req.url.startsWith('https:')) return true; // the URL's scheme, as the adapter wrote it (lower case)
   return trustProxy && c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
 }

@@ -70,8 +70,8 @@ export class PageCache implements AnswerStore {
 
 /** Route middleware (after the scope check, before validation): serves or keeps the answer. */
 export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const cache = c.var.pageCache;
-  const { clinicId, dataVersion, calendarVersion } = c.var.auth;
+  const cache = c.get('pageCache');
+  const { clinicId, dataVersion, calendarVersion } = c.get('auth');
   const key = `${clinicId} ${dataVersion} ${calendarVersion} ${c.req.url}`;
   const hit = cache.get(key);
   if (hit !== undefined) return c.body(hit, 200, { 'Content-Type': JSON_TYPE });
@@ -83,8 +83,8 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
     return c.body(sent, status as 200, { 'Content-Type': JSON_TYPE, ...headers });
   }) as unknown as typeof c.json;
   await next();
-  const until = c.var.cacheUntil ?? Infinity;
-  const body = sent ?? c.var.answerText;
+  const until = c.get('cacheUntil') ?? Infinity;
+  const body = sent ?? c.get('answerText');
   if (body !== undefined && c.res.status === 200 && until > Date.now()) cache.set(key, body, until);
 };
 

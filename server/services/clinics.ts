@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Agent, Campaign, Me } from '../../contract';
 import type { ClinicRow, Database } from '../db/schema';
+import { compiledOnce } from '../db/compiled-query';
 import { notFound } from '../errors';
 import { createApiKey } from './api-keys';
 import { iso, isoOrNull, toAgent, toCampaign } from './serialize';
@@ -82,8 +83,9 @@ export async function createClinic(db: Kysely<Database>, name: string, timezone:
   });
 }
 
-export async function getMe(db: Kysely<Database>, keyId: string): Promise<Me> {
-  const row = await db
+/** The key and its clinic, for GET /me: compiled once (db/compiled-query.ts), run per request. */
+const selectMe = compiledOnce((db, keyId: string) =>
+  db
     .selectFrom('api_keys')
     .innerJoin('clinics', 'clinics.id', 'api_keys.clinic_id')
     .select([
@@ -97,8 +99,11 @@ export async function getMe(db: Kysely<Database>, keyId: string): Promise<Me> {
       'api_keys.created_at',
       'api_keys.last_used_at',
     ])
-    .where('api_keys.id', '=', keyId)
-    .executeTakeFirst();
+    .where('api_keys.id', '=', keyId),
+);
+
+export async function getMe(db: Kysely<Database>, keyId: string): Promise<Me> {
+  const [row] = await selectMe(db, keyId);
   if (!row) throw notFound('API key');
   return {
     clinic: { id: row.clinic_id, name: row.clinic_name, timezone: row.timezone },
