@@ -12,6 +12,7 @@ import { fetch as undiciFetch } from 'undici';
 import { createApiKey } from '../services/api-keys';
 import { createClinic } from '../services/clinics';
 import { createWebhookDispatcher, describeTransportError } from '../webhooks/pinned-transport';
+import { createTransport, withTimeout } from '../webhooks/transport';
 import { UrlPolicyError } from '../webhooks/url-policy';
 import { backends } from './support/databases';
 import { startTestServer, type TestServer } from './support/server';
@@ -178,6 +179,39 @@ describe('pinned webhook dispatcher', () => {
     expect(describeTransportError(refused, 1000)).toBe('connection refused');
     const odd = Object.assign(new TypeError('fetch failed'), { cause: new Error('something at 10.0.0.7:6379') });
     expect(describeTransportError(odd, 1000)).toBe('request failed');
+  });
+});
+
+describe('webhook transport timeout', () => {
+  it('aborts an attempt whose receiver never answers, as a timeout', async () => {
+    const silent = http.createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const transport = createTransport({ allowPrivate: true, maxSockets: 1 });
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const error = await transport.post(`http://127.0.0.1:${port}/hook`, {}, '{}', 100).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as Error | undefined)?.name).toBe('TimeoutError');
+      expect(describeTransportError(error, 100)).toBe('timed out after 100 ms');
+    } finally {
+      await transport.close().catch(() => undefined);
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
+  it("clears an attempt's timer once it has its answer (nothing of it waits for the timeout)", async () => {
+    let used: AbortSignal | undefined;
+    expect(
+      await withTimeout(50, async (signal) => {
+        used = signal;
+        return 'answered';
+      }),
+    ).toBe('answered');
+    await sleep(150);
+    expect(used?.aborted).toBe(false);
   });
 });
 
