@@ -77,10 +77,9 @@ const cancel = apiRoute({
   errors: [404],
 });
 
-export function registerAppointmentRoutes(app: ApiApp, { database, config: links }: ServerDeps): void {
-  const { db } = database;
-  // On PostgreSQL the pages of concurrent requests go out in one statement (services/appointment-pages.ts).
-  const listJson = createAppointmentPages(database, links);
+export function registerAppointmentRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
+  // The pages of concurrent list requests go out in one statement (services/appointment-pages.ts).
+  const listJson = createAppointmentPages(db, links);
   app.openapi(book, async (c) => {
     const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);

@@ -205,7 +205,7 @@ describe.each(backends())('appointments as JSON from the database on %s', (backe
 
   it('answers the requests grouped into one statement as it answers each alone', async () => {
     const sizes: number[] = [];
-    const pages = createAppointmentPages(database, links, { grouped: true, onStatement: (n) => sizes.push(n) });
+    const pages = createAppointmentPages(database.db, links, { onStatement: (n) => sizes.push(n) });
     const clinics = fc.array(fc.array(appointment, { maxLength: 8 }), { minLength: 1, maxLength: 3 });
     const forms = fc.array(form, { minLength: 1, maxLength: 3 });
     const requests = fc.array(request, { minLength: 2, maxLength: 12 });
