@@ -2,7 +2,8 @@ import { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate
 import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody, jsonText } from '../http/route';
-import { bookAppointment, cancelAppointment, getAppointment, listAppointmentsJson, updateAppointment } from '../services/appointments';
+import { createAppointmentPages } from '../services/appointment-pages';
+import { bookAppointment, cancelAppointment, getAppointment, updateAppointment } from '../services/appointments';
 
 const tags = ['Appointments'];
 const AppointmentList = listOf(Appointment, 'AppointmentList', CursorPageMeta);
@@ -77,13 +78,15 @@ const cancel = apiRoute({
 });
 
 export function registerAppointmentRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
+  // The pages of concurrent list requests go out in one statement (services/appointment-pages.ts).
+  const listJson = createAppointmentPages(db, links);
   app.openapi(book, async (c) => {
     const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
     c.set('queuedDeliveries', booked.deliveries);
     return jsonText(c, booked.json, 201) as never;
   });
   // The page's JSON is written by the database (services/appointment-json.ts).
-  app.openapi(list, async (c) => jsonText(c, await listAppointmentsJson(db, links, c.var.auth.clinicId, c.req.valid('query'))) as never);
+  app.openapi(list, async (c) => jsonText(c, await listJson(c.var.auth.clinicId, c.req.valid('query'))) as never);
   app.openapi(get, async (c) => c.json(await getAppointment(db, links, c.var.auth.clinicId, c.req.valid('param').id), 200));
   app.openapi(update, async (c) =>
     c.json(await updateAppointment(c.var.database.db, links, c.var.auth.clinicId, c.req.valid('param').id, c.req.valid('json')), 200),

@@ -52,17 +52,27 @@ export interface RenderedRow {
   __total: number | string;
 }
 
+/** The page's rows with their leads' contact details (joined once) and their agents' names (looked up). */
+const withNames = (page: RawBuilder<unknown> | { compile(): unknown }) => sql`
+  select p.*, l.full_name, l.phone, l.email, (select g.name from agents g where g.id = p.assigned_to) as agent_name
+  from (${page}) p left join leads l on l.id = p.lead_id`;
+
 /**
  * The rows of a page query (`page`: appointments' columns, newest first, with `__total`) rendered
- * as JSON text, in the page's order: its leads joined once, its agents' names looked up.
+ * as JSON text, in the page's order.
  */
 export function renderAppointments(page: RawBuilder<unknown> | { compile(): unknown }): RawBuilder<RenderedRow> {
   return sql<RenderedRow>`
-    select ${sql.raw(APPOINTMENT_JSON)} as json, a.id, a.__total from (
-      select p.*, l.full_name, l.phone, l.email, (select g.name from agents g where g.id = p.assigned_to) as agent_name
-      from (${page}) p left join leads l on l.id = p.lead_id
-    ) a
+    select ${sql.raw(APPOINTMENT_JSON)} as json, a.id, a.__total from (${withNames(page)}) a
     order by a.created_at desc, a.id desc`;
+}
+
+/**
+ * The same rendering without the order, for a page inside a statement that pages several requests
+ * (services/appointment-pages.ts): with `created_at`, for that statement to order its rows by.
+ */
+export function renderAppointmentsUnordered(page: RawBuilder<unknown> | { compile(): unknown }): RawBuilder<RenderedRow> {
+  return sql<RenderedRow>`select ${sql.raw(APPOINTMENT_JSON)} as json, a.id, a.__total, a.created_at from (${withNames(page)}) a`;
 }
 
 /** The row's JSON with its `url`, the last field of toAppointment(). */

@@ -1,5 +1,5 @@
 /** Appointments: book, list, get, reschedule/update, soft-cancel; each change records its event. */
-import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Transaction } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { z } from 'zod';
 import type { Appointment, AppointmentCreate, AppointmentListQuery, AppointmentUpdate } from '../../contract';
@@ -13,7 +13,7 @@ import { countedTotal, countOf, cursorPage, type CursorPage } from './pagination
 import { toAppointment, type AppointmentWithNames, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
-type ListQuery = z.output<typeof AppointmentListQuery>;
+export type ListQuery = z.output<typeof AppointmentListQuery>;
 
 const unknownAgent = () =>
   invalidInput('assigned_to does not name an agent of this clinic', [{ path: 'assigned_to', message: 'unknown agent' }]);
@@ -113,36 +113,55 @@ export async function bookAppointment(
 }
 
 /**
+ * What a list request filters on, as its page statement reads it: values bound as parameters (one
+ * request), or columns of the request's row in a statement that pages several requests at once
+ * (services/appointment-pages.ts). A filter left out is not in the statement.
+ */
+export interface AppointmentFilters {
+  clinicId: string | Expression<string>;
+  status?: string | Expression<string>;
+  leadId?: string | Expression<string>;
+  from?: Date | Expression<Date>;
+  to?: Date | Expression<Date>;
+}
+
+/** A request's filters as values: `from` and `to` as instants (a day is midnight clinic time). */
+export async function appointmentFilters(db: Db, clinicId: string, q: ListQuery): Promise<AppointmentFilters & { clinicId: string }> {
+  const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
+  const instant = (value: string | undefined) => (value ? new Date(clampInstant(parseBoundary(value, timeZone))) : undefined);
+  return { clinicId, status: q.status, leadId: q.lead_id, from: instant(q.from), to: instant(q.to) };
+}
+
+/**
  * The clinic's appointments as a cursor list, newest first, by page number or cursor (with the
  * query's filters). The total is the kept count (migration 011) without filters or with `status`
  * alone; with `lead_id`, `from` or `to` it counts the matching appointments (a lead's, or the
  * window's), never the whole clinic.
  */
-async function appointmentList(db: Db, clinicId: string, q: ListQuery) {
-  const timeZone = q.from || q.to ? (await clinicCalendar(db, clinicId)).timeZone : 'UTC';
-  let query = db.selectFrom('appointments').where('clinic_id', '=', clinicId);
-  if (q.status) query = query.where('status', '=', q.status);
-  if (q.lead_id) query = query.where('lead_id', '=', q.lead_id);
-  if (q.from) query = query.where('scheduled_at', '>=', new Date(clampInstant(parseBoundary(q.from, timeZone))));
-  if (q.to) query = query.where('scheduled_at', '<', new Date(clampInstant(parseBoundary(q.to, timeZone))));
-  const counted = !q.lead_id && !q.from && !q.to;
+export function appointmentList(db: Db, f: AppointmentFilters) {
+  let query = db.selectFrom('appointments').where('clinic_id', '=', f.clinicId);
+  if (f.status !== undefined) query = query.where('status', '=', f.status);
+  if (f.leadId !== undefined) query = query.where('lead_id', '=', f.leadId);
+  if (f.from !== undefined) query = query.where('scheduled_at', '>=', f.from);
+  if (f.to !== undefined) query = query.where('scheduled_at', '<', f.to);
+  const counted = f.leadId === undefined && f.from === undefined && f.to === undefined;
   return {
     db,
     table: 'appointments' as const,
-    clinicId,
     orderBy: 'created_at' as const,
     query,
-    total: counted ? countedTotal(db, clinicId, 'appointments', q.status) : countOf(query),
+    total: counted ? countedTotal(db, f.clinicId, 'appointments', f.status) : countOf(query),
     noun: 'an appointment',
   };
 }
 
 /** A page of appointments as objects (the dashboard's lists). */
 export async function listAppointments(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<CursorPage<Appointment>> {
-  const list = await appointmentList(db, clinicId, q);
+  const list = appointmentList(db, await appointmentFilters(db, clinicId, q));
   return cursorPage(
     {
       ...list,
+      clinicId,
       select: (qb) => qb.selectAll().select(withLeadContact).select(withAgentName),
       map: (row) => toAppointment(row, links),
     },
@@ -150,22 +169,35 @@ export async function listAppointments(db: Db, links: RecordLinks, clinicId: str
   );
 }
 
+/** The API's answer: a page whose items are JSON text already. */
+export const pageJson = (page: CursorPage<string>): string => `{"data":[${page.data.join(',')}],"meta":${JSON.stringify(page.meta)}}`;
+
 /**
  * The API's answer to GET /appointments as JSON text, written by the database (services/
  * appointment-json.ts): the same bytes as JSON.stringify of listAppointments' page.
  */
 export async function listAppointmentsJson(db: Db, links: RecordLinks, clinicId: string, q: ListQuery): Promise<string> {
-  const list = await appointmentList(db, clinicId, q);
+  return filteredAppointmentsJson(db, links, await appointmentFilters(db, clinicId, q), q);
+}
+
+/** listAppointmentsJson with the request's filters already read (appointmentFilters). */
+export async function filteredAppointmentsJson(
+  db: Db,
+  links: RecordLinks,
+  filters: AppointmentFilters & { clinicId: string },
+  q: ListQuery,
+): Promise<string> {
   const page = await cursorPage(
     {
-      ...list,
+      ...appointmentList(db, filters),
+      clinicId: filters.clinicId,
       select: (qb) => qb.selectAll(),
       run: async (query) => (await renderAppointments(query).execute(db)).rows,
       map: (row: RenderedRow) => withUrl(row, links),
     },
     q,
   );
-  return `{"data":[${page.data.join(',')}],"meta":${JSON.stringify(page.meta)}}`;
+  return pageJson(page);
 }
 
 export async function getAppointment(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Appointment> {

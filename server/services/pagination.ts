@@ -80,7 +80,12 @@ export interface CursorList<T extends CursorTable, Selected, Row = Selected, Out
 }
 
 /** The total kept by the database (migration 011): a clinic's records of a kind, or of one status. */
-export function countedTotal(db: Db, clinicId: string, kind: CursorTable, status?: string): Expression<number> {
+export function countedTotal(
+  db: Db,
+  clinicId: string | Expression<string>,
+  kind: CursorTable,
+  status?: string | Expression<string>,
+): Expression<number> {
   let q = db
     .selectFrom('record_counts')
     .select(sql<number>`coalesce(sum(n), 0)::int8`.as('n'))
@@ -100,18 +105,32 @@ const pageWithCursor = () =>
   ]);
 
 /**
- * A page of a cursor list, with its total, in one statement. Page numbers: page 1 reads its rows
- * from the list's index; a later page first takes the page's ids from the index (skipping the
- * earlier rows there, without reading them or their subqueries), then reads those rows. A cursor
- * (`starting_after`) reads the rows after its item's (column, id) in the index: the same cost at
- * any depth. One row more than the page is read to learn `has_more`. An empty page asks for the
- * total on its own and, with a cursor, whether its item exists (400 when it names no item of this
- * clinic).
+ * Where a page statement takes its request's values from: bound as parameters (one request), or
+ * columns of the request's row in a statement that pages several requests at once (a grouped
+ * statement, services/appointment-pages.ts). Either way the statement's text is the same shape.
  */
-export async function cursorPage<T extends CursorTable, Selected, Row = Selected, Out = unknown>(
-  list: CursorList<T, Selected, Row, Out>,
+export interface PageOperands {
+  clinicId: string | Expression<string>;
+  cursor?: string | Expression<string>;
+  /** Rows skipped before a numbered page (page > 1). */
+  offset: number | Expression<number>;
+}
+
+const pageOperands = (list: { clinicId: string }, params: CursorParams): PageOperands => ({
+  clinicId: list.clinicId,
+  cursor: params.starting_after,
+  offset: (params.page - 1) * params.per_page,
+});
+
+/**
+ * The page statement of a cursor list (see cursorPage), its rows in order with `__total`, one
+ * more row than the page. `operands` hold the request's values.
+ */
+export function cursorPageQuery<T extends CursorTable, Selected>(
+  list: Pick<CursorList<T, Selected>, 'db' | 'table' | 'orderBy' | 'query' | 'total' | 'select'>,
   params: CursorParams,
-): Promise<CursorPage<Out>> {
+  operands: PageOperands,
+): SelectQueryBuilder<Database, T, Selected & Total> {
   const { page, per_page: perPage, starting_after: cursor } = params;
   if (cursor !== undefined && page > 1) throw pageWithCursor();
   const column = sql.ref(list.orderBy);
@@ -127,10 +146,10 @@ export async function cursorPage<T extends CursorTable, Selected, Row = Selected
       .limit(sql.lit(perPage + 1));
   let rowsQuery: SelectQueryBuilder<Database, T, Selected>;
   if (cursor !== undefined) {
-    const item = sql`(select ${column}, id from ${sql.table(list.table)} where clinic_id = ${list.clinicId} and id = ${cursor})`;
+    const item = sql`(select ${column}, id from ${sql.table(list.table)} where clinic_id = ${operands.clinicId} and id = ${operands.cursor})`;
     rowsQuery = ordered(list.select(list.query.where(sql<boolean>`(${column}, id) < ${item}`)));
   } else if (page > 1) {
-    const ids = ordered(list.query.select(sql<string>`id`.as('id'))).offset((page - 1) * perPage);
+    const ids = ordered(list.query.select(sql<string>`id`.as('id'))).offset(operands.offset);
     // An array of the ids, computed once (an InitPlan) whatever join the planner would pick for
     // `in`, and only the primary key to find them by (the filters are the array's).
     const byId = list.db.selectFrom(list.table) as unknown as Filtered<T>;
@@ -138,16 +157,38 @@ export async function cursorPage<T extends CursorTable, Selected, Row = Selected
   } else {
     rowsQuery = ordered(list.select(list.query));
   }
-  const pageQuery = rowsQuery.select(sql<number>`${list.total}`.as('__total') as never) as SelectQueryBuilder<
-    Database,
-    T,
-    Selected & Total
-  >;
+  return rowsQuery.select(sql<number>`${list.total}`.as('__total') as never) as SelectQueryBuilder<Database, T, Selected & Total>;
+}
+
+/** The page of the rows its statement returned (in order, one more than the page: `has_more`). */
+export function pageOfRows<Row, Out>(params: CursorParams, rows: (Row & Total)[], map: (row: Row) => Out): CursorPage<Out> {
+  const data = rows.slice(0, params.per_page).map(({ __total, ...row }) => map(row as Row));
+  const total = Number(rows[0]?.__total ?? 0);
+  return { data, meta: { page: params.page, per_page: params.per_page, total, has_more: rows.length > params.per_page } };
+}
+
+/** An empty page after the first, or after a cursor, has no row to carry the total: it is asked on its own. */
+export const totalAskedAlone = (params: CursorParams, rows: unknown[]): boolean =>
+  rows.length === 0 && (params.starting_after !== undefined || params.page > 1);
+
+/**
+ * A page of a cursor list, with its total, in one statement. Page numbers: page 1 reads its rows
+ * from the list's index; a later page first takes the page's ids from the index (skipping the
+ * earlier rows there, without reading them or their subqueries), then reads those rows. A cursor
+ * (`starting_after`) reads the rows after its item's (column, id) in the index: the same cost at
+ * any depth. One row more than the page is read to learn `has_more`. An empty page asks for the
+ * total on its own and, with a cursor, whether its item exists (400 when it names no item of this
+ * clinic).
+ */
+export async function cursorPage<T extends CursorTable, Selected, Row = Selected, Out = unknown>(
+  list: CursorList<T, Selected, Row, Out>,
+  params: CursorParams,
+): Promise<CursorPage<Out>> {
+  const pageQuery = cursorPageQuery(list, params, pageOperands(list, params));
   const rows = list.run ? await list.run(pageQuery) : ((await pageQuery.execute()) as (Row & Total)[]);
-  const data = rows.slice(0, perPage).map(({ __total, ...row }) => list.map(row as Row));
-  const meta = { page, per_page: perPage, total: Number(rows[0]?.__total ?? 0), has_more: rows.length > perPage };
-  if (rows.length === 0 && (cursor !== undefined || page > 1)) meta.total = await emptyPageTotal(list, cursor);
-  return { data, meta };
+  const page = pageOfRows(params, rows, list.map);
+  if (totalAskedAlone(params, rows)) page.meta.total = await emptyPageTotal(list, params.starting_after);
+  return page;
 }
 
 async function emptyPageTotal<T extends CursorTable>(

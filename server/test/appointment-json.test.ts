@@ -2,12 +2,15 @@
  * GET /appointments answers with JSON the database writes (services/appointment-json.ts). It must
  * be byte for byte what the TypeScript serializer writes for the same page, for any stored text
  * (quotes, backslashes, control characters, any Unicode, names split on any ASCII white space), any
- * instant of years 1-9999 with microseconds, nulls, and every way of paging; on both backends.
+ * instant of years 1-9999 with microseconds, nulls, and every way of paging; on both backends. And
+ * the pages of requests grouped into one statement (services/appointment-pages.ts) must be what
+ * each request gets alone, for every query form, errors included, each its own request's.
  */
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { toAppointment } from '../services/serialize';
 import { APPOINTMENT_JSON_COLUMNS } from '../services/appointment-json';
+import { createAppointmentPages } from '../services/appointment-pages';
 import { listAppointments, listAppointmentsJson } from '../services/appointments';
 import { createClinic } from '../services/clinics';
 import type { DatabaseHandle } from '../db/connect';
@@ -142,6 +145,93 @@ describe.each(backends())('appointments as JSON from the database on %s', (backe
       }),
       { numRuns: 25 },
     );
+  });
+
+  /**
+   * Requests of a few forms (first page, later page or cursor; per_page; which filters), so that
+   * requests of one form meet in one statement, with values of their own: a page number, a
+   * cursor (an appointment's id, an unknown one, or with a page), filter values, and now and then
+   * a lead_id the database refuses. Items are picked by index once the clinics exist.
+   */
+  /** Whether a form has a filter: one in three (a page a filter empties is answered alone). */
+  const filtered = fc.constantFrom(false, false, true);
+  const form = fc.record({
+    mode: fc.constantFrom('first', 'later', 'cursor'),
+    per_page: fc.integer({ min: 1, max: 3 }),
+    status: filtered,
+    lead: filtered,
+    from: filtered,
+    to: filtered,
+  });
+  const boundary = fc.oneof(
+    fc.integer({ min: 1, max: 9999 }).map((year) => `${String(year).padStart(4, '0')}-06-15`),
+    fc.integer({ min: 1, max: 9998 }).map((year) => `${String(year).padStart(4, '0')}-01-01T12:00:00+05:30`),
+  );
+  const unknownId = '00000000-0000-4000-8000-000000000000';
+  const request = fc.record({
+    clinic: fc.nat(),
+    form: fc.nat(),
+    page: fc.integer({ min: 1, max: 4 }),
+    status: fc.constantFrom('confirmed', 'completed', 'no_show', 'cancelled'),
+    lead: fc.oneof({ arbitrary: fc.nat(), weight: 8 }, { arbitrary: fc.constantFrom(unknownId, 'not-a-uuid'), weight: 1 }),
+    from: boundary,
+    to: boundary,
+    cursor: fc.oneof({ arbitrary: fc.nat(), weight: 8 }, { arbitrary: fc.constant(unknownId), weight: 1 }),
+  });
+  type Form = typeof form extends fc.Arbitrary<infer R> ? R : never;
+  type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
+  const pick = <T>(items: T[], i: number | string): T | string => (typeof i === 'string' ? i : (items[i % items.length] ?? unknownId));
+
+  function listQuery(f: Form, r: Request, items: { id: string; lead_id: string }[]) {
+    const [appointmentIds, leadIds] = [items.map((a) => a.id), items.map((a) => a.lead_id)];
+    const page = f.mode === 'later' ? Math.max(2, r.page) : f.mode === 'cursor' && r.page === 4 ? 2 : 1;
+    return {
+      page,
+      per_page: f.per_page,
+      status: f.status ? r.status : undefined,
+      lead_id: f.lead ? pick(leadIds, r.lead) : undefined,
+      from: f.from ? r.from : undefined,
+      to: f.to ? r.to : undefined,
+      starting_after: f.mode === 'cursor' ? pick(appointmentIds, r.cursor) : undefined,
+    };
+  }
+
+  /** A request's outcome: its text, or its error's class, message and details. */
+  const settle = (answer: Promise<string>) =>
+    answer.then(
+      (text) => text,
+      (error) => ({ name: error?.name, message: error?.message, details: error?.details }),
+    );
+
+  it('answers the requests grouped into one statement as it answers each alone', async () => {
+    const sizes: number[] = [];
+    const pages = createAppointmentPages(database.db, links, { onStatement: (n) => sizes.push(n) });
+    const clinics = fc.array(fc.array(appointment, { maxLength: 8 }), { minLength: 1, maxLength: 3 });
+    const forms = fc.array(form, { minLength: 1, maxLength: 3 });
+    const requests = fc.array(request, { minLength: 2, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(clinics, forms, requests, async (stored, someForms, some) => {
+        const clinicIds: string[] = [];
+        for (const rows of stored) clinicIds.push(await seed(rows));
+        const items = await database.db
+          .selectFrom('appointments')
+          .select(['clinic_id', 'id', 'lead_id'])
+          .where('clinic_id', 'in', clinicIds)
+          .execute();
+        const requests = some.map((r) => {
+          const clinicId = clinicIds[r.clinic % clinicIds.length] as string;
+          const own = items.filter((a) => a.clinic_id === clinicId);
+          return { clinicId, q: listQuery(someForms[r.form % someForms.length] as Form, r, own) as never };
+        });
+        const alone = [];
+        for (const r of requests) alone.push(await settle(listAppointmentsJson(database.db, links, r.clinicId, r.q)));
+        const together = await Promise.all(requests.map((r) => settle(pages(r.clinicId, r.q))));
+        expect(together).toEqual(alone);
+      }),
+      { numRuns: 30 },
+    );
+    // Not a vacuous property: statements did answer several requests.
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
   });
 });
 
