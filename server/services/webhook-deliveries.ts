@@ -35,11 +35,7 @@ async function withAttempts(
     ? await db
         .selectFrom('webhook_delivery_attempts')
         .selectAll()
-        .where(
-          'delivery_id',
-          'in',
-          rows.map((r) => r.id),
-        )
+        .where('delivery_id', '=', (eb) => eb.fn.any(eb.val(rows.map((r) => r.id))))
         .orderBy('attempted_at')
         .execute()
     : [];

@@ -59,11 +59,7 @@ export async function loadTargets(
       'e.type',
       'e.payload',
     ])
-    .where(
-      'd.id',
-      'in',
-      jobs.map((j) => j.deliveryId),
-    )
+    .where('d.id', '=', (eb) => eb.fn.any(eb.val(jobs.map((j) => j.deliveryId))))
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const targets: DeliveryTarget[] = [];

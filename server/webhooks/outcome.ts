@@ -42,7 +42,7 @@ export async function failPending(trx: Trx, webhookIds: string[]): Promise<void>
   await trx
     .updateTable('webhook_deliveries')
     .set({ status: 'failed', next_attempt_at: null, updated_at: sql`now()` })
-    .where('webhook_id', 'in', webhookIds)
+    .where('webhook_id', '=', (eb) => eb.fn.any(eb.val(webhookIds)))
     .where('status', '=', 'pending')
     .execute();
 }
@@ -63,8 +63,8 @@ async function logAttempts(trx: Trx, attempted: Attempted[]) {
   const gone = [...new Set(attempted.filter((a) => a.outcome.status === 410).map((a) => a.target.webhookId))];
   const query = trx.selectFrom('webhook_deliveries').select(['id', 'status', 'attempt_count', 'job_seq']).orderBy('id');
   const current = await (gone.length === 0
-    ? query.where('id', 'in', ids).forNoKeyUpdate()
-    : query.where((eb) => eb.or([eb('id', 'in', ids), eb('webhook_id', 'in', gone)])).forUpdate()
+    ? query.where('id', '=', (eb) => eb.fn.any(eb.val(ids))).forNoKeyUpdate()
+    : query.where((eb) => eb.or([eb('id', '=', eb.fn.any(eb.val(ids))), eb('webhook_id', '=', eb.fn.any(eb.val(gone)))])).forUpdate()
   ).execute();
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
@@ -104,7 +104,7 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
     await trx
       .selectFrom('webhooks')
       .select('id')
-      .where('id', 'in', [...new Set(owned.map((a) => a.target.webhookId))])
+      .where('id', '=', (eb) => eb.fn.any(eb.val([...new Set(owned.map((a) => a.target.webhookId))])))
       .orderBy('id')
       .forNoKeyUpdate()
       .execute();
@@ -146,7 +146,7 @@ async function recordGone(trx: Trx, gone: Attempted[], settings: OutcomeSettings
   if (ids.size === 0) return ids;
   await trx
     .deleteFrom('webhooks')
-    .where('id', 'in', [...ids])
+    .where('id', '=', (eb) => eb.fn.any(eb.val([...ids])))
     .execute();
   for (const webhook of ids) settings.log.info({ webhook }, 'receiver answered 410 Gone: subscription removed');
   return ids;
@@ -167,7 +167,7 @@ async function recordFailures(
   const hooks = await trx
     .updateTable('webhooks')
     .set({ failing_since: sql`coalesce(failing_since, now())` })
-    .where('id', 'in', [...new Set(failed.map((a) => a.target.webhookId))])
+    .where('id', '=', (eb) => eb.fn.any(eb.val([...new Set(failed.map((a) => a.target.webhookId))])))
     .returning(['id', 'failing_since'])
     .execute();
   const failingSince = new Map(hooks.map((h) => [h.id, h.failing_since]));

@@ -29,7 +29,7 @@ async function matching(trx: Trx, filter: SubscriptionFilter): Promise<string[]>
   if (filter.ids?.length === 0) return [];
   let query = trx.selectFrom('webhooks').select('id').where('clinic_id', '=', filter.clinicId);
   if (filter.keyId !== undefined) query = query.where('api_key_id', '=', filter.keyId);
-  if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids);
+  if (filter.ids !== undefined) query = query.where('id', '=', (eb) => eb.fn.any(eb.val(filter.ids ?? [])));
   return (await query.execute()).map((r) => r.id);
 }
 
@@ -53,7 +53,7 @@ export async function deleteSubscriptions(db: Kysely<Database>, filter: Subscrip
   return db.transaction().execute(async (trx) => {
     const ids = await lockInOrder(trx, filter, 'delete');
     if (ids.length === 0) return 0;
-    const result = await trx.deleteFrom('webhooks').where('id', 'in', ids).executeTakeFirst();
+    const result = await trx.deleteFrom('webhooks').where('id', '=', (eb) => eb.fn.any(eb.val(ids))).executeTakeFirst();
     return Number(result.numDeletedRows);
   });
 }
@@ -62,6 +62,6 @@ export async function deleteSubscriptions(db: Kysely<Database>, filter: Subscrip
 export async function disableSubscriptions(trx: Trx, filter: SubscriptionFilter, reason: string): Promise<void> {
   const ids = await lockInOrder(trx, filter, 'update');
   if (ids.length === 0) return;
-  await trx.updateTable('webhooks').set({ status: 'disabled', disabled_reason: reason }).where('id', 'in', ids).execute();
+  await trx.updateTable('webhooks').set({ status: 'disabled', disabled_reason: reason }).where('id', '=', (eb) => eb.fn.any(eb.val(ids))).execute();
   await failPending(trx, ids);
 }
