@@ -46,7 +46,14 @@ describe.each(backends())('statements over a list of ids on %s', (backend) => {
   }
 
   test.each([
-    ['loadTargets', (db: DatabaseHandle['db'], ids: string[]) => loadTargets(db, ids.map((id) => ({ deliveryId: `msg_${id}` })))],
+    [
+      'loadTargets',
+      (db: DatabaseHandle['db'], ids: string[]) =>
+        loadTargets(
+          db,
+          ids.map((id) => ({ deliveryId: `msg_${id}` })),
+        ),
+    ],
     ['failPending', (db: DatabaseHandle['db'], ids: string[]) => db.transaction().execute((trx) => failPending(trx, ids))],
     ['deleteSubscriptions', (db: DatabaseHandle['db'], ids: string[]) => deleteSubscriptions(db, { clinicId: uuids(1)[0]!, ids })],
   ])('%s: the same text for 1 id and for 3', async (_name, run) => {

@@ -53,7 +53,10 @@ export async function deleteSubscriptions(db: Kysely<Database>, filter: Subscrip
   return db.transaction().execute(async (trx) => {
     const ids = await lockInOrder(trx, filter, 'delete');
     if (ids.length === 0) return 0;
-    const result = await trx.deleteFrom('webhooks').where('id', '=', (eb) => eb.fn.any(eb.val(ids))).executeTakeFirst();
+    const result = await trx
+      .deleteFrom('webhooks')
+      .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   });
 }
@@ -62,6 +65,10 @@ export async function deleteSubscriptions(db: Kysely<Database>, filter: Subscrip
 export async function disableSubscriptions(trx: Trx, filter: SubscriptionFilter, reason: string): Promise<void> {
   const ids = await lockInOrder(trx, filter, 'update');
   if (ids.length === 0) return;
-  await trx.updateTable('webhooks').set({ status: 'disabled', disabled_reason: reason }).where('id', '=', (eb) => eb.fn.any(eb.val(ids))).execute();
+  await trx
+    .updateTable('webhooks')
+    .set({ status: 'disabled', disabled_reason: reason })
+    .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
+    .execute();
   await failPending(trx, ids);
 }
