@@ -78,15 +78,13 @@ export interface PageRendering {
  * the total on its own.
  */
 export function renderPage(pageQuery: RawBuilder<unknown> | { compile(): unknown }, { page, perPage, links }: PageRendering) {
-  const limit = sql.lit(perPage);
+  // One sort (the aggregate's, over the page's rows plus the one past it), then the page's first
+  // perPage texts joined: no window numbering the rows and no second sort by that number.
   return sql<RenderedPage>`
-    select '{"data":[' || coalesce(string_agg(p.json, ',' order by p.n) filter (where p.n <= ${limit}), '')
+    select '{"data":[' || coalesce(array_to_string((array_agg(p.json order by p.created_at desc, p.id desc))[1:${sql.lit(perPage)}], ','), '')
       || ${sql.lit('],"meta":{"page":')} || ${page}::int8::text || ${sql.lit(`,"per_page":${perPage},"total":`)}
       || coalesce(max(p.__total), 0)::text
-      || ',"has_more":' || (count(*) > ${limit})::text || '}}' as body,
+      || ',"has_more":' || (count(*) > ${sql.lit(perPage)})::text || '}}' as body,
       count(*) as rows
-    from (
-      select ${appointmentJson(links)} as json, a.__total, row_number() over (order by a.created_at desc, a.id desc) as n
-      from (${withNames(pageQuery)}) a
-    ) p`;
+    from (select ${appointmentJson(links)} as json, a.__total, a.created_at, a.id from (${withNames(pageQuery)}) a) p`;
 }
