@@ -32,10 +32,10 @@ export interface AuthContext {
   calendarVersion: number;
 }
 
-/** Answers kept in memory by the page cache (http/page-cache.ts), one store per server. */
+/** Answers kept in memory by the page cache (http/page-cache.ts), one store per server: their bytes as sent. */
 export interface AnswerStore {
-  get(key: string, now?: number): string | undefined;
-  set(key: string, body: string, until?: number): void;
+  get(key: string, now?: number): Buffer<ArrayBuffer> | undefined;
+  set(key: string, body: Buffer<ArrayBuffer>, until?: number): void;
 }
 
 /** Hono environment: `c.var.auth` is set by the API-key middleware. */
@@ -45,8 +45,8 @@ export interface AppEnv {
     requestId: string;
     pageCache: AnswerStore;
     database: RequestDatabase;
-    /** Set by jsonText (http/route.ts): the answer's JSON, written by a service, for the page cache to keep. */
-    answerText?: string;
+    /** Set by jsonText (http/route.ts): the answer's JSON bytes, written by a service, for the page cache to keep. */
+    answerBody?: Buffer<ArrayBuffer>;
     /** Set by a cached route's handler: its answer may be served from memory until then (epoch ms; 0: not at all). */
     cacheUntil?: number;
     /**

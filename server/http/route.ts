@@ -9,7 +9,7 @@ import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';
 import { honourIdempotencyKey } from './idempotency';
-import { servePageFromCache } from './page-cache';
+import { answerBytes, servePageFromCache } from './page-cache';
 
 const ERROR_DESCRIPTIONS = {
   400: 'invalid_input: the request is malformed or a field is invalid',
@@ -128,8 +128,9 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
  * it is, with c.json's Content-Type, and kept by the page cache as a c.json answer would be.
  */
 export function jsonText(c: Context<AppEnv>, text: string, status: 200 | 201 = 200) {
-  c.set('answerText', text);
-  return c.body(text, status, { 'Content-Type': 'application/json' });
+  const body = answerBytes(text);
+  c.set('answerBody', body);
+  return c.body(body, status, { 'Content-Type': 'application/json' });
 }
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({

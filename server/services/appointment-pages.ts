@@ -14,16 +14,9 @@
  * request's.
  */
 import { sql, type Expression } from 'kysely';
-import { renderAppointmentsUnordered, type RenderedRow, withUrl } from './appointment-json';
-import {
-  appointmentFilters,
-  appointmentList,
-  type AppointmentFilters,
-  filteredAppointmentsJson,
-  type ListQuery,
-  pageJson,
-} from './appointments';
-import { cursorPageQuery, pageOfRows, type PageOperands, totalAskedAlone } from './pagination';
+import { type RenderedPage, renderPage } from './appointment-json';
+import { appointmentFilters, appointmentList, type AppointmentFilters, filteredAppointmentsJson, type ListQuery } from './appointments';
+import { cursorPageQuery, type PageOperands, totalAskedAlone } from './pagination';
 import type { RecordLinks } from './serialize';
 import type { Db } from './transaction';
 
@@ -55,10 +48,11 @@ const shapeOf = ({ q, filters: f }: Pick<Waiting, 'q' | 'filters'>): string =>
 const column = <T>(name: string) => sql.ref(`r.${name}`) as unknown as Expression<T>;
 
 /**
- * The grouped statement for requests of one shape: every request's rendered page (the lateral
- * subquery), its rows tagged with the request's place (`ord`, from 1) and in the page's order.
+ * The grouped statement for requests of one shape: every request's answer (its page, the lateral
+ * subquery, rendered as one text: renderPage), one row per request in the group's order (`ord`,
+ * from 1).
  */
-function groupedPages(db: Db, group: Waiting[]) {
+function groupedPages(db: Db, links: RecordLinks, group: Waiting[]) {
   const [first] = group as [Waiting];
   const f = first.filters;
   const filters: AppointmentFilters = {
@@ -70,28 +64,28 @@ function groupedPages(db: Db, group: Waiting[]) {
   };
   const operands: PageOperands = { clinicId: filters.clinicId, cursor: column('cursor'), offset: column('skip') };
   const page = cursorPageQuery({ ...appointmentList(db, filters), select: (qb) => qb.selectAll() }, first.q, operands);
+  const rendered = renderPage(page, { page: column('page'), perPage: first.q.per_page, links });
   const values = <T>(pick: (w: Waiting) => T | undefined) => group.map((w) => pick(w) ?? null);
-  return sql<RenderedRow & { ord: string }>`
-    select r.ord, x.json, x.id, x.__total
+  return sql<RenderedPage & { ord: string }>`
+    select r.ord, x.body, x.rows
     from unnest(${values((w) => w.filters.clinicId)}::uuid[], ${values((w) => w.filters.status)}::text[],
       ${values((w) => w.filters.leadId)}::uuid[], ${values((w) => w.filters.from)}::timestamptz[],
       ${values((w) => w.filters.to)}::timestamptz[], ${values((w) => w.q.starting_after)}::uuid[],
-      ${values((w) => (w.q.page - 1) * w.q.per_page)}::int8[])
-      with ordinality as r(clinic_id, status, lead_id, from_at, to_at, cursor, skip, ord)
-    cross join lateral (${renderAppointmentsUnordered(page)}) x
-    order by r.ord, x.created_at desc, x.id desc`.execute(db);
+      ${values((w) => (w.q.page - 1) * w.q.per_page)}::int8[], ${values((w) => w.q.page)}::int8[])
+      with ordinality as r(clinic_id, status, lead_id, from_at, to_at, cursor, skip, page, ord)
+    cross join lateral (${rendered}) x
+    order by r.ord`.execute(db);
 }
 
-/** Answers each request of a group from the grouped statement's rows. */
+/** Answers each request of a group from the grouped statement's rows (one per request). */
 async function answerGroup(db: Db, links: RecordLinks, group: Waiting[]): Promise<void> {
-  const { rows } = await groupedPages(db, group);
-  const byRequest = group.map((): RenderedRow[] => []);
-  for (const row of rows) byRequest[Number(row.ord) - 1]?.push(row);
+  const { rows } = await groupedPages(db, links, group);
+  if (rows.length !== group.length) throw new Error(`appointment pages: ${rows.length} answers for ${group.length} requests`);
   group.forEach((w, i) => {
-    const own = byRequest[i] ?? [];
+    const own = rows[i] as RenderedPage;
     // An empty later or cursor page asks for its total (and its cursor's item) on its own.
-    if (totalAskedAlone(w.q, own)) void answerAlone(db, links, w);
-    else w.resolve(pageJson(pageOfRows(w.q, own, (row: RenderedRow) => withUrl(row, links))));
+    if (totalAskedAlone(w.q, Number(own.rows))) void answerAlone(db, links, w);
+    else w.resolve(own.body);
   });
 }
 

@@ -8,8 +8,17 @@ import type { DatabaseHandle } from '../db/connect';
 import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { envelopeFrame, previousAttributes, recordEvent } from '../webhooks/outbox';
 import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
-import { renderAppointments, type RenderedRow, withUrl } from './appointment-json';
-import { countedTotal, countOf, cursorPage, type CursorPage } from './pagination';
+import { type RenderedPage, renderPage } from './appointment-json';
+import {
+  countedTotal,
+  countOf,
+  cursorPage,
+  type CursorPage,
+  cursorPageQuery,
+  emptyPage,
+  pageOperands,
+  totalAskedAlone,
+} from './pagination';
 import { toAppointment, type AppointmentWithNames, type RecordLinks } from './serialize';
 import { inTransaction, type Db } from './transaction';
 
@@ -169,9 +178,6 @@ export async function listAppointments(db: Db, links: RecordLinks, clinicId: str
   );
 }
 
-/** The API's answer: a page whose items are JSON text already. */
-export const pageJson = (page: CursorPage<string>): string => `{"data":[${page.data.join(',')}],"meta":${JSON.stringify(page.meta)}}`;
-
 /**
  * The API's answer to GET /appointments as JSON text, written by the database (services/
  * appointment-json.ts): the same bytes as JSON.stringify of listAppointments' page.
@@ -187,17 +193,12 @@ export async function filteredAppointmentsJson(
   filters: AppointmentFilters & { clinicId: string },
   q: ListQuery,
 ): Promise<string> {
-  const page = await cursorPage(
-    {
-      ...appointmentList(db, filters),
-      clinicId: filters.clinicId,
-      select: (qb) => qb.selectAll(),
-      run: async (query) => (await renderAppointments(query).execute(db)).rows,
-      map: (row: RenderedRow) => withUrl(row, links),
-    },
-    q,
-  );
-  return pageJson(page);
+  const list = { ...appointmentList(db, filters), clinicId: filters.clinicId };
+  const pageQuery = cursorPageQuery({ ...list, select: (qb) => qb.selectAll() }, q, pageOperands(list, q));
+  const { rows } = await renderPage(pageQuery, { page: q.page, perPage: q.per_page, links }).execute(db);
+  const rendered = rows[0] as RenderedPage;
+  // An empty later or cursor page asks for its total (and its cursor's item) on its own.
+  return totalAskedAlone(q, Number(rendered.rows)) ? JSON.stringify(await emptyPage(list, q)) : rendered.body;
 }
 
 export async function getAppointment(db: Db, links: RecordLinks, clinicId: string, id: string): Promise<Appointment> {

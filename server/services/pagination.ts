@@ -116,7 +116,8 @@ export interface PageOperands {
   offset: number | Expression<number>;
 }
 
-const pageOperands = (list: { clinicId: string }, params: CursorParams): PageOperands => ({
+/** A request's values, bound as parameters. */
+export const pageOperands = (list: { clinicId: string }, params: CursorParams): PageOperands => ({
   clinicId: list.clinicId,
   cursor: params.starting_after,
   offset: (params.page - 1) * params.per_page,
@@ -161,15 +162,15 @@ export function cursorPageQuery<T extends CursorTable, Selected>(
 }
 
 /** The page of the rows its statement returned (in order, one more than the page: `has_more`). */
-export function pageOfRows<Row, Out>(params: CursorParams, rows: (Row & Total)[], map: (row: Row) => Out): CursorPage<Out> {
+function pageOfRows<Row, Out>(params: CursorParams, rows: (Row & Total)[], map: (row: Row) => Out): CursorPage<Out> {
   const data = rows.slice(0, params.per_page).map(({ __total, ...row }) => map(row as Row));
   const total = Number(rows[0]?.__total ?? 0);
   return { data, meta: { page: params.page, per_page: params.per_page, total, has_more: rows.length > params.per_page } };
 }
 
-/** An empty page after the first, or after a cursor, has no row to carry the total: it is asked on its own. */
-export const totalAskedAlone = (params: CursorParams, rows: unknown[]): boolean =>
-  rows.length === 0 && (params.starting_after !== undefined || params.page > 1);
+/** An empty page after the first, or after a cursor (`rows`: how many its statement read), has no row to carry the total: it is asked on its own. */
+export const totalAskedAlone = (params: CursorParams, rows: number): boolean =>
+  rows === 0 && (params.starting_after !== undefined || params.page > 1);
 
 /**
  * A page of a cursor list, with its total, in one statement. Page numbers: page 1 reads its rows
@@ -186,9 +187,17 @@ export async function cursorPage<T extends CursorTable, Selected, Row = Selected
 ): Promise<CursorPage<Out>> {
   const pageQuery = cursorPageQuery(list, params, pageOperands(list, params));
   const rows = list.run ? await list.run(pageQuery) : ((await pageQuery.execute()) as (Row & Total)[]);
-  const page = pageOfRows(params, rows, list.map);
-  if (totalAskedAlone(params, rows)) page.meta.total = await emptyPageTotal(list, params.starting_after);
-  return page;
+  if (totalAskedAlone(params, rows.length)) return emptyPage(list, params);
+  return pageOfRows(params, rows, list.map);
+}
+
+/** The answer of a page whose statement read no row, after the first or a cursor: its total asked on its own (400 for an unknown cursor). */
+export async function emptyPage<T extends CursorTable>(
+  list: Pick<CursorList<T, unknown>, 'db' | 'table' | 'clinicId' | 'total' | 'noun'>,
+  params: CursorParams,
+): Promise<CursorPage<never>> {
+  const total = await emptyPageTotal(list, params.starting_after);
+  return { data: [], meta: { page: params.page, per_page: params.per_page, total, has_more: false } };
 }
 
 async function emptyPageTotal<T extends CursorTable>(
