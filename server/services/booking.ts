@@ -7,8 +7,8 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
 import { fromLocal } from '../booking/time';
 import {
-  candidateSlots,
   findOpenSlotsBefore,
+  firstCandidate,
   overlapsAny,
   mergeIntervals,
   withinOpeningHours,
@@ -274,7 +274,7 @@ export async function answerAvailability(
     limit: query.limit,
   });
   const windowEndFixed = query.to !== undefined || slots.length >= query.limit;
-  const firstOnGrid = windowEndFixed ? candidateSlots({ ...calendar, from, to: end }).next().value : undefined;
+  const firstOnGrid = windowEndFixed ? firstCandidate({ ...calendar, from, to: end }) : undefined;
   return {
     slots: slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) })),
     sameUntil: firstOnGrid ? firstOnGrid.start : null,
