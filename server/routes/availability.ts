@@ -6,7 +6,7 @@ import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { answerAvailability, MAX_RANGE_DAYS } from '../services/booking';
 import { deleteBlock, upsertBlock } from '../services/blocks';
-import { createBusyReads } from '../services/busy-reads';
+import { availabilityBusyReads } from '../services/busy-reads';
 
 const tags = ['Availability'];
 const SlotList = z.object({ data: z.array(Slot) }).meta({ id: 'SlotList' });
@@ -53,8 +53,9 @@ const remove = apiRoute({
   responses: { 204: { description: 'Deleted, or already gone' } },
 });
 
-export function registerAvailabilityRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
-  const readBusy = createBusyReads(db);
+export function registerAvailabilityRoutes(app: ApiApp, { database, config }: ServerDeps): void {
+  const { db } = database;
+  const readBusy = availabilityBusyReads(database);
   app.openapi(availability, async (c) => {
     const answer = await answerAvailability(db, c.var.auth.clinicId, c.req.valid('query'), Date.now(), readBusy);
     c.set('cacheUntil', answer.sameUntil ?? 0);

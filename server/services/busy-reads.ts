@@ -35,6 +35,18 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
   return byRead.map((row) => busyPageOf(row, appointments));
 }
 
+/**
+ * The busy reads of GET /availability: grouped on PostgreSQL; on PGlite each search's own
+ * statement (undefined: answerAvailability's default). On PGlite grouping saves about a third of
+ * a search's CPU on the one thread, but only the statement's fixed cost: a full calendar's page of
+ * appointments and blocks costs what it did, so the full calendar's p50 over the empty one's (the
+ * bench's "10k appointments + 1k blocks vs empty" row, goal 1.3) rose from about 1.15 to 1.3-1.5
+ * in the profile (issue 20, round 8), while PGlite's throughput goal is met without it.
+ */
+export function availabilityBusyReads(database: { db: Db; kind: 'pglite' | 'postgres' }): BusyReader | undefined {
+  return database.kind === 'postgres' ? createBusyReads(database.db) : undefined;
+}
+
 /** A BusyReader (loadMergedBusy's answers) that reads the pages of concurrent searches together. */
 export function createBusyReads(db: Db, options: ConcurrentGroupsOptions = {}): BusyReader {
   const read = groupConcurrent<BusyRead, BusyPage>({
