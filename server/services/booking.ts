@@ -1,7 +1,8 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
  * time = non-cancelled appointments + calendar blocks; availability reads it a page at a time in one
- * statement each (loadMergedBusy), earliest first, and stops once it has `limit` slots.
+ * statement each (loadMergedBusy; on PostgreSQL the pages of concurrent searches in one statement,
+ * services/busy-reads.ts), earliest first, and stops once it has `limit` slots.
  */
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
