@@ -40,8 +40,9 @@ export interface SlotSearch {
   limit: number;
 }
 
-/** Sorted, merged busy intervals, for overlap checks by binary search. */
+/** Sorted, merged busy intervals, for overlap checks by binary search (the input itself when it is already). */
 export function mergeIntervals(intervals: Interval[]): Interval[] {
+  if (isMerged(intervals)) return intervals;
   const sorted = [...intervals].sort((a, b) => a.start - b.start);
   const merged: Interval[] = [];
   for (const i of sorted) {
@@ -50,6 +51,14 @@ export function mergeIntervals(intervals: Interval[]): Interval[] {
     else merged.push({ ...i });
   }
   return merged;
+}
+
+/** Sorted and disjoint, none touching the next (the busy time the database merged, services/booking.ts). */
+function isMerged(intervals: Interval[]): boolean {
+  for (let i = 1; i < intervals.length; i++) {
+    if ((intervals[i] as Interval).start <= (intervals[i - 1] as Interval).end) return false;
+  }
+  return intervals.every((i) => i.start <= i.end);
 }
 
 /** Does [start, end) overlap any of the merged, sorted intervals? */
@@ -73,18 +82,48 @@ export interface Candidate extends Interval {
   minute: number;
 }
 
+/** The range and grid of a candidate walk. */
+export type CandidateRange = Omit<SlotSearch, 'busy' | 'limit' | 'preference' | 'now'>;
+
+/** An opening period in minutes after local midnight. */
+interface Period {
+  opens: number;
+  closes: number;
+}
+
+/** Each ISO weekday's (index 1-7) opening periods, in minutes, by opening time. */
+type WeekGrid = readonly (readonly Period[] | undefined)[];
+
+/** Grids of the opening hours seen (the calendars services/booking.ts keeps), read once each. */
+const weekGrids = new WeakMap<OpeningPeriod[], WeekGrid>();
+
+function weekGrid(hours: OpeningPeriod[]): WeekGrid {
+  let grid = weekGrids.get(hours);
+  if (!grid) {
+    const byWeekday: Period[][] = [];
+    for (const h of hours) {
+      const period = { opens: minutesOfDay(h.opens_at), closes: minutesOfDay(h.closes_at) };
+      const periods = byWeekday[h.weekday];
+      if (periods) periods.push(period);
+      else byWeekday[h.weekday] = [period];
+    }
+    for (const periods of byWeekday) periods?.sort((a, b) => a.opens - b.opens);
+    grid = byWeekday;
+    weekGrids.set(hours, grid);
+  }
+  return grid;
+}
+
 /**
- * Slots on the opening-hours grid, earliest first, lazily, day by day in clinic time. Every slot
+ * Slots on the opening-hours grid, earliest first, day by day in clinic time: each is handed to
+ * `visit` (start, end, local minute of day it starts at) until `visit` answers true. Every slot
  * lasts exactly `slotMinutes`. On a day without a DST change, local -> UTC is one subtraction; on
  * a change day each wall time is resolved: a start inside the spring-forward gap does not exist
  * and is skipped, and in the fall-back overlap the earlier instant is used and slots never overlap.
  */
-export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preference' | 'now'>): Generator<Candidate> {
-  const byWeekday = new Map<number, OpeningPeriod[]>();
-  for (const h of s.hours) byWeekday.set(h.weekday, [...(byWeekday.get(h.weekday) ?? []), h]);
-  for (const periods of byWeekday.values()) periods.sort((a, b) => minutesOfDay(a.opens_at) - minutesOfDay(b.opens_at));
+export function forEachCandidate(s: CandidateRange, visit: (start: number, end: number, minute: number) => boolean): void {
+  const grid = weekGrid(s.hours);
   const slotMs = s.slotMinutes * 60_000;
-
   const startLocal = toLocal(s.from, s.timeZone);
   let [y, m, d] = [startLocal.year, startLocal.month, startLocal.day];
   let dayStart = fromLocal(y, m, d, 0, 0, s.timeZone);
@@ -93,19 +132,20 @@ export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preferen
   for (let guard = 0; guard < 400 && dayStart < s.to; guard++) {
     const [ny, nm, nd] = nextDay(y, m, d);
     const nextStart = fromLocal(ny, nm, nd, 0, 0, s.timeZone);
-    const periods = byWeekday.get(isoWeekday(y, m, d));
+    const periods = grid[isoWeekday(y, m, d)];
     if (periods) {
       const offset = offsetAt(dayStart, s.timeZone);
       const midnightWall = Date.UTC(y, m - 1, d);
       // One offset all day long, and midnight itself exists (some zones skip it).
       const steady = offset === offsetAt(nextStart - 1, s.timeZone) && dayStart === midnightWall - offset;
-      const instant = (minute: number) =>
-        steady ? midnightWall + minute * 60_000 - offset : fromLocal(y, m, d, Math.floor(minute / 60), minute % 60, s.timeZone);
-      for (const period of periods) {
-        const close = minutesOfDay(period.closes_at);
-        const closeAt = instant(close);
-        for (let minute = minutesOfDay(period.opens_at); minute + s.slotMinutes <= close; minute += s.slotMinutes) {
-          const start = instant(minute);
+      for (const { opens, closes } of periods) {
+        const closeAt = steady
+          ? midnightWall + closes * 60_000 - offset
+          : fromLocal(y, m, d, Math.floor(closes / 60), closes % 60, s.timeZone);
+        for (let minute = opens; minute + s.slotMinutes <= closes; minute += s.slotMinutes) {
+          const start = steady
+            ? midnightWall + minute * 60_000 - offset
+            : fromLocal(y, m, d, Math.floor(minute / 60), minute % 60, s.timeZone);
           if (!steady) {
             const local = toLocal(start, s.timeZone);
             if (local.hour * 60 + local.minute !== minute) continue; // inside the spring-forward gap
@@ -115,13 +155,33 @@ export function* candidateSlots(s: Omit<SlotSearch, 'busy' | 'limit' | 'preferen
           if (start < s.from) continue;
           if (end > s.to) return;
           lastEnd = end;
-          yield { start, end, minute };
+          if (visit(start, end, minute)) return;
         }
       }
     }
     [y, m, d] = [ny, nm, nd];
     dayStart = nextStart;
   }
+}
+
+/** Every slot on the opening-hours grid of the range, earliest first (forEachCandidate). */
+export function candidateSlots(s: CandidateRange): Candidate[] {
+  const all: Candidate[] = [];
+  forEachCandidate(s, (start, end, minute) => {
+    all.push({ start, end, minute });
+    return false;
+  });
+  return all;
+}
+
+/** The first slot on the opening-hours grid of the range, or undefined. */
+export function firstCandidate(s: CandidateRange): Interval | undefined {
+  let first: Interval | undefined;
+  forEachCandidate(s, (start, end) => {
+    first = { start, end };
+    return true;
+  });
+  return first;
 }
 
 /** Open slots, earliest first, at most `limit`. */
@@ -139,16 +199,18 @@ export function findOpenSlotsBefore(s: SlotSearch, knownUntil: number): { slots:
   const busy = mergeIntervals(s.busy);
   const [windowFrom, windowTo] = PREFERENCE_WINDOWS[s.preference];
   const slots: Interval[] = [];
-  if (s.limit <= 0) return { slots, resumeAt: null };
-  for (const slot of candidateSlots(s)) {
-    if (slot.end > knownUntil) return { slots, resumeAt: slot.start };
-    if (slot.start < s.now) continue;
-    if (slot.minute < windowFrom || slot.minute >= windowTo) continue;
-    if (overlapsAny(busy, slot.start, slot.end)) continue;
-    slots.push({ start: slot.start, end: slot.end });
-    if (slots.length >= s.limit) break;
-  }
-  return { slots, resumeAt: null };
+  let resumeAt: number | null = null;
+  if (s.limit <= 0) return { slots, resumeAt };
+  forEachCandidate(s, (start, end, minute) => {
+    if (end > knownUntil) {
+      resumeAt = start;
+      return true;
+    }
+    if (start < s.now || minute < windowFrom || minute >= windowTo || overlapsAny(busy, start, end)) return false;
+    slots.push({ start, end });
+    return slots.length >= s.limit;
+  });
+  return { slots, resumeAt };
 }
 
 /**

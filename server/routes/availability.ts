@@ -6,6 +6,7 @@ import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody } from '../http/route';
 import { answerAvailability, MAX_RANGE_DAYS } from '../services/booking';
 import { deleteBlock, upsertBlock } from '../services/blocks';
+import { availabilityBusyReads } from '../services/busy-reads';
 
 const tags = ['Availability'];
 const SlotList = z.object({ data: z.array(Slot) }).meta({ id: 'SlotList' });
@@ -52,9 +53,11 @@ const remove = apiRoute({
   responses: { 204: { description: 'Deleted, or already gone' } },
 });
 
-export function registerAvailabilityRoutes(app: ApiApp, { database: { db }, config }: ServerDeps): void {
+export function registerAvailabilityRoutes(app: ApiApp, { database, config }: ServerDeps): void {
+  const { db } = database;
+  const readBusy = availabilityBusyReads(database);
   app.openapi(availability, async (c) => {
-    const answer = await answerAvailability(db, c.var.auth.clinicId, c.req.valid('query'));
+    const answer = await answerAvailability(db, c.var.auth.clinicId, c.req.valid('query'), Date.now(), readBusy);
     c.set('cacheUntil', answer.sameUntil ?? 0);
     return c.json({ data: answer.slots }, 200);
   });

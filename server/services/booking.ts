@@ -1,14 +1,15 @@
 /**
  * The booking engine over the database: availability, and the checks a booking must pass. Busy
  * time = non-cancelled appointments + calendar blocks; availability reads it a page at a time in one
- * statement each (loadMergedBusy), earliest first, and stops once it has `limit` slots.
+ * statement each (loadMergedBusy; on PostgreSQL the pages of concurrent searches in one statement,
+ * services/busy-reads.ts), earliest first, and stops once it has `limit` slots.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { AvailabilityQuery, Slot } from '../../contract';
 import { fromLocal } from '../booking/time';
 import {
-  candidateSlots,
   findOpenSlotsBefore,
+  firstCandidate,
   overlapsAny,
   mergeIntervals,
   withinOpeningHours,
@@ -157,12 +158,32 @@ export interface BusyPage {
 // every call, about half of its time). Instants are stored to the millisecond (written from Date
 // values), so the rounded epoch milliseconds are exact.
 export async function loadMergedBusy(db: Db, clinicId: string, from: number, to: number, appointments: number): Promise<BusyPage> {
-  const [fromDate, toDate] = [new Date(from), new Date(to)];
+  const operands = { clinicId: sql`${clinicId}`, from: sql`${new Date(from)}`, to: sql`${new Date(to)}` };
+  const { rows } = await sql<MergedBusyRow>`${mergedBusyStatement(operands, appointments)}`.execute(db);
+  return busyPageOf(rows[0], appointments);
+}
+
+/** The row of loadMergedBusy's statement. */
+export interface MergedBusyRow {
+  busy: [number, number][] | null;
+  read: number;
+  last_start: number | null;
+}
+
+/** What loadMergedBusy's statement reads: the clinic and the window, as values or as columns of a grouped statement. */
+export interface MergedBusyOperands {
+  clinicId: RawBuilder<unknown>;
+  from: RawBuilder<unknown>;
+  to: RawBuilder<unknown>;
+}
+
+/** loadMergedBusy's statement (one row), its operands written where they are read. */
+export function mergedBusyStatement({ clinicId, from, to }: MergedBusyOperands, appointments: number): RawBuilder<MergedBusyRow> {
   const epochMs = (instant: string) => sql.raw(`round(date_part('epoch', ${instant}) * 1000)`);
-  const { rows } = await sql<{ busy: [number, number][] | null; read: number; last_start: number | null }>`
+  return sql<MergedBusyRow>`
     with appt as (
       select scheduled_at as s, ends_at as e from appointments
-      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${fromDate} and scheduled_at < ${toDate}
+      where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at >= ${from} and scheduled_at < ${to}
       order by scheduled_at limit ${sql.lit(appointments)}
     ), read as (
       select count(*)::int as read, max(s) as last_start from appt
@@ -170,24 +191,30 @@ export async function loadMergedBusy(db: Db, clinicId: string, from: number, to:
       select s, e from appt
       union all
       (select s, e from (select scheduled_at as s, ends_at as e from appointments
-        where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${fromDate}
-        order by scheduled_at desc limit 1) as before_from where e > ${fromDate}::timestamptz)
+        where clinic_id = ${clinicId} and status <> 'cancelled' and scheduled_at < ${from}
+        order by scheduled_at desc limit 1) as before_from where e > ${from}::timestamptz)
       union all
       select starts_at, ends_at from calendar_blocks
-      where clinic_id = ${clinicId} and tstzrange(starts_at, ends_at, '[)') && tstzrange(${fromDate}::timestamptz,
-        (select case when read >= ${sql.lit(appointments)} then last_start else ${toDate}::timestamptz end from read), '[)')
+      where clinic_id = ${clinicId} and tstzrange(starts_at, ends_at, '[)') && tstzrange(${from}::timestamptz,
+        (select case when read >= ${sql.lit(appointments)} then last_start else ${to}::timestamptz end from read), '[)')
     )
     select (select json_agg(json_build_array(${epochMs('lower(r)')}, ${epochMs('upper(r)')}))
         from unnest((select range_agg(tstzrange(s, e, '[)')) from busy)) as r) as busy, read.read,
       ${epochMs('read.last_start')} as last_start
     from read
-  `.execute(db);
-  const head = rows[0];
+  `;
+}
+
+/** A busy page from its statement's row. */
+export function busyPageOf(head: MergedBusyRow | undefined, appointments: number): BusyPage {
   const busy = (head?.busy ?? []).map(([start, end]) => ({ start, end }));
   // A full page of appointments may have more, all starting at or after its last one's start.
   const knownUntil = head && Number(head.read) >= appointments && head.last_start !== null ? Number(head.last_start) : Infinity;
   return { busy, knownUntil };
 }
+
+/** Reads a busy page as loadMergedBusy does (services/busy-reads.ts groups the reads of concurrent searches). */
+export type BusyReader = (clinicId: string, from: number, to: number, appointments: number) => Promise<BusyPage>;
 
 /** `2026-04-26` is that day's midnight in clinic time; a full date-time is an instant. */
 export function parseBoundary(value: string, timeZone: string): number {
@@ -223,6 +250,7 @@ export async function answerAvailability(
   clinicId: string,
   query: AvailabilityQuery,
   now = Date.now(),
+  readBusy: BusyReader = (id, from, to, appointments) => loadMergedBusy(db, id, from, to, appointments),
 ): Promise<AvailabilityAnswer> {
   const calendar = await clinicCalendar(db, clinicId);
   const requestedFrom = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
@@ -239,9 +267,15 @@ export async function answerAvailability(
   }
   const end = Math.min(to, MAX_INSTANT);
   if (from >= end) return { slots: [], sameUntil: null };
-  const slots = await searchOpenSlots(db, clinicId, calendar, { from, to: end, now, preference: query.preference, limit: query.limit });
+  const slots = await searchOpenSlots(readBusy, clinicId, calendar, {
+    from,
+    to: end,
+    now,
+    preference: query.preference,
+    limit: query.limit,
+  });
   const windowEndFixed = query.to !== undefined || slots.length >= query.limit;
-  const firstOnGrid = windowEndFixed ? candidateSlots({ ...calendar, from, to: end }).next().value : undefined;
+  const firstOnGrid = windowEndFixed ? firstCandidate({ ...calendar, from, to: end }) : undefined;
   return {
     slots: slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) })),
     sameUntil: firstOnGrid ? firstOnGrid.start : null,
@@ -254,7 +288,7 @@ export async function answerAvailability(
  * the pages are used up (the work one search may do).
  */
 async function searchOpenSlots(
-  db: Kysely<Database>,
+  readBusy: BusyReader,
   clinicId: string,
   calendar: ClinicCalendar,
   search: { from: number; to: number; now: number; preference: AvailabilityQuery['preference']; limit: number },
@@ -263,7 +297,7 @@ async function searchOpenSlots(
   let searchFrom: number | null = search.from;
   for (const appointments of busyPages(search.limit)) {
     if (searchFrom === null || slots.length >= search.limit) break;
-    const page = await loadMergedBusy(db, clinicId, searchFrom, search.to, appointments);
+    const page = await readBusy(clinicId, searchFrom, search.to, appointments);
     const found = findOpenSlotsBefore(
       { ...calendar, ...search, busy: page.busy, from: searchFrom, limit: search.limit - slots.length },
       page.knownUntil,

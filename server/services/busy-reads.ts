@@ -1,0 +1,59 @@
+/**
+ * GET /availability: the busy pages of the searches that run together, read in one statement
+ * (services/concurrent-groups.ts), on both backends. Each search's clinic and window are a row of
+ * `unnest(...) with ordinality`, and its page is a lateral subquery over that row: the statement a
+ * search alone sends (services/booking.ts loadMergedBusy), its operands read from the row. Searches
+ * group with searches reading pages of the same size (one statement text per page size). Nothing
+ * is kept: every search reads its busy time from the database.
+ */
+import { sql } from 'kysely';
+import { type BusyPage, type BusyReader, busyPageOf, loadMergedBusy, type MergedBusyRow, mergedBusyStatement } from './booking';
+import { type ConcurrentGroupsOptions, groupConcurrent } from './concurrent-groups';
+import type { Db } from './transaction';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface BusyRead {
+  clinicId: string;
+  from: number;
+  to: number;
+  appointments: number;
+}
+
+/** The busy pages of searches reading pages of one size, in their order. */
+async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]> {
+  const appointments = (reads[0] as BusyRead).appointments;
+  const column = (name: string) => sql`${sql.ref(`r.${name}`)}`;
+  const page = mergedBusyStatement({ clinicId: column('clinic_id'), from: column('from_at'), to: column('to_at') }, appointments);
+  const { rows } = await sql<MergedBusyRow & { ord: string }>`
+    select r.ord, x.busy, x.read, x.last_start
+    from unnest(${reads.map((b) => b.clinicId)}::uuid[], ${reads.map((b) => iso(b.from))}::timestamptz[],
+      ${reads.map((b) => iso(b.to))}::timestamptz[]) with ordinality as r(clinic_id, from_at, to_at, ord)
+    cross join lateral (${page}) x`.execute(db);
+  const byRead: (MergedBusyRow | undefined)[] = reads.map(() => undefined);
+  for (const row of rows) byRead[Number(row.ord) - 1] = row;
+  return byRead.map((row) => busyPageOf(row, appointments));
+}
+
+/**
+ * The busy reads of GET /availability: grouped on PostgreSQL; on PGlite each search's own
+ * statement (undefined: answerAvailability's default). On PGlite grouping saves about a third of
+ * a search's CPU on the one thread, but only the statement's fixed cost: a full calendar's page of
+ * appointments and blocks costs what it did, so the full calendar's p50 over the empty one's (the
+ * bench's "10k appointments + 1k blocks vs empty" row, goal 1.3) rose from about 1.15 to 1.3-1.5
+ * in the profile (issue 20, round 8), while PGlite's throughput goal is met without it.
+ */
+export function availabilityBusyReads(database: { db: Db; kind: 'pglite' | 'postgres' }): BusyReader | undefined {
+  return database.kind === 'postgres' ? createBusyReads(database.db) : undefined;
+}
+
+/** A BusyReader (loadMergedBusy's answers) that reads the pages of concurrent searches together. */
+export function createBusyReads(db: Db, options: ConcurrentGroupsOptions = {}): BusyReader {
+  const read = groupConcurrent<BusyRead, BusyPage>({
+    ...options,
+    shapeOf: (b) => String(b.appointments),
+    alone: (b) => loadMergedBusy(db, b.clinicId, b.from, b.to, b.appointments),
+    together: (reads) => busyPagesTogether(db, reads),
+  });
+  return (clinicId, from, to, appointments) => read({ clinicId, from, to, appointments });
+}
