@@ -258,21 +258,39 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
 
   it('sends a booking alone at once, and the bookings that arrive meanwhile together once a statement is free', async () => {
     const sizes: number[] = [];
-    const book = createBookingGroups(database, { maxInFlight: 1, onStatement: (n) => sizes.push(n) });
+    // The database answers once the test opens the gate: until then the first statement is under way.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const gated: Pick<DatabaseHandle, 'executePrepared'> = {
+      executePrepared: async (...args) => {
+        await gate;
+        return database.executePrepared(...args);
+      },
+    };
+    const book = createBookingGroups(gated, { maxInFlight: 1, onStatement: (n) => sizes.push(n) });
     const clinics = await twoClinics();
     const at = (start: number) =>
       values(
         { clinic: 1, lead: 'first', agent: 'own', start, halfHours: 1, checked: true, refused: false, title: 't', notes: null },
         clinics,
       );
-    const alone = book(at(0));
-    // The first is under way (sent in the turn after it arrived); these wait for it, then go together.
-    await new Promise((resolve) => setImmediate(resolve));
-    const waiting = [1, 2, 3].map((start) => book(at(start)));
-    const rows = await Promise.all([alone, ...waiting]);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const answers = [book(at(0))];
+    await turn();
+    // The first was sent alone, at once; these arrive one turn apart while it is under way.
+    expect(sizes).toEqual([1]);
+    for (const start of [1, 2, 3]) {
+      answers.push(book(at(start)));
+      await turn();
+    }
+    expect(sizes).toEqual([1]);
+    open();
+    const rows = await Promise.all(answers);
     expect(sizes).toEqual([1, 3]);
-    expect(rows.map((row) => row?.taken)).toEqual([false, false, false, false]);
-    const statuses = rows.map((row) => JSON.parse(row?.appointment ?? '{}').status);
-    expect(statuses).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
+    expect(rows.map((row) => [row?.taken, JSON.parse(row?.appointment ?? '{}').scheduled_at])).toEqual(
+      [0, 1, 2, 3].map((start) => [false, new Date(BASE + start * HALF_HOUR).toISOString()]),
+    );
   });
 });
