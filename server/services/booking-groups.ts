@@ -8,8 +8,9 @@
  *
  * A booking waits at most for the statement already in flight, never for a timer: alone, it is
  * sent at once with the single booking statement it always had. A group is put in lock order
- * (clinic, then start; arrival order within one start) so that two groups under way at once take
- * the clinics' rows and the slots' advisory locks in the same order. A group whose statement fails
+ * (clinic, then start; arrival order within one start) so that two groups under way at once (of
+ * several server instances on one PostgreSQL) take the clinics' rows and the slots' advisory locks
+ * in the same order. A group whose statement fails
  * for any reason (an overlap committed by another transaction meanwhile, a deadlock, a value the
  * database refuses) is sent again one booking at a time, in the group's order, so an error is
  * only its own request's. Nothing is kept: every booking is checked against the database.
