@@ -27,6 +27,8 @@ interface Field {
 
 interface Prepared {
   name: string;
+  /** Whether the statement exists in the session (its parse succeeded: it does even if that run then failed). */
+  parsed?: boolean;
   /** The result columns, from the first run's description; undefined until then. */
   fields?: Field[];
 }
@@ -70,6 +72,8 @@ interface BackendMessage {
 class Answer {
   readonly rows: Record<string, unknown>[] = [];
   affectedRows = 0;
+  /** Whether a Parse of this call succeeded. */
+  parsed = false;
   error: Error | undefined;
   /** The transaction status of the last ReadyForQuery: I (idle), T (in a transaction) or E (failed). */
   status = 'I';
@@ -84,6 +88,7 @@ class Answer {
 
   #read(message: BackendMessage): void {
     if (message.name === 'dataRow') this.#row(message.fields as (string | null)[]);
+    else if (message.name === 'parseComplete') this.parsed = true;
     else if (message.name === 'rowDescription') this.fields = this.#describe(message.fields as { name: string; dataTypeID: number }[]);
     else if (message.name === 'noData') this.fields ??= [];
     else if (message.name === 'commandComplete') this.affectedRows = commandRows(message.text ?? '');
@@ -129,10 +134,11 @@ export class PgliteStatements {
     const prepared = this.#prepared(text, values.length > 0 || name !== undefined, name);
     const params = values.map(parameterText);
     const parts: Uint8Array[] = [];
-    const first = !prepared?.fields;
-    if (first) parts.push(protocol.serialize.parse({ name: prepared?.name ?? '', text }));
+    const parse = !prepared?.parsed;
+    const describe = !prepared?.fields;
+    if (parse) parts.push(protocol.serialize.parse({ name: prepared?.name ?? '', text }));
     parts.push(protocol.serialize.bind({ statement: prepared?.name ?? '', values: params }));
-    if (first) parts.push(DESCRIBE_PORTAL);
+    if (describe) parts.push(DESCRIBE_PORTAL);
     parts.push(EXECUTE, SYNC);
     // PGlite parses every answer into messages whatever the call (and keeps them until the next
     // execProtocol): the rows are read from those.
@@ -141,13 +147,15 @@ export class PgliteStatements {
     );
     const answer = new Answer(messages as unknown as BackendMessage[], prepared?.fields, this.pglite.parsers);
     if (answer.status === 'I') await this.pglite.syncToFs();
-    if (answer.error) {
-      // A statement whose first run failed may not exist (its parse failed): it is prepared again,
-      // under a new name, next time.
-      if (prepared && first) this.#named.delete(text);
-      throw answer.error;
+    if (prepared) {
+      // A statement whose parse failed does not exist: it is parsed again next time. One whose
+      // parse succeeded exists for the rest of the session, even if that run then failed (binding
+      // or executing it): it is not parsed again (PostgreSQL would refuse its name), and described
+      // on its next run if this one did not get that far.
+      if (answer.parsed) prepared.parsed = true;
+      if (describe && !answer.error) prepared.fields = answer.fields ?? [];
     }
-    if (prepared && first) prepared.fields = answer.fields ?? [];
+    if (answer.error) throw answer.error;
     return { rows: answer.rows, affectedRows: answer.affectedRows };
   }
 

@@ -3,6 +3,7 @@ import type { ApiApp } from '../http/api-app';
 import type { ServerDeps } from '../context';
 import { apiRoute, json, jsonBody, jsonText } from '../http/route';
 import { createAppointmentPages } from '../services/appointment-pages';
+import { createBookingGroups } from '../services/booking-groups';
 import { bookAppointment, cancelAppointment, getAppointment, updateAppointment } from '../services/appointments';
 
 const tags = ['Appointments'];
@@ -77,11 +78,16 @@ const cancel = apiRoute({
   errors: [404],
 });
 
-export function registerAppointmentRoutes(app: ApiApp, { database: { db }, config: links }: ServerDeps): void {
+export function registerAppointmentRoutes(app: ApiApp, { database, config: links }: ServerDeps): void {
+  const { db } = database;
   // The pages of concurrent list requests go out in one statement (services/appointment-pages.ts).
   const listJson = createAppointmentPages(db, links);
+  // So do their bookings (services/booking-groups.ts); not an Idempotency-Key request's, which
+  // books in the transaction that also keeps its answer.
+  const bookings = createBookingGroups(database);
   app.openapi(book, async (c) => {
-    const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'));
+    const pooled = c.var.database === database;
+    const booked = await bookAppointment(c.var.database, links, c.var.auth.clinicId, c.req.valid('json'), pooled ? bookings : undefined);
     c.set('queuedDeliveries', booked.deliveries);
     return jsonText(c, booked.json, 201) as never;
   });

@@ -9,6 +9,7 @@ import { invalidInput, notFound, slotUnavailable } from '../errors';
 import { envelopeFrame, previousAttributes, recordEvent } from '../webhooks/outbox';
 import { assertBookable, bookingProblem, clampInstant, clinicCalendar, parseBoundary } from './booking';
 import { type RenderedPage, renderPage } from './appointment-json';
+import { bookAlone, type BookingStatement } from './booking-groups';
 import {
   countedTotal,
   countOf,
@@ -56,18 +57,6 @@ async function findRow(db: Db, clinicId: string, id: string, forUpdate = false):
   return row;
 }
 
-/**
- * A booking is one statement, so one round trip and no explicit transaction: the function of
- * migration 008 checks the lead, the agent and that the time is free, inserts the appointment,
- * books the lead, and records appointment.created and lead.updated (with the lead's previous
- * status) with their deliveries. Being a function, its plan is made once per connection (PGlite
- * plans every statement it is sent).
- */
-const BOOK_APPOINTMENT = {
-  name: 'qb_book_appointment_v2',
-  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
-};
-
 /** A booked appointment, and how many webhook deliveries its events queued (0: nothing to wake the dispatcher for). */
 export interface Booked {
   /** The appointment as the API answers it: the JSON text the booking statement wrote (its event's own). */
@@ -78,11 +67,17 @@ export interface Booked {
 /** Where a booking runs: the database (its pool), or the transaction of an Idempotency-Key request. */
 export type BookingDatabase = Pick<DatabaseHandle, 'db' | 'executePrepared'> & { db: Db };
 
+/**
+ * Books an appointment with the booking statement (services/booking-groups.ts): `send` is the
+ * route's group of concurrent bookings for the pool, or a statement of its own (the transaction
+ * of an Idempotency-Key request, and by default).
+ */
 export async function bookAppointment(
   database: BookingDatabase,
   links: RecordLinks,
   clinicId: string,
   input: AppointmentCreate,
+  send: BookingStatement = bookAlone(database),
 ): Promise<Booked> {
   const calendar = await clinicCalendar(database.db, clinicId);
   const start = Date.parse(input.scheduled_at);
@@ -93,7 +88,7 @@ export async function bookAppointment(
   const created = new Date();
   const appointmentEvent = envelopeFrame('appointment.created', created);
   const leadEvent = envelopeFrame('lead.updated', created);
-  const { rows } = await database.executePrepared(BOOK_APPOINTMENT.name, BOOK_APPOINTMENT.text, [
+  const row = await send([
     clinicId,
     input.lead_id,
     input.assigned_to ?? null,
@@ -109,9 +104,6 @@ export async function bookAppointment(
     appointmentEvent.created,
     links.publicUrl,
   ]);
-  const row = rows[0] as
-    | { lead_found: boolean; agent_ok: boolean; taken: boolean; appointment: string | null; deliveries: number }
-    | undefined;
   if (!row?.lead_found) throw notFound('Lead');
   if (!row.agent_ok) throw unknownAgent();
   if (problem) throw problem;

@@ -93,6 +93,11 @@ describe.each(backends())('parameters and statements on %s', (backend) => {
     await expect(divide(0)).rejects.toMatchObject({ code: '22012' });
     expect((await divide(5)).rows).toEqual([{ v: 2 }]);
     expect((await divide(2)).rows).toEqual([{ v: 5 }]);
+    // The same under a name of the caller's (executePrepared: the booking statements).
+    const named = (by: number) => database.executePrepared('qb_statement_divide', 'select 20 / $1::int as v', [by]);
+    await expect(named(0)).rejects.toMatchObject({ code: '22012' });
+    expect((await named(5)).rows).toEqual([{ v: 4 }]);
+    expect((await named(2)).rows).toEqual([{ v: 10 }]);
   });
 });
 

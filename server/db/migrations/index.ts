@@ -18,6 +18,7 @@ import * as m012 from './012_booking_write_path';
 import * as m014 from './014_block_spans';
 import * as m015 from './015_outbox_plan';
 import * as m017 from './017_busy_covering_index';
+import * as m018 from './018_booking_groups';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '014_block_spans': m014,
   '015_outbox_plan': m015,
   '017_busy_covering_index': m017,
+  '018_booking_groups': m018,
 };
