@@ -7,34 +7,30 @@
  * checkout and one executor start instead of N. Nothing is kept: every request reads its rows
  * from the database.
  *
- * A request waits at most for the statements already in flight, never for a timer: alone, it is
- * sent at once as it always was (listAppointmentsJson's statement). Requests group only with
- * requests of the same statement shape (page, cursor or later page; per_page; which filters). A
- * group whose statement fails is sent again one request at a time, so an error is only its own
- * request's.
+ * The grouping rules are services/concurrent-groups.ts's: no timer (a request alone is sent at
+ * once as it always was: listAppointmentsJson's statement), at most 2 grouped statements in flight
+ * of 64 requests, a failed group sent again one request at a time. Requests group only with
+ * requests of the same statement shape (page, cursor or later page; per_page; which filters).
  */
 import { sql, type Expression } from 'kysely';
 import { type RenderedPage, renderPage } from './appointment-json';
 import { appointmentFilters, appointmentList, type AppointmentFilters, filteredAppointmentsJson, type ListQuery } from './appointments';
 import { cursorPageQuery, type PageOperands, totalAskedAlone } from './pagination';
+import { type ConcurrentGroupsOptions, groupConcurrent } from './concurrent-groups';
 import type { RecordLinks } from './serialize';
 import type { Db } from './transaction';
-
-/** Most requests one statement pages; more wait for the next. */
-const MAX_GROUP = 64;
 
 /** A list request's answer (the page as JSON text). */
 export type AppointmentPages = (clinicId: string, q: ListQuery) => Promise<string>;
 
-interface Waiting {
+/** A list request, as its page statement reads it. */
+interface ListRequest {
   q: ListQuery;
   filters: AppointmentFilters & { clinicId: string };
-  resolve: (json: string) => void;
-  reject: (error: unknown) => void;
 }
 
 /** Requests with the same key have the same page statement text (their values differ). */
-const shapeOf = ({ q, filters: f }: Pick<Waiting, 'q' | 'filters'>): string =>
+const shapeOf = ({ q, filters: f }: ListRequest): string =>
   [
     q.starting_after !== undefined ? 'cursor' : q.page > 1 ? 'later' : 'first',
     q.per_page,
@@ -52,8 +48,8 @@ const column = <T>(name: string) => sql.ref(`r.${name}`) as unknown as Expressio
  * subquery, rendered as one text: renderPage), one row per request in the group's order (`ord`,
  * from 1).
  */
-function groupedPages(db: Db, links: RecordLinks, group: Waiting[]) {
-  const [first] = group as [Waiting];
+function groupedPages(db: Db, links: RecordLinks, group: ListRequest[]) {
+  const [first] = group as [ListRequest];
   const f = first.filters;
   const filters: AppointmentFilters = {
     clinicId: column('clinic_id'),
@@ -65,7 +61,7 @@ function groupedPages(db: Db, links: RecordLinks, group: Waiting[]) {
   const operands: PageOperands = { clinicId: filters.clinicId, cursor: column('cursor'), offset: column('skip') };
   const page = cursorPageQuery({ ...appointmentList(db, filters), select: (qb) => qb.selectAll() }, first.q, operands);
   const rendered = renderPage(page, { page: column('page'), perPage: first.q.per_page, links });
-  const values = <T>(pick: (w: Waiting) => T | undefined) => group.map((w) => pick(w) ?? null);
+  const values = <T>(pick: (w: ListRequest) => T | undefined) => group.map((w) => pick(w) ?? null);
   return sql<RenderedPage & { ord: string }>`
     select r.ord, x.body, x.rows
     from unnest(${values((w) => w.filters.clinicId)}::uuid[], ${values((w) => w.filters.status)}::text[],
@@ -77,30 +73,17 @@ function groupedPages(db: Db, links: RecordLinks, group: Waiting[]) {
     order by r.ord`.execute(db);
 }
 
-/** Answers each request of a group from the grouped statement's rows (one per request). */
-async function answerGroup(db: Db, links: RecordLinks, group: Waiting[]): Promise<void> {
+/**
+ * Each request's answer from the grouped statement's rows (one per request); an empty later or
+ * cursor page asks for its total (and its cursor's item) on its own.
+ */
+async function answerGroup(db: Db, links: RecordLinks, group: ListRequest[]): Promise<Array<string | Promise<string>>> {
   const { rows } = await groupedPages(db, links, group);
   if (rows.length !== group.length) throw new Error(`appointment pages: ${rows.length} answers for ${group.length} requests`);
-  group.forEach((w, i) => {
+  return group.map((w, i) => {
     const own = rows[i] as RenderedPage;
-    // An empty later or cursor page asks for its total (and its cursor's item) on its own.
-    if (totalAskedAlone(w.q, Number(own.rows))) void answerAlone(db, links, w);
-    else w.resolve(own.body);
+    return totalAskedAlone(w.q, Number(own.rows)) ? filteredAppointmentsJson(db, links, w.filters, w.q) : own.body;
   });
-}
-
-function answerAlone(db: Db, links: RecordLinks, w: Waiting): Promise<void> {
-  return filteredAppointmentsJson(db, links, w.filters, w.q).then(w.resolve, w.reject);
-}
-
-export interface AppointmentPagesOptions {
-  /**
-   * Grouped statements under way at once: a request that finds them all under way waits for the
-   * first to finish, then goes with every request that came meanwhile.
-   */
-  maxInFlight?: number;
-  /** Told the number of requests each statement answered (1: a request alone). */
-  onStatement?: (requests: number) => void;
 }
 
 /**
@@ -111,56 +94,18 @@ export interface AppointmentPagesOptions {
 export function createAppointmentPages(
   db: Db,
   links: RecordLinks,
-  { maxInFlight = 2, onStatement }: AppointmentPagesOptions = {},
+  options: Pick<ConcurrentGroupsOptions, 'maxInFlight' | 'onStatement'> = {},
 ): AppointmentPages {
-  const waiting = new Map<string, Waiting[]>();
-  let inFlight = 0;
-  let scheduled = false;
-
-  const alone = (w: Waiting) => {
-    onStatement?.(1);
-    return answerAlone(db, links, w);
-  };
-  const send = async (group: Waiting[]) => {
-    if (group.length === 1) return alone(group[0] as Waiting);
-    try {
-      await answerGroup(db, links, group);
-      onStatement?.(group.length);
-    } catch {
-      // Which request failed the statement is not known: each is sent again alone.
-      await Promise.all(group.map(alone));
-    }
-  };
-
-  const flush = () => {
-    scheduled = false;
-    for (const [shape, queue] of waiting) {
-      if (inFlight >= maxInFlight) return;
-      const group = queue.splice(0, MAX_GROUP);
-      if (queue.length === 0) waiting.delete(shape);
-      inFlight++;
-      void send(group).finally(() => {
-        inFlight--;
-        if (waiting.size > 0) flush();
-      });
-    }
-  };
-
+  const pageOf = groupConcurrent<ListRequest, string>({
+    ...options,
+    shapeOf,
+    alone: (w) => filteredAppointmentsJson(db, links, w.filters, w.q),
+    together: (group) => answerGroup(db, links, group),
+  });
   return async (clinicId, q) => {
     const filters = await appointmentFilters(db, clinicId, q);
     // A cursor with a page other than 1 is refused (400) by the page statement's builder.
     if (q.starting_after !== undefined && q.page > 1) return filteredAppointmentsJson(db, links, filters, q);
-    return new Promise<string>((resolve, reject) => {
-      const w: Waiting = { q, filters, resolve, reject };
-      const shape = shapeOf(w);
-      const queue = waiting.get(shape);
-      if (queue) queue.push(w);
-      else waiting.set(shape, [w]);
-      // Requests that arrive in the same turn of the event loop go out together.
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
+    return pageOf({ q, filters });
   };
 }

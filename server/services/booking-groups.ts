@@ -6,16 +6,17 @@
  * second booking of a slot is refused, as if sent after the first), and the group costs one round
  * trip, one commit and one data_version bump per clinic instead of one each.
  *
- * A booking waits at most for the statement already in flight, never for a timer: alone, it is
- * sent at once with the single booking statement it always had. A group is put in lock order
+ * The grouping rules are services/concurrent-groups.ts's: a booking waits at most for the statement
+ * already in flight, never for a timer; alone, it is sent at once with the single booking
+ * statement it always had; at most 64 bookings per statement. A group is put in lock order
  * (clinic, then start; arrival order within one start) so that two groups under way at once (of
  * several server instances on one PostgreSQL) take the clinics' rows and the slots' advisory locks
- * in the same order. A group whose statement fails
- * for any reason (an overlap committed by another transaction meanwhile, a deadlock, a value the
- * database refuses) is sent again one booking at a time, in the group's order, so an error is
- * only its own request's. Nothing is kept: every booking is checked against the database.
+ * in the same order. A group whose statement fails for any reason (an overlap committed by another
+ * transaction meanwhile, a deadlock, a value the database refuses) is sent again one booking at a
+ * time, in the group's order, so an error is only its own request's. Nothing is kept: every booking is checked against the database.
  */
 import type { DatabaseHandle } from '../db/connect';
+import { groupConcurrent } from './concurrent-groups';
 
 /** qb_book_appointment's parameters, in its order (services/appointments.ts bookAppointment writes them). */
 export type BookingValues = [
@@ -69,9 +70,6 @@ const BOOK_APPOINTMENTS = {
     '$7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[])',
 };
 
-/** Most bookings one statement carries; more wait for the next. */
-const MAX_GROUP = 64;
-
 /** The single booking statement, as every booking was sent before groups (and as an Idempotency-Key request's still is). */
 export function bookAlone(database: Executor): BookingStatement {
   return async (values) => {
@@ -92,16 +90,10 @@ async function bookGroup(database: Executor, group: BookingValues[]): Promise<Bo
   });
 }
 
-interface Waiting {
-  values: BookingValues;
-  resolve: (row: BookingRow | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Lock order: by clinic, then start; bookings of one clinic and start keep their arrival order (a stable sort). */
-function inLockOrder(group: Waiting[]): Waiting[] {
-  const key = ({ values }: Waiting) => `${values[0]} ${values[3]}`;
-  return group.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/** Lock order: by clinic, then start (bookings of one clinic and start keep their arrival order: a stable sort). */
+function lockOrder(a: BookingValues, b: BookingValues): number {
+  const [ka, kb] = [`${a[0]} ${a[3]}`, `${b[0]} ${b[3]}`];
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 export interface BookingGroupsOptions {
@@ -117,54 +109,19 @@ export interface BookingGroupsOptions {
   onStatement?: (bookings: number) => void;
 }
 
-/** Bookings of the pool's requests (not of a transaction: an Idempotency-Key request books alone, in its own). */
+/**
+ * Bookings of the pool's requests (not of a transaction: an Idempotency-Key request books alone, in
+ * its own), grouped by services/concurrent-groups.ts; a group is sent in lock order, and a failed
+ * group's bookings are sent again one after another in that order.
+ */
 export function createBookingGroups(database: Executor, { maxInFlight = 1, onStatement }: BookingGroupsOptions = {}): BookingStatement {
-  const single = bookAlone(database);
-  let waiting: Waiting[] = [];
-  let inFlight = 0;
-  let scheduled = false;
-
-  const alone = (w: Waiting) => {
-    onStatement?.(1);
-    return single(w.values).then(w.resolve, w.reject);
-  };
-  const send = async (group: Waiting[]) => {
-    if (group.length === 1) return alone(group[0] as Waiting);
-    let rows: BookingRow[];
-    try {
-      rows = await bookGroup(
-        database,
-        group.map((w) => w.values),
-      );
-    } catch {
-      // Which booking failed the statement is not known: each is sent again alone, in order.
-      for (const w of group) await alone(w);
-      return;
-    }
-    onStatement?.(group.length);
-    for (const [i, w] of group.entries()) w.resolve(rows[i]);
-  };
-
-  const flush = () => {
-    scheduled = false;
-    while (inFlight < maxInFlight && waiting.length > 0) {
-      const group = inLockOrder(waiting.slice(0, MAX_GROUP));
-      waiting = waiting.slice(MAX_GROUP);
-      inFlight++;
-      void send(group).finally(() => {
-        inFlight--;
-        if (waiting.length > 0) flush();
-      });
-    }
-  };
-
-  return (values) =>
-    new Promise<BookingRow | undefined>((resolve, reject) => {
-      waiting.push({ values, resolve, reject });
-      // Bookings that arrive in the same turn of the event loop go out together.
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
+  return groupConcurrent<BookingValues, BookingRow | undefined>({
+    maxInFlight,
+    onStatement,
+    retryAlone: 'in order',
+    sendOrder: lockOrder,
+    shapeOf: () => 'booking',
+    alone: bookAlone(database),
+    together: (group) => bookGroup(database, group),
+  });
 }

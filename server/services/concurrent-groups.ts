@@ -21,9 +21,22 @@ export interface ConcurrentGroupsOptions {
   maxGroup?: number;
   /** Told the number of calls each statement answered (1: a call alone), and their shape. */
   onStatement?: (calls: number, shape: string) => void;
+  /**
+   * How a failed group's calls are sent again alone: all at once (default), or one after another
+   * in their order of arrival (writes that must not race each other for the same rows).
+   */
+  retryAlone?: 'concurrently' | 'in order';
 }
 
-export interface ConcurrentGroups<I, O> extends ConcurrentGroupsOptions {
+export interface ConcurrentGroupsOrder<I> {
+  /**
+   * The order a group's calls are sent in, by its statement or, failed, one after another (a
+   * comparator for a stable sort; lock order for writes); by default their order of arrival.
+   */
+  sendOrder?: (a: I, b: I) => number;
+}
+
+export interface ConcurrentGroups<I, O> extends ConcurrentGroupsOptions, ConcurrentGroupsOrder<I> {
   /** Calls with the same shape have the same grouped statement text. */
   shapeOf: (input: I) => string;
   /** A call's own statement: for a call alone, and for each call of a group that failed. */
@@ -49,6 +62,8 @@ export function groupConcurrent<I, O>({
   maxInFlight = 2,
   maxGroup = 64,
   onStatement,
+  retryAlone = 'concurrently',
+  sendOrder,
 }: ConcurrentGroups<I, O>): (input: I) => Promise<O> {
   const waiting = new Map<string, Waiting<I, O>[]>();
   let inFlight = 0;
@@ -60,13 +75,15 @@ export function groupConcurrent<I, O>({
   };
   const send = async (group: Waiting<I, O>[]) => {
     if (group.length === 1) return answerAlone(group[0] as Waiting<I, O>);
+    if (sendOrder) group.sort((a, b) => sendOrder(a.input, b.input));
     let answers: ReadonlyArray<O | PromiseLike<O>>;
     try {
       answers = await together(group.map((w) => w.input));
       onStatement?.(group.length, shapeOf((group[0] as Waiting<I, O>).input));
     } catch {
       // Which call failed the statement is not known: each is sent again alone.
-      await Promise.all(group.map(answerAlone));
+      if (retryAlone === 'concurrently') await Promise.all(group.map(answerAlone));
+      else for (const w of group) await answerAlone(w);
       return;
     }
     for (const [i, w] of group.entries()) w.resolve(answers[i] as O | PromiseLike<O>);

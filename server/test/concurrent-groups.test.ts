@@ -2,9 +2,10 @@
  * The grouping of concurrent reads (services/concurrent-groups.ts): a call alone goes at once with
  * its own statement, calls of one shape that arrive together share one, at most `maxInFlight`
  * statements of at most `maxGroup` calls are under way, and a failed group's calls are each sent
- * again alone, so an error is only its own call's.
+ * again alone, so an error is only its own call's (all at once, or one after another in the group's
+ * send order).
  */
-import { groupConcurrent } from '../services/concurrent-groups';
+import { type ConcurrentGroups, groupConcurrent } from '../services/concurrent-groups';
 
 interface Call {
   shape: string;
@@ -12,13 +13,19 @@ interface Call {
 }
 
 /** A grouping whose statements are recorded and finish when the test lets them. */
-function recorded(options: { failTogether?: (calls: Call[]) => boolean; maxInFlight?: number; maxGroup?: number } = {}) {
+function recorded(
+  options: Pick<ConcurrentGroups<Call, string>, 'maxInFlight' | 'maxGroup' | 'sendOrder' | 'retryAlone'> & {
+    failTogether?: (calls: Call[]) => boolean;
+  } = {},
+) {
   const statements: { kind: 'alone' | 'together'; values: number[]; finish: () => void }[] = [];
   const started = (kind: 'alone' | 'together', calls: Call[]) =>
     new Promise<void>((finish) => statements.push({ kind, values: calls.map((c) => c.value), finish }));
   const call = groupConcurrent<Call, string>({
     maxInFlight: options.maxInFlight,
     maxGroup: options.maxGroup,
+    sendOrder: options.sendOrder,
+    retryAlone: options.retryAlone,
     shapeOf: (c) => c.shape,
     alone: async (c) => {
       await started('alone', [c]);
@@ -107,4 +114,25 @@ test('at most maxInFlight statements of at most maxGroup calls; calls that find 
   ]);
   await finishAll();
   expect(await Promise.all([...first, ...later, last].map(settle))).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((v) => `together ${v}`));
+});
+
+test("a group is sent in its send order, and a failed group's calls again one after another in that order", async () => {
+  const { call, statements, finishAll } = recorded({
+    sendOrder: (a, b) => Math.abs(a.value) - Math.abs(b.value),
+    retryAlone: 'in order',
+    failTogether: (calls) => calls.some((c) => c.value < 0),
+  });
+  const answers = [call({ shape: 'a', value: 3 }), call({ shape: 'a', value: -2 }), call({ shape: 'a', value: 1 })].map(settle);
+  await turn();
+  expect(statements.map((s) => [s.kind, s.values])).toEqual([['together', [1, -2, 3]]]);
+  await finishAll();
+  // One alone at a time: the next starts only once the one before has finished.
+  for (const expected of [[1], [-2], [3]]) {
+    expect(statements.at(-1)?.values).toEqual(expected);
+    const started = statements.length;
+    await finishAll();
+    if (expected[0] !== 3) expect(statements).toHaveLength(started + 1);
+  }
+  expect(statements).toHaveLength(4);
+  expect(await Promise.all(answers)).toEqual(['alone 3', 'error: refused -2', 'alone 1']);
 });
