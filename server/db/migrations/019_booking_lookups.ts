@@ -15,19 +15,20 @@
  *   table's size (on PGlite a file system call through JavaScript) and builds a bitmap for one row.
  *   Both functions now plan without bitmap scans (`enable_bitmapscan = off`): every lookup in them
  *   is a key or index probe of a few rows.
+ * - the events' half of the statement (the clinic's subscriptions, the events, their deliveries)
+ *   only for a clinic with an active subscription. A clinic without one (nothing would be
+ *   recorded) books with the first half alone: a statement of half the plan, whose start-up (each
+ *   node, and each index of the two event tables opened for their inserts) cost as much as its run.
+ *   A clinic with one runs migration 012's whole statement, whose own snapshot decides, as before,
+ *   which subscriptions get the events and their deliveries (both or neither); a subscription made
+ *   active between the check and the statement counts as made after the booking.
  * Same parameters, result, checks, lock, rows and events as migration 012's qb_book_appointment.
  */
 import { sql, type Kysely } from 'kysely';
 import { APPOINTMENT_JSON, LEAD_JSON } from './008_names_and_idempotency';
 
-const BOOK_APPOINTMENT = `
-  create or replace function qb_book_appointment(
-    uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text
-  ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
-  language plpgsql set plan_cache_mode = force_generic_plan set enable_bitmapscan = off as $fn$
-  #variable_conflict use_column
-  begin
-    return query
+/** The booking itself (as migration 012's): checks, slot lock, insert, the lead booked, the appointment's JSON. */
+const BOOKING = `
     with lead as (
       select id, full_name, phone, email, status from leads where id = $2::uuid and clinic_id is not distinct from $1::uuid
     ), agent as (
@@ -55,7 +56,14 @@ const BOOK_APPOINTMENT = `
       returning *
     ), appointment as (
       select ${APPOINTMENT_JSON} as json from ins a, lead l
-    ), subscribed as (
+    )`;
+
+/** Its answer's first four columns. */
+const ANSWER = `exists (select from lead) as lead_found, (select ok from agent) as agent_ok, (select taken from busy) as taken,
+      (select json from appointment) as appointment`;
+
+/** The booking with its events and their deliveries (migration 012's statement). */
+const WITH_EVENTS = `${BOOKING}, subscribed as (
       select distinct unnest(events) as type from webhooks where clinic_id = $1::uuid and status = 'active'
     ), wanted_events as (
       select $9::text as id, 'appointment.created' as type, $10::text || json || '}}' as payload, $13::timestamptz as created_at
@@ -76,8 +84,20 @@ const BOOK_APPOINTMENT = `
       from recorded_events e join webhooks w on w.clinic_id = $1::uuid and w.status = 'active' and e.type = any(w.events)
       returning id
     )
-    select exists (select from lead) as lead_found, (select ok from agent) as agent_ok, (select taken from busy) as taken,
-      (select json from appointment) as appointment, (select count(*)::int from recorded_deliveries) as deliveries;
+    select ${ANSWER}, (select count(*)::int from recorded_deliveries) as deliveries`;
+
+const BOOK_APPOINTMENT = `
+  create or replace function qb_book_appointment(
+    uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text
+  ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
+  language plpgsql set plan_cache_mode = force_generic_plan set enable_bitmapscan = off as $fn$
+  #variable_conflict use_column
+  begin
+    if exists (select from webhooks where clinic_id = $1::uuid and status = 'active') then
+      return query ${WITH_EVENTS};
+    else
+      return query ${BOOKING} select ${ANSWER}, 0;
+    end if;
   end $fn$`;
 
 const STATEMENTS = [
