@@ -6,6 +6,7 @@
  * case where the generic plan used to read every lead of the clinic and every active subscription
  * of every clinic.
  */
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema';
 import type { DatabaseHandle } from '../db/connect';
@@ -66,7 +67,8 @@ describe.each(backends())('the booking lookups on %s', (backend) => {
       const { rows } = await sql<{ appointment: string | null }>`
         select * from qb_book_appointment(${booking.clinic.id}::uuid, ${lead.id}::uuid, null, ${new Date(start).toISOString()}::timestamptz,
           ${new Date(start + 1_800_000).toISOString()}::timestamptz, null, null, true, ${appointmentEvent.id}, ${appointmentEvent.before},
-          ${leadEvent.id}, ${leadEvent.before}, ${appointmentEvent.created}::timestamptz, 'http://qb.example.test')`.execute(conn);
+          ${leadEvent.id}, ${leadEvent.before}, ${appointmentEvent.created}::timestamptz, 'http://qb.example.test',
+          ${randomUUID()}::uuid)`.execute(conn);
       expect(rows[0]?.appointment).toContain(lead.id);
       const after = await entriesRead(conn);
       return { leads: (after.leads ?? 0) - (before.leads ?? 0), webhooks: (after.webhooks ?? 0) - (before.webhooks ?? 0) };

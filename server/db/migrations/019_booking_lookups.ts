@@ -22,7 +22,11 @@
  *   A clinic with one runs migration 012's whole statement, whose own snapshot decides, as before,
  *   which subscriptions get the events and their deliveries (both or neither); a subscription made
  *   active between the check and the statement counts as made after the booking.
- * Same parameters, result, checks, lock, rows and events as migration 012's qb_book_appointment.
+ * - the appointment's id is a parameter ($15, and `appointment_ids` of qb_book_appointments):
+ *   services/appointments.ts makes it (a random UUID, as gen_random_uuid() made it). PGlite's
+ *   gen_random_uuid() opened, read and closed /dev/urandom through JavaScript for each booking.
+ * Otherwise the same parameters, result, checks, lock, rows and events as migration 012's
+ * qb_book_appointment (and 018's qb_book_appointments).
  */
 import { sql, type Kysely } from 'kysely';
 import { APPOINTMENT_JSON, LEAD_JSON } from './008_names_and_idempotency';
@@ -46,8 +50,8 @@ const BOOKING = `
       from agent, busy
       where $8::boolean and agent.ok and not busy.taken and exists (select from lead)
     ), ins as (
-      insert into appointments (clinic_id, lead_id, assigned_to, scheduled_at, ends_at, title, notes)
-      select $1::uuid, lead.id, $3::uuid, $4::timestamptz, $5::timestamptz, $6::text, $7::text
+      insert into appointments (id, clinic_id, lead_id, assigned_to, scheduled_at, ends_at, title, notes)
+      select $15::uuid, $1::uuid, lead.id, $3::uuid, $4::timestamptz, $5::timestamptz, $6::text, $7::text
       from lead, gate
       returning *
     ), booked as (
@@ -87,8 +91,8 @@ const WITH_EVENTS = `${BOOKING}, subscribed as (
     select ${ANSWER}, (select count(*)::int from recorded_deliveries) as deliveries`;
 
 const BOOK_APPOINTMENT = `
-  create or replace function qb_book_appointment(
-    uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text
+  create function qb_book_appointment(
+    uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text, uuid
   ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
   language plpgsql set plan_cache_mode = force_generic_plan set enable_bitmapscan = off as $fn$
   #variable_conflict use_column
@@ -100,9 +104,30 @@ const BOOK_APPOINTMENT = `
     end if;
   end $fn$`;
 
+/** Migration 018's, with the appointments' ids. */
+const BOOK_APPOINTMENTS = `
+  create function qb_book_appointments(
+    clinic_ids uuid[], lead_ids uuid[], agent_ids uuid[], starts timestamptz[], ends timestamptz[], titles text[], notes text[],
+    checked boolean[], appointment_event_ids text[], appointment_envelopes text[], lead_event_ids text[], lead_envelopes text[],
+    event_times timestamptz[], public_urls text[], appointment_ids uuid[]
+  ) returns table (ord int, lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
+  language plpgsql as $fn$
+  begin
+    for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
+      return query select i, b.lead_found, b.agent_ok, b.taken, b.appointment, b.deliveries
+        from qb_book_appointment(clinic_ids[i], lead_ids[i], agent_ids[i], starts[i], ends[i], titles[i], notes[i], checked[i],
+          appointment_event_ids[i], appointment_envelopes[i], lead_event_ids[i], lead_envelopes[i], event_times[i], public_urls[i],
+          appointment_ids[i]) b;
+    end loop;
+  end $fn$`;
+
 const STATEMENTS = [
   `create index webhooks_clinic_active on webhooks (clinic_id) where status = 'active'`,
+  `drop function qb_book_appointments(uuid[], uuid[], uuid[], timestamptz[], timestamptz[], text[], text[], boolean[], text[], text[],
+     text[], text[], timestamptz[], text[])`,
+  `drop function qb_book_appointment(uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text)`,
   BOOK_APPOINTMENT,
+  BOOK_APPOINTMENTS,
   `alter function qb_count_record(text, uuid, text, int) set enable_bitmapscan = off`,
 ];
 
