@@ -1,4 +1,5 @@
 /** Appointments: book, list, get, reschedule/update, soft-cancel; each change records its event. */
+import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type Transaction } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { z } from 'zod';
@@ -103,6 +104,8 @@ export async function bookAppointment(
     leadEvent.before,
     appointmentEvent.created,
     links.publicUrl,
+    // The appointment's id, made here rather than by the database's gen_random_uuid() (migration 019).
+    randomUUID(),
   ]);
   if (!row?.lead_found) throw notFound('Lead');
   if (!row.agent_ok) throw unknownAgent();

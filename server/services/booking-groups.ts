@@ -2,7 +2,7 @@
  * POST /appointments: the bookings of the requests that arrive together, in one statement (group
  * commit, as the list pages of services/appointment-pages.ts and the key statement of
  * server/http/rate-limit.ts), on both backends. The statement (qb_book_appointments, migration
- * 018) runs qb_book_appointment for each booking in turn, so each sees the ones before it (a
+ * 018, 019) runs qb_book_appointment for each booking in turn, so each sees the ones before it (a
  * second booking of a slot is refused, as if sent after the first), and the group costs one round
  * trip, one commit and one data_version bump per clinic instead of one each.
  *
@@ -34,6 +34,7 @@ export type BookingValues = [
   leadEnvelope: string,
   eventTime: string,
   publicUrl: string,
+  appointmentId: string,
 ];
 
 /** What the booking statement answers for one booking. */
@@ -52,22 +53,22 @@ type Executor = Pick<DatabaseHandle, 'executePrepared'>;
 
 /**
  * A booking alone is one statement, so one round trip and no explicit transaction: the function of
- * migration 012 checks the lead, the agent and that the time is free, inserts the appointment,
+ * migration 019 (012's, with the appointment's id as a parameter) checks the lead, the agent and that the time is free, inserts the appointment,
  * books the lead, and records appointment.created and lead.updated (with the lead's previous
  * status) with their deliveries. Being a function, its plan is made once per connection (PGlite
  * plans every statement it is sent).
  */
 const BOOK_APPOINTMENT = {
-  name: 'qb_book_appointment_v2',
-  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+  name: 'qb_book_appointment_v3',
+  text: 'select * from qb_book_appointment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)',
 };
 
 /** Several bookings: each parameter an array, one element per booking. */
 const BOOK_APPOINTMENTS = {
-  name: 'qb_book_appointments_v1',
+  name: 'qb_book_appointments_v2',
   text:
     'select * from qb_book_appointments($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::text[], ' +
-    '$7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[])',
+    '$7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::uuid[])',
 };
 
 /** The single booking statement, as every booking was sent before groups (and as an Idempotency-Key request's still is). */

@@ -19,6 +19,7 @@ import * as m014 from './014_block_spans';
 import * as m015 from './015_outbox_plan';
 import * as m017 from './017_busy_covering_index';
 import * as m018 from './018_booking_groups';
+import * as m019 from './019_booking_lookups';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '015_outbox_plan': m015,
   '017_busy_covering_index': m017,
   '018_booking_groups': m018,
+  '019_booking_lookups': m019,
 };
