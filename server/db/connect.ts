@@ -44,8 +44,9 @@ export interface ConnectOptions {
 }
 
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
+  const maxConnections = options.maxConnections ?? 10;
   const handle = options.databaseUrl
-    ? await connectPostgres(options.databaseUrl, options.maxConnections ?? 10)
+    ? await connectPostgres(options.databaseUrl, maxConnections)
     : await connectPglite(options.dataDir ?? 'memory');
   try {
     await migrateToLatest(handle.db);
@@ -53,7 +54,20 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     await handle.close();
     throw error;
   }
+  if (handle.pool) await openEveryConnection(handle.pool, maxConnections);
   return handle;
+}
+
+/**
+ * Opens the pool's connections at start, while nothing waits for them: the pool keeps them (no
+ * idle timeout), and otherwise the first burst after start (the first fan-out of webhooks, ten
+ * writes at once) waited for each new one (a backend process and a SCRAM authentication, tens of
+ * milliseconds on a busy machine; issue 20: the fan-out's first run). Best effort: a connection
+ * the database refuses now (too many connections) is opened later, when a query needs it.
+ */
+async function openEveryConnection(pool: Pool, count: number): Promise<void> {
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+  for (const result of opened) if (result.status === 'fulfilled') result.value.release();
 }
 
 /** How long a query waits for a pooled connection before it fails (errors.ts: temporaryFailure). */

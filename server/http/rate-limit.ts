@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseHandle } from '../db/connect';
 import type { Database } from '../db/schema';
+import { groupConcurrent } from '../services/concurrent-groups';
 
 export const POLICY_NAME = 'default';
 export const CLINIC_POLICY_NAME = 'clinic';
@@ -38,7 +39,7 @@ export interface RateLimitResult {
 export interface CountedKey {
   id: string;
   clinic_id: string;
-  scopes: string[];
+  scopes: readonly string[];
   /** The clinic's `calendar_version`, for the in-memory calendar cache. */
   calendar_version: number;
   /** The clinic's `data_version`, for the in-memory page cache. */
@@ -68,7 +69,7 @@ const COUNT_KEY_REQUESTS = {
     with req as (
       select r.key_hash, r.ord from unnest($1::text[]) with ordinality as r(key_hash, ord)
     ), key as (
-      select req.ord, k.id, k.clinic_id, k.scopes, c.calendar_version, c.data_version
+      select req.ord, k.id, k.clinic_id, array_to_string(k.scopes, ' ') as scopes, c.calendar_version, c.data_version
       from req join api_keys k on k.key_hash = req.key_hash and k.revoked_at is null
       join clinics c on c.id = k.clinic_id
     ), per_key as (
@@ -105,7 +106,8 @@ interface CountedRow {
   ord: number | string;
   id: string;
   clinic_id: string;
-  scopes: string[];
+  /** The key's scopes, space-separated (no array for the driver to parse on every request). */
+  scopes: string;
   calendar_version: number | string;
   data_version: number | string;
   reset_seconds: number;
@@ -119,81 +121,62 @@ const MAX_BATCH = 256;
 /** A batch that deadlocks with another instance's (PostgreSQL aborts one) is sent again, this many times. */
 const DEADLOCK_RETRIES = 3;
 
-interface Waiting {
-  keyHash: string;
-  resolve: (key: CountedKey | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
 export type KeyCounter = (keyHash: string) => Promise<CountedKey | undefined>;
 
 /**
- * Counts authenticated requests, one statement for all the requests that arrive together (group
- * commit): a request waits at most for the statement already in flight, then goes out with every
- * request that came meanwhile. Alone, a request is one statement, as before; under load, one
- * statement serves many, so the database does one lookup, one upsert and one commit per batch
- * instead of per request. Nothing is cached: the key, its revocation and the shared count are read
- * from the database for every request, so the limit stays exact across instances and a revoked
- * key is refused at once everywhere. Undefined for an unknown or revoked key.
+ * Counts authenticated requests, one statement for all the requests that arrive together
+ * (services/concurrent-groups.ts): a request waits at most for the statements already in flight,
+ * then goes out with every request that came meanwhile. Alone, a request is one statement, as
+ * before; under load, one statement serves many, so the database does one lookup, one upsert and
+ * one commit per batch instead of per request. A failed statement fails every request of its
+ * batch with its error (no request's own value can fail it: it is the database that failed, and
+ * each request answers 503 at once rather than trying again alone). Nothing is cached: the key,
+ * its revocation and the shared count are read from the database for every request, so the limit
+ * stays exact across instances and a revoked key is refused at once everywhere. Undefined for an
+ * unknown or revoked key.
  */
 export function createKeyCounter(database: Pick<DatabaseHandle, 'executePrepared'>, limits: RateLimits, maxInFlight = 2): KeyCounter {
-  let waiting: Waiting[] = [];
-  let inFlight = 0;
-  let scheduled = false;
-
-  const flush = () => {
-    scheduled = false;
-    while (inFlight < maxInFlight && waiting.length > 0) {
-      const batch = waiting.slice(0, MAX_BATCH);
-      waiting = waiting.slice(batch.length);
-      inFlight++;
-      void send(batch).finally(() => {
-        inFlight--;
-        if (waiting.length > 0) flush();
-      });
-    }
-  };
-
-  async function send(batch: Waiting[]): Promise<void> {
-    try {
-      const rows = await countBatch(batch.map((w) => w.keyHash));
-      const byOrd = new Map<number, CountedRow>(rows.map((row) => [Number(row.ord), row]));
-      batch.forEach((w, i) => {
-        const row = byOrd.get(i + 1);
-        w.resolve(row ? toCountedKey(row, limits) : undefined);
-      });
-    } catch (error) {
-      for (const w of batch) w.reject(error);
-    }
-  }
-
-  async function countBatch(hashes: string[]): Promise<CountedRow[]> {
+  async function countBatch(hashes: string[]): Promise<(CountedKey | undefined)[]> {
     for (let attempt = 0; ; attempt++) {
       try {
         const { rows } = await database.executePrepared(COUNT_KEY_REQUESTS.name, COUNT_KEY_REQUESTS.text, [hashes, limits.perKey]);
-        return rows as CountedRow[];
+        const counted: (CountedKey | undefined)[] = hashes.map(() => undefined);
+        for (const row of rows as CountedRow[]) counted[Number(row.ord) - 1] = toCountedKey(row, limits);
+        return counted;
       } catch (error) {
         if (attempt >= DEADLOCK_RETRIES || (error as { code?: string }).code !== '40P01') throw error;
       }
     }
   }
+  return groupConcurrent<string, CountedKey | undefined>({
+    shapeOf: () => COUNT_KEY_REQUESTS.name,
+    alone: async (keyHash) => (await countBatch([keyHash]))[0],
+    together: countBatch,
+    maxInFlight,
+    maxGroup: MAX_BATCH,
+    retryAlone: 'never',
+  });
+}
 
-  return (keyHash) =>
-    new Promise<CountedKey | undefined>((resolve, reject) => {
-      waiting.push({ keyHash, resolve, reject });
-      // Requests parsed in the same turn of the event loop go out together.
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
+/** Distinct scope lists kept parsed at most (a key's scopes are a subset of the contract's few). */
+const MAX_SCOPE_LISTS = 256;
+const parsedScopes = new Map<string, readonly string[]>();
+
+/** A key's scopes from their space-separated text, split once per distinct text. */
+function scopesOf(text: string): readonly string[] {
+  let scopes = parsedScopes.get(text);
+  if (scopes === undefined) {
+    scopes = Object.freeze(text === '' ? [] : text.split(' '));
+    if (parsedScopes.size < MAX_SCOPE_LISTS) parsedScopes.set(text, scopes);
+  }
+  return scopes;
 }
 
 function toCountedKey(row: CountedRow, limits: RateLimits): CountedKey {
   return {
     id: row.id,
     clinic_id: row.clinic_id,
-    scopes: row.scopes,
+    scopes: scopesOf(row.scopes),
     calendar_version: Number(row.calendar_version),
     data_version: Number(row.data_version),
     rate: rateOf(row, limits),

@@ -10,7 +10,7 @@
  *   finds them all under way waits for the first to finish, then goes with every call that came
  *   meanwhile;
  * - a group whose statement fails is sent again one call at a time, so an error is only its own
- *   call's.
+ *   call's (unless `retryAlone` is 'never').
  * Nothing is kept: every call's answer is read from the database by its own group's statement.
  */
 
@@ -23,9 +23,11 @@ export interface ConcurrentGroupsOptions {
   onStatement?: (calls: number, shape: string) => void;
   /**
    * How a failed group's calls are sent again alone: all at once (default), or one after another
-   * in their order of arrival (writes that must not race each other for the same rows).
+   * in their order of arrival (writes that must not race each other for the same rows); or not at
+   * all ('never': every call of the group fails with the statement's error, for a statement no
+   * call's own values can fail, where sending each again would only repeat the failure).
    */
-  retryAlone?: 'concurrently' | 'in order';
+  retryAlone?: 'concurrently' | 'in order' | 'never';
 }
 
 export interface ConcurrentGroupsOrder<I> {
@@ -80,7 +82,11 @@ export function groupConcurrent<I, O>({
     try {
       answers = await together(group.map((w) => w.input));
       onStatement?.(group.length, shapeOf((group[0] as Waiting<I, O>).input));
-    } catch {
+    } catch (error) {
+      if (retryAlone === 'never') {
+        for (const w of group) w.reject(error);
+        return;
+      }
       // Which call failed the statement is not known: each is sent again alone.
       if (retryAlone === 'concurrently') await Promise.all(group.map(answerAlone));
       else for (const w of group) await answerAlone(w);

@@ -136,3 +136,13 @@ test("a group is sent in its send order, and a failed group's calls again one af
   expect(statements).toHaveLength(4);
   expect(await Promise.all(answers)).toEqual(['alone 3', 'error: refused -2', 'alone 1']);
 });
+
+test("with retryAlone 'never', a failed group's calls all fail with its error and nothing is sent again", async () => {
+  const { call, statements, finishAll } = recorded({ retryAlone: 'never', failTogether: () => true });
+  const answers = [call({ shape: 'a', value: 1 }), call({ shape: 'a', value: 2 })].map(settle);
+  await turn();
+  await finishAll();
+  await finishAll();
+  expect(statements.map((s) => [s.kind, s.values])).toEqual([['together', [1, 2]]]);
+  expect(await Promise.all(answers)).toEqual(['error: the group failed', 'error: the group failed']);
+});

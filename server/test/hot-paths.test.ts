@@ -142,6 +142,22 @@ describe.each(backends())('hot paths on %s', (backend) => {
     expect((await count(hashApiKey(b.key)))?.rate.allowed).toBe(false);
   });
 
+  test('a key statement that fails fails every request of its batch with its error, without sending it again', async () => {
+    const a = await createApiKey(database.db, clinicId, 'failing a');
+    let statements = 0;
+    const down = Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+    const failing = {
+      executePrepared: async () => {
+        statements++;
+        throw down;
+      },
+    };
+    const count = createKeyCounter(failing, { perKey: 3, perClinic: 600 });
+    const answers = await Promise.allSettled([a.key, a.key, 'qbk_live_unknown'].map((k) => count(hashApiKey(k))));
+    expect(answers).toEqual([0, 1, 2].map(() => ({ status: 'rejected', reason: down })));
+    expect(statements).toBe(1);
+  });
+
   test('an availability answer kept in memory is the answer until its first grid slot starts, and any change is seen at once', async () => {
     await setOpeningHours(srv, clinicId, ALL_WEEK_ALL_DAY, 30);
     const client = await freshKey();

@@ -36,5 +36,20 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
         await database.close();
       }
     });
+
+    it('has all its connections open once connected, so the first burst waits for none to be made', async () => {
+      const database = await connectDatabase({ databaseUrl: await createPostgresDatabase(), maxConnections: 5 });
+      const pool = database.pool!;
+      try {
+        expect({ total: pool.totalCount, idle: pool.idleCount }).toEqual({ total: 5, idle: 5 });
+        let opened = 0;
+        pool.on('connect', () => opened++);
+        const held = await Promise.all(Array.from({ length: 5 }, () => pool.connect()));
+        for (const client of held) client.release();
+        expect(opened).toBe(0);
+      } finally {
+        await database.close();
+      }
+    });
   });
 }
