@@ -26,35 +26,21 @@ export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
 /**
  * Appointments an availability search reads, per query: a first query reads the first 128 from
- * `from` (fewer when it wants at most SMALL_SEARCH_LIMIT slots, see firstBusyPage: nearly every
- * search finds its slots there, one query), a second from where that ended, 2,048 more, a third
- * 16,384. That is the most one search does: at most three queries and 18,560 appointments; in a
- * calendar fuller than that it answers the open slots found among them. Blocks are read up to
- * where the appointments read end (a block starting later cannot matter yet): at most the
- * clinic's QB_CLINIC_BLOCK_LIMIT that have not ended.
+ * `from` (32 when it wants at most SMALL_SEARCH_LIMIT slots: nearly every search finds its slots
+ * there, one query), a second from where that ended, 2,048 more, a third 16,384. That is the most
+ * one search does: at most three queries and 18,560 appointments; in a calendar fuller than that
+ * it answers the open slots found among them. Blocks are read up to where the appointments read
+ * end (a block starting later cannot matter yet): at most the clinic's QB_CLINIC_BLOCK_LIMIT that
+ * have not ended.
  */
 export const BUSY_PAGES = [128, 2048, 16_384] as const;
-/** A search for at most this many slots starts with a smaller first page (firstBusyPage). */
+/** A search for at most this many slots starts with a first page of SMALL_FIRST_PAGE appointments. */
 export const SMALL_SEARCH_LIMIT = 10;
-/** The first page of a search for SMALL_SEARCH_LIMIT slots, the largest small first page. */
 export const SMALL_FIRST_PAGE = 32;
-
-/**
- * The first page of a search for at most SMALL_SEARCH_LIMIT slots: the power of two that is at
- * least three times the slots asked, and at least 8 (8 for 1-2 slots, 16 for 3-5, 32 for
- * 6-10). A full calendar's search reads and merges only what it is likely to need, so its cost
- * stays close to an empty calendar's (issue 20); a calendar fuller than that near `from` goes on
- * to the next page. Powers of two keep the statement texts few (one per page size).
- */
-export function firstBusyPage(limit: number): number {
-  let page = 8;
-  while (page < 3 * limit && page < SMALL_FIRST_PAGE) page *= 2;
-  return page;
-}
 
 /** The appointment pages of a search for `limit` slots, in order (BUSY_PAGES, a smaller first one for a small limit). */
 export function busyPages(limit: number): readonly number[] {
-  return limit <= SMALL_SEARCH_LIMIT ? [firstBusyPage(limit), ...BUSY_PAGES.slice(1)] : BUSY_PAGES;
+  return limit <= SMALL_SEARCH_LIMIT ? [SMALL_FIRST_PAGE, ...BUSY_PAGES.slice(1)] : BUSY_PAGES;
 }
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The last instant the contract can write (ISO 8601 has four-digit years); nothing is searched past it. */

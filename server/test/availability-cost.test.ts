@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { DatabaseHandle } from '../db/connect';
 import { startServer, type RunningServer } from '../server';
 import { findOpenSlots } from '../booking/slots';
-import { BUSY_PAGES, busyPages, loadBusy, loadCalendar, loadMergedBusy, SMALL_FIRST_PAGE } from '../services/booking';
+import { BUSY_PAGES, loadBusy, loadCalendar, loadMergedBusy, SMALL_FIRST_PAGE } from '../services/booking';
 import { createClinic } from '../services/clinics';
 import { futureMonday } from './support/booking';
 import { backends, openTestDatabase } from './support/databases';
@@ -226,32 +226,6 @@ describe.each(backends())('availability cost on %s', (backend) => {
     // More than 10 slots asked: one first page of 128 covers the 40 appointments.
     expect(await roundTrips(async () => (res = await api.get(`/api/v1/availability?from=${monday}&limit=11`)))).toBe(2);
     expect(res.body.data[0]!.scheduled_at).toBe(new Date(wednesday + 14 * HOUR).toISOString());
-  });
-
-  it('starts a search for fewer slots with a smaller first page (firstBusyPage), the same answer', async () => {
-    expect([1, 2, 3, 5, 6, 10, 11].map((limit) => busyPages(limit)[0])).toEqual([8, 8, 16, 16, 32, 32, 128]);
-    const { id, api } = await clinic('Small First Pages');
-    const monday = futureMonday(1);
-    const day = Date.parse(`${monday}T00:00:00Z`);
-    const HOUR = 3_600_000;
-    // Monday 09:00-15:00 booked in half hours: 12 appointments, more than the first page of a
-    // one-slot search (8) and fewer than a ten-slot search's (32).
-    await bookDirectly(
-      id,
-      Array.from({ length: 12 }, (_, i) => day + 9 * HOUR + (i * HOUR) / 2),
-    );
-    await warm(api);
-    const first = new Date(day + 15 * HOUR).toISOString();
-    for (const [limit, trips] of [
-      [1, 3],
-      [10, 2],
-    ] as const) {
-      let res!: { status: number; body: { data: { scheduled_at: string }[] } };
-      // The key statement, then one page (ten slots) or two (one slot: its first 8 end at 12:30).
-      expect(await roundTrips(async () => (res = await api.get(`/api/v1/availability?from=${monday}&limit=${limit}`)))).toBe(trips);
-      expect(res.status).toBe(200);
-      expect(res.body.data[0]!.scheduled_at).toBe(first);
-    }
   });
 
   it('answers limit=100 over 92 days exactly as the slot engine does over all the busy time', async () => {
