@@ -30,7 +30,7 @@ const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
 
 /** A booking as the test describes it; `values` turns it into the statement's parameters. */
 const booking = fc.record({
-  clinic: fc.constantFrom(0, 1),
+  clinic: fc.constantFrom(0, 1, 2),
   lead: fc.constantFrom<'first' | 'second' | 'other clinic' | 'unknown'>('first', 'first', 'second', 'second', 'other clinic', 'unknown'),
   agent: fc.constantFrom<'none' | 'own' | 'other clinic' | 'unknown'>('none', 'none', 'own', 'other clinic', 'unknown'),
   start: fc.integer({ min: 0, max: 5 }),
@@ -43,6 +43,8 @@ const booking = fc.record({
   notes: nullable(tricky),
 });
 type Booking = typeof booking extends fc.Arbitrary<infer R> ? R : never;
+
+type Clinics = [Clinic, Clinic, Clinic];
 
 interface Clinic {
   id: string;
@@ -67,13 +69,17 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
   afterAll(() => database.close());
 
   /**
-   * Two fresh clinics with two leads each. The first has two subscriptions (one to both booking
+   * Three fresh clinics with two leads each. The first has two subscriptions (one to both booking
    * events, one to lead.updated) and a calendar block over the fifth start; the second one
-   * subscription, to appointment.created only.
+   * subscription, to appointment.created only; the third none (its bookings record no events).
    */
-  async function twoClinics(): Promise<[Clinic, Clinic]> {
+  async function threeClinics(): Promise<Clinics> {
     const made: Clinic[] = [];
-    for (const [n, subscriptions] of [[['appointment.created', 'lead.updated'], ['lead.updated']], [['appointment.created']]].entries()) {
+    for (const [n, subscriptions] of [
+      [['appointment.created', 'lead.updated'], ['lead.updated']],
+      [['appointment.created']],
+      [],
+    ].entries()) {
       const { clinic, agents } = await createClinic(database.db, `Group Clinic ${n}`, 'UTC');
       const leads = await database.db
         .insertInto('leads')
@@ -99,13 +105,13 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
         ends_at: new Date(BASE + 5 * HALF_HOUR - 60_000),
       })
       .execute();
-    return made as [Clinic, Clinic];
+    return made as Clinics;
   }
 
   /** The statement's parameters for a booking, as services/appointments.ts bookAppointment writes them. */
-  function values(b: Booking, clinics: [Clinic, Clinic]): BookingValues {
+  function values(b: Booking, clinics: Clinics): BookingValues {
     const own = clinics[b.clinic]!;
-    const other = clinics[1 - b.clinic]!;
+    const other = clinics[(b.clinic + 1) % clinics.length]!;
     const lead = { first: own.leads[0], second: own.leads[1], 'other clinic': other.leads[0], unknown: UNKNOWN }[b.lead];
     const agent = { none: null, own: own.agent, 'other clinic': other.agent, unknown: UNKNOWN }[b.agent];
     const start = BASE + b.start * HALF_HOUR;
@@ -166,7 +172,34 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
       .orderBy('event_id')
       .orderBy('webhook_id')
       .execute();
-    return { leads, appointments, events, deliveries };
+    // The deferred triggers' share (their counts and versions): run now where they are still queued (one at a time, before the rollback).
+    await sql`set constraints all immediate`.execute(db);
+    const counts = await db
+      .selectFrom('record_counts')
+      .select(['clinic_id', 'kind', 'status', 'n'])
+      .where('clinic_id', 'in', clinicIds)
+      .orderBy('clinic_id')
+      .orderBy('kind')
+      .orderBy('status')
+      .execute();
+    const versions = await db.selectFrom('clinics').select(['id', 'data_version']).where('id', 'in', clinicIds).orderBy('id').execute();
+    const versionMoved = versions.map(({ id, data_version }) => [id, Number(data_version) > (versionsBefore.get(id) ?? 0)]);
+    return { leads, appointments, events, deliveries, counts: counts.map((c) => ({ ...c, n: Number(c.n) })), versionMoved };
+  }
+
+  /** Each clinic's data_version before the bookings. */
+  let versionsBefore = new Map<string, number>();
+  async function noteVersions(clinics: Clinic[]) {
+    const rows = await database.db
+      .selectFrom('clinics')
+      .select(['id', 'data_version'])
+      .where(
+        'id',
+        'in',
+        clinics.map((c) => c.id),
+      )
+      .execute();
+    versionsBefore = new Map(rows.map((r) => [r.id, Number(r.data_version)]));
   }
 
   /**
@@ -219,8 +252,9 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
     let refusedGroups = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(booking, { minLength: 2, maxLength: 14 }), async (bookings) => {
-        const clinics = await twoClinics();
+        const clinics = await threeClinics();
         const all = bookings.map((b) => values(b, clinics));
+        await noteVersions(clinics);
         const expected = await oneAtATime(clinics, all, lockOrder(all));
         const grouped = await together(clinics, all, book);
         if (bookings.some((b) => b.refused)) refusedGroups++;
@@ -236,7 +270,7 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
   it('sends a group the database refuses again one booking at a time: the error is only its own', async () => {
     const sizes: number[] = [];
     const book = createBookingGroups(database, { onStatement: (n) => sizes.push(n) });
-    const clinics = await twoClinics();
+    const clinics = await threeClinics();
     const base: Booking = {
       clinic: 0,
       lead: 'first',
@@ -272,7 +306,7 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
       },
     };
     const book = createBookingGroups(gated, { maxInFlight: 1, onStatement: (n) => sizes.push(n) });
-    const clinics = await twoClinics();
+    const clinics = await threeClinics();
     const at = (start: number) =>
       values(
         { clinic: 1, lead: 'first', agent: 'own', start, halfHours: 1, checked: true, refused: false, title: 't', notes: null },

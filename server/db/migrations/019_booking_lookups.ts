@@ -32,7 +32,7 @@ import { sql, type Kysely } from 'kysely';
 import { APPOINTMENT_JSON, LEAD_JSON } from './008_names_and_idempotency';
 
 /** The booking itself (as migration 012's): checks, slot lock, insert, the lead booked, the appointment's JSON. */
-const BOOKING = `
+export const BOOKING = `
     with lead as (
       select id, full_name, phone, email, status from leads where id = $2::uuid and clinic_id is not distinct from $1::uuid
     ), agent as (
@@ -63,11 +63,11 @@ const BOOKING = `
     )`;
 
 /** Its answer's first four columns. */
-const ANSWER = `exists (select from lead) as lead_found, (select ok from agent) as agent_ok, (select taken from busy) as taken,
+export const ANSWER = `exists (select from lead) as lead_found, (select ok from agent) as agent_ok, (select taken from busy) as taken,
       (select json from appointment) as appointment`;
 
 /** The booking with its events and their deliveries (migration 012's statement). */
-const WITH_EVENTS = `${BOOKING}, subscribed as (
+export const WITH_EVENTS = `${BOOKING}, subscribed as (
       select distinct unnest(events) as type from webhooks where clinic_id = $1::uuid and status = 'active'
     ), wanted_events as (
       select $9::text as id, 'appointment.created' as type, $10::text || json || '}}' as payload, $13::timestamptz as created_at
