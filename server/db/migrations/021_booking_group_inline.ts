@@ -66,8 +66,8 @@ const BOOK_APPOINTMENTS = `
   #variable_conflict use_column
   declare
     ${VARIABLES.map(([name, type]) => `${name} ${type};`).join('\n    ')}
-    inserted uuid[] := '{}';
-    moved record;
+    booked_clinics uuid[] := '{}';
+    booked_counts int[] := '{}';
   begin
     perform set_config('qb.booking_group', 'on', true);
     for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
@@ -78,19 +78,22 @@ const BOOK_APPOINTMENTS = `
         ${inLoop(BOOKING)} select ${inLoop(ANSWER)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
       end if;
       ord := i;
-      if appointment is not null then
-        inserted := inserted || b_appointment_id;
+      if appointment is null then
+        null;
+      elsif booked_clinics[cardinality(booked_clinics)] = b_clinic then
+        booked_counts[cardinality(booked_counts)] := booked_counts[cardinality(booked_counts)] + 1;
+      else
+        booked_clinics := booked_clinics || b_clinic;
+        booked_counts := booked_counts || 1;
       end if;
       return next;
     end loop;
     perform set_config('qb.booking_group', '', true);
-    -- What the deferred triggers did at commit for these rows: each clinic bumped once, each count moved.
-    for moved in
-      select a.clinic_id, a.status, count(*)::int as n from appointments a where a.id = any(inserted)
-      group by a.clinic_id, a.status order by a.clinic_id, a.status
-    loop
-      perform qb_bump_data_version(moved.clinic_id);
-      perform qb_count_record('appointments', moved.clinic_id, moved.status, moved.n);
+    -- What the deferred triggers did at commit for these rows: each clinic bumped once, its count of
+    -- confirmed appointments (the status a booking inserts: the column's default) moved.
+    for n in 1 .. cardinality(booked_clinics) loop
+      perform qb_bump_data_version(booked_clinics[n]);
+      perform qb_count_record('appointments', booked_clinics[n], 'confirmed', booked_counts[n]);
     end loop;
   end $fn$`;
 
