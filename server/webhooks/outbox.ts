@@ -2,13 +2,25 @@
  * The transactional outbox. Services call `recordEvent` with the transaction that made the
  * change, so the event and its deliveries exist if and only if the change committed.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { eventDataKey, type Appointment, type CampaignContact, type EventEnvelope, type EventType, type Lead } from '../../contract';
 import type { Database } from '../db/schema';
 
+/** An event id's random bytes: 96 bits, written as hex after `evt_`. */
+const EVENT_ID_BYTES = 12;
+/** Ids' random bytes, filled 256 ids at a time (as Node's randomUUID does): a randomBytes call per id cost about 8 µs, twice per booking. */
+const eventIdBytes = Buffer.alloc(EVENT_ID_BYTES * 256);
+let eventIdOffset = eventIdBytes.length;
+
 export function newEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
+  if (eventIdOffset === eventIdBytes.length) {
+    randomFillSync(eventIdBytes);
+    eventIdOffset = 0;
+  }
+  const id = `evt_${eventIdBytes.toString('hex', eventIdOffset, eventIdOffset + EVENT_ID_BYTES)}`;
+  eventIdOffset += EVENT_ID_BYTES;
+  return id;
 }
 
 type EventObject = Appointment | CampaignContact | Lead;
