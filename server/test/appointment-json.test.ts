@@ -257,3 +257,43 @@ test("the database's fields are toAppointment's, in its order (url last)", () =>
   );
   expect([...APPOINTMENT_JSON_COLUMNS.map(([key]) => key), 'url']).toEqual(Object.keys(sample));
 });
+
+/**
+ * PostgreSQL keeps one plan of the grouped page statement per connection (its generic plan, after
+ * five runs) rather than planning it again for every group: groups of any size under the
+ * parameter estimate of 10 once made each custom plan look cheaper (issue 20, round 10). Read from
+ * the connection's own prepared statements, in one transaction so every statement runs on it.
+ */
+for (const backend of backends().filter((b) => b === 'postgres')) {
+  describe(`the grouped page statement's plan on ${backend}`, () => {
+    let database: DatabaseHandle;
+    beforeAll(async () => {
+      database = await openTestDatabase(backend);
+    });
+    afterAll(() => database.close());
+
+    it('is planned once, then run from its generic plan, whatever the group size', async () => {
+      const { clinic } = await createClinic(database.db, 'Plan Clinic', 'UTC');
+      const plans = await database.db.transaction().execute(async (trx) => {
+        const sizes: number[] = [];
+        const pages = createAppointmentPages(trx, links, { onStatement: (n) => sizes.push(n) });
+        for (let round = 0; round < 12; round++) {
+          // One request goes alone, the next ones of the round meet in one statement: 2 to 4 of them.
+          const group = 3 + (round % 3);
+          const answers = await Promise.all(Array.from({ length: group }, () => pages(clinic.id, { page: 1, per_page: 25 } as never)));
+          for (const answer of answers) expect(JSON.parse(answer).meta).toEqual({ page: 1, per_page: 25, total: 0, has_more: false });
+        }
+        expect(Math.max(...sizes)).toBeGreaterThan(1);
+        const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
+          select generic_plans, custom_plans from pg_prepared_statements
+          where statement like '%with ordinality as r(clinic_id, status, lead_id%'`.execute(trx);
+        return rows.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }));
+      });
+      expect(plans).toHaveLength(1);
+      const [{ generic, custom }] = plans as [{ generic: number; custom: number }];
+      expect(custom).toBeLessThanOrEqual(5);
+      expect(generic).toBeGreaterThan(0);
+      expect(generic + custom).toBeGreaterThan(8);
+    });
+  });
+}
