@@ -69,21 +69,22 @@ async function logAttempts(trx: Trx, attempted: Attempted[]) {
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
   const present = attempted.filter((a) => byId.has(a.target.deliveryId));
-  if (present.length > 0) {
-    await trx
-      .insertInto('webhook_delivery_attempts')
-      .values(
-        present.map(({ target, outcome }) => ({
-          delivery_id: target.deliveryId,
-          attempted_at: outcome.attemptedAt,
-          response_status: outcome.status,
-          latency_ms: outcome.latencyMs,
-          error: outcome.error,
-        })),
-      )
-      .execute();
-  }
+  if (present.length > 0) await insertAttempts(trx, present);
   return { byId, present };
+}
+
+/**
+ * The attempts' log rows, one statement of one text whatever the batch's size (arrays, not a
+ * VALUES list of five parameters a row): PostgreSQL parses and plans it once per connection, and
+ * the batch is five parameters to send, not hundreds.
+ */
+async function insertAttempts(trx: Trx, attempts: Attempted[]): Promise<void> {
+  await sql`
+    insert into webhook_delivery_attempts (delivery_id, attempted_at, response_status, latency_ms, error)
+    select * from unnest(${attempts.map((a) => a.target.deliveryId)}::text[],
+      ${attempts.map((a) => a.outcome.attemptedAt.toISOString())}::timestamptz[], ${attempts.map((a) => a.outcome.status)}::int[],
+      ${attempts.map((a) => a.outcome.latencyMs)}::int[], ${attempts.map((a) => a.outcome.error)}::text[])
+  `.execute(trx);
 }
 
 export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings: OutcomeSettings): Promise<Finished> {
