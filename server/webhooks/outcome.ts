@@ -126,7 +126,13 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   return { succeeded: succeeded.length, failed: givenUp };
 }
 
-/** One statement: the deliveries succeeded, and their subscriptions (locked in id order) last succeeded now. */
+/**
+ * One statement: the deliveries succeeded, and their subscriptions (locked in id order) last
+ * succeeded now. A subscription that was not failing and last succeeded less than a second ago is
+ * left as it is (neither locked nor rewritten): a fan-out's batches would otherwise rewrite every
+ * subscription of the clinic once per batch, more rows than the deliveries they record, each a row
+ * that the clinic's writes lock (the foreign-key check of every delivery they queue).
+ */
 async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> {
   if (succeeded.length === 0) return;
   await sql`
@@ -135,7 +141,9 @@ async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> 
       set status = 'succeeded', attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
       where id = any(${succeeded.map((a) => a.target.deliveryId)}::text[])
     ), hooks as (
-      select id from webhooks where id = any(${[...new Set(succeeded.map((a) => a.target.webhookId))]}::uuid[]) order by id for no key update
+      select id from webhooks where id = any(${[...new Set(succeeded.map((a) => a.target.webhookId))]}::uuid[])
+        and (failing_since is not null or last_success_at is null or last_success_at < now() - interval '1 second')
+      order by id for no key update
     )
     update webhooks w set last_success_at = now(), failing_since = null from hooks where w.id = hooks.id
   `.execute(trx);

@@ -20,6 +20,7 @@ import * as m015 from './015_outbox_plan';
 import * as m017 from './017_busy_covering_index';
 import * as m018 from './018_booking_groups';
 import * as m019 from './019_booking_lookups';
+import * as m022 from './022_delivery_writes';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '017_busy_covering_index': m017,
   '018_booking_groups': m018,
   '019_booking_lookups': m019,
+  '022_delivery_writes': m022,
 };
