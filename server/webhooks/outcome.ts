@@ -69,21 +69,22 @@ async function logAttempts(trx: Trx, attempted: Attempted[]) {
   const byId = new Map(current.map((c) => [c.id, c]));
   // A delivery gone meanwhile (its subscription was deleted) has nothing left to record.
   const present = attempted.filter((a) => byId.has(a.target.deliveryId));
-  if (present.length > 0) {
-    await trx
-      .insertInto('webhook_delivery_attempts')
-      .values(
-        present.map(({ target, outcome }) => ({
-          delivery_id: target.deliveryId,
-          attempted_at: outcome.attemptedAt,
-          response_status: outcome.status,
-          latency_ms: outcome.latencyMs,
-          error: outcome.error,
-        })),
-      )
-      .execute();
-  }
+  if (present.length > 0) await insertAttempts(trx, present);
   return { byId, present };
+}
+
+/**
+ * The attempts' log rows, one statement of one text whatever the batch's size (arrays, not a
+ * VALUES list of five parameters a row): PostgreSQL parses and plans it once per connection, and
+ * the batch is five parameters to send, not hundreds.
+ */
+async function insertAttempts(trx: Trx, attempts: Attempted[]): Promise<void> {
+  await sql`
+    insert into webhook_delivery_attempts (delivery_id, attempted_at, response_status, latency_ms, error)
+    select * from unnest(${attempts.map((a) => a.target.deliveryId)}::text[],
+      ${attempts.map((a) => a.outcome.attemptedAt.toISOString())}::timestamptz[], ${attempts.map((a) => a.outcome.status)}::int[],
+      ${attempts.map((a) => a.outcome.latencyMs)}::int[], ${attempts.map((a) => a.outcome.error)}::text[])
+  `.execute(trx);
 }
 
 export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings: OutcomeSettings): Promise<Finished> {
@@ -125,7 +126,13 @@ export async function recordOutcomes(trx: Trx, attempted: Attempted[], settings:
   return { succeeded: succeeded.length, failed: givenUp };
 }
 
-/** One statement: the deliveries succeeded, and their subscriptions (locked in id order) last succeeded now. */
+/**
+ * One statement: the deliveries succeeded, and their subscriptions (locked in id order) last
+ * succeeded now. A subscription that was not failing and last succeeded less than a second ago is
+ * left as it is (neither locked nor rewritten): a fan-out's batches would otherwise rewrite every
+ * subscription of the clinic once per batch, more rows than the deliveries they record, each a row
+ * that the clinic's writes lock (the foreign-key check of every delivery they queue).
+ */
 async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> {
   if (succeeded.length === 0) return;
   await sql`
@@ -134,7 +141,9 @@ async function recordSuccesses(trx: Trx, succeeded: Attempted[]): Promise<void> 
       set status = 'succeeded', attempt_count = attempt_count + 1, next_attempt_at = null, updated_at = now()
       where id = any(${succeeded.map((a) => a.target.deliveryId)}::text[])
     ), hooks as (
-      select id from webhooks where id = any(${[...new Set(succeeded.map((a) => a.target.webhookId))]}::uuid[]) order by id for no key update
+      select id from webhooks where id = any(${[...new Set(succeeded.map((a) => a.target.webhookId))]}::uuid[])
+        and (failing_since is not null or last_success_at is null or last_success_at < now() - interval '1 second')
+      order by id for no key update
     )
     update webhooks w set last_success_at = now(), failing_since = null from hooks where w.id = hooks.id
   `.execute(trx);

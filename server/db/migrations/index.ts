@@ -21,6 +21,7 @@ import * as m017 from './017_busy_covering_index';
 import * as m018 from './018_booking_groups';
 import * as m019 from './019_booking_lookups';
 import * as m021 from './021_booking_group_inline';
+import * as m022 from './022_delivery_writes';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '018_booking_groups': m018,
   '019_booking_lookups': m019,
   '021_booking_group_inline': m021,
+  '022_delivery_writes': m022,
 };
