@@ -65,6 +65,8 @@ export interface LeadsTable {
   external_metadata: Json<Record<string, unknown> | null> | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  // contact_json (text): the lead's part of an appointment's JSON, written by a trigger (migration
+  // 023) and read by raw SQL only (services/appointment-json.ts); not a field the code writes.
 }
 
 export interface AppointmentsTable {
@@ -80,6 +82,8 @@ export interface AppointmentsTable {
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
   cancelled_at: Timestamp | null;
+  // tail_json (text): the appointment's JSON from `status` on, written by a trigger (migration 023)
+  // and read by raw SQL only (services/appointment-json.ts); not a field the code writes.
 }
 
 export interface CampaignsTable {

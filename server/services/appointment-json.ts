@@ -3,54 +3,49 @@
  * the list statement builds, byte for byte what `JSON.stringify(toAppointment(row))` writes
  * (property-tested on both backends, test/appointment-json.test.ts), so the server neither parses
  * the page's rows and timestamps nor serializes them again. The booking statement writes its
- * appointment the same way (migration 008); this is the same rendering over a list's rows.
+ * appointment from its columns (migration 008); a list's rows are mostly text their writes stored
+ * (migration 023), so a page costs the database concatenation rather than formatting.
  */
 import { sql, type Expression, type RawBuilder } from 'kysely';
-import { isoTextSql, type JsonColumn } from '../db/migrations/007_book_appointment';
-import type { RecordLinks } from './serialize';
+import { appointmentTailFields, leadContactFields } from '../db/migrations/023_stored_json';
+import { recordUrl, type RecordLinks } from './serialize';
 
 /**
- * toAppointment()'s fields in its order, from a row `a` holding the appointment's columns, its
- * lead's `full_name`, `phone`, `email` and its agent's `agent_name`; `url` is added by withUrl.
+ * toAppointment()'s keys in the order the pieces below write them (the test holds it to
+ * toAppointment's own order): the ids, the lead's stored fragment, the agent, the appointment's
+ * stored fragment, the url.
  */
-export const APPOINTMENT_JSON_COLUMNS: readonly (JsonColumn & [string, string, 'text' | 'instant'])[] = [
-  ['id', 'a.id', 'text'],
-  ['lead_id', 'a.lead_id', 'text'],
-  ['lead_full_name', 'a.full_name', 'text'],
-  ['lead_first_name', 'qb_first_name(a.full_name)', 'text'],
-  ['lead_last_name', 'qb_last_name(a.full_name)', 'text'],
-  ['lead_phone', 'a.phone', 'text'],
-  ['lead_email', 'a.email', 'text'],
-  ['assigned_to', 'a.assigned_to', 'text'],
-  ['assigned_to_name', 'a.agent_name', 'text'],
-  ['status', 'a.status', 'text'],
-  ['scheduled_at', 'a.scheduled_at', 'instant'],
-  ['ends_at', 'a.ends_at', 'instant'],
-  ['title', 'a.title', 'text'],
-  ['notes', 'a.notes', 'text'],
-  ['created_at', 'a.created_at', 'instant'],
-  ['updated_at', 'a.updated_at', 'instant'],
-  ['cancelled_at', 'a.cancelled_at', 'instant'],
+export const APPOINTMENT_JSON_KEYS: readonly string[] = [
+  'id',
+  'lead_id',
+  ...leadContactFields('l').map(([key]) => key),
+  'assigned_to',
+  'assigned_to_name',
+  ...appointmentTailFields('a').map(([key]) => key),
+  'url',
 ];
 
 /**
- * The object as `row_to_json` of a row of the columns under their keys: PostgreSQL writes the keys
- * in order and without spaces, a string escaped as JSON.stringify escapes it, null as null, and an
- * instant's `iso()` text as a string (text and instant columns only: a jsonb column would keep its
- * spaces). One call per row instead of a to_json and two concatenations per field (jsonObjectSql,
- * the booking's renderer): about 4 % less CPU per list request on PostgreSQL (server and database
- * together) and 2 % on PGlite (issue 20, round 5). `url` comes last, as the booking statement
- * writes it (migration 008): the server's public URL (bound) and the dashboard's path.
+ * An appointment's JSON from a row `a` holding the appointment's columns (with `tail_json`), its
+ * lead's `contact_json` and its agent's `agent_name`: concatenation of text the writes stored
+ * (migration 023) and of the few values a write elsewhere can change or that cost nothing to
+ * write: the ids (uuid text needs no escaping), the agent's name (agents are renamed, and a rename
+ * must not rewrite every appointment of the agent) and the url. The url's prefix is
+ * JSON.stringify's own text of it, bound, closed after the id. Instead of row_to_json over 17
+ * fields (five to_char, the name split, a JSON string each) per row and request: PostgreSQL's CPU
+ * per list request about 45 % lower (BENCHMARKS.md, round 11).
  */
-const APPOINTMENT_FIELDS = APPOINTMENT_JSON_COLUMNS.map(
-  ([key, column, kind]) => `${kind === 'instant' ? isoTextSql(column) : column} as ${JSON.stringify(key)}`,
-).join(', ');
-const appointmentJson = (links: RecordLinks) =>
-  sql<string>`(select row_to_json(j)::text from (select ${sql.raw(APPOINTMENT_FIELDS)}, ${links.publicUrl}::text || '/dashboard/appointments/' || a.id as "url") j)`;
+const appointmentJson = (links: RecordLinks) => {
+  const urlPrefix = JSON.stringify(recordUrl(links, 'appointments', '')).slice(0, -1);
+  return sql<string>`'{"id":"' || a.id || '","lead_id":"' || a.lead_id || '",' || a.contact_json
+    || ',"assigned_to":' || coalesce('"' || a.assigned_to || '"', 'null')
+    || ',"assigned_to_name":' || coalesce(to_json(a.agent_name)::text, 'null')
+    || ',' || a.tail_json || ',"url":' || ${urlPrefix}::text || a.id || '"}'`;
+};
 
-/** The page's rows with their leads' contact details (joined once) and their agents' names (looked up). */
+/** The page's rows with their leads' stored JSON (joined once) and their agents' names (looked up). */
 const withNames = (page: RawBuilder<unknown> | { compile(): unknown }) => sql`
-  select p.*, l.full_name, l.phone, l.email, (select g.name from agents g where g.id = p.assigned_to) as agent_name
+  select p.*, l.contact_json, (select g.name from agents g where g.id = p.assigned_to) as agent_name
   from (${page}) p left join leads l on l.id = p.lead_id`;
 
 /** A page as the database writes it: the API's whole answer, and how many rows the page statement read. */

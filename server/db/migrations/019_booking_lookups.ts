@@ -90,7 +90,8 @@ export const WITH_EVENTS = `${BOOKING}, subscribed as (
     )
     select ${ANSWER}, (select count(*)::int from recorded_deliveries) as deliveries`;
 
-const BOOK_APPOINTMENT = `
+/** The booking function over these statement texts (migration 023 writes it again with its own). */
+export const bookAppointmentSql = (booking: string, withEvents: string, answer: string) => `
   create function qb_book_appointment(
     uuid, uuid, uuid, timestamptz, timestamptz, text, text, boolean, text, text, text, text, timestamptz, text, uuid
   ) returns table (lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
@@ -98,11 +99,12 @@ const BOOK_APPOINTMENT = `
   #variable_conflict use_column
   begin
     if exists (select from webhooks where clinic_id = $1::uuid and status = 'active') then
-      return query ${WITH_EVENTS};
+      return query ${withEvents};
     else
-      return query ${BOOKING} select ${ANSWER}, 0;
+      return query ${booking} select ${answer}, 0;
     end if;
   end $fn$`;
+const BOOK_APPOINTMENT = bookAppointmentSql(BOOKING, WITH_EVENTS, ANSWER);
 
 /** Migration 018's, with the appointments' ids. */
 const BOOK_APPOINTMENTS = `

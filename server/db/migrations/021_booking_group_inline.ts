@@ -56,7 +56,8 @@ function inLoop(statement: string): string {
   });
 }
 
-const BOOK_APPOINTMENTS = `
+/** The group's function over migration 019's statement texts (migration 023 writes it again with its own). */
+export const bookAppointmentsSql = (booking: string, withEvents: string, answer: string) => `
   create or replace function qb_book_appointments(
     clinic_ids uuid[], lead_ids uuid[], agent_ids uuid[], starts timestamptz[], ends timestamptz[], titles text[], notes text[],
     checked boolean[], appointment_event_ids text[], appointment_envelopes text[], lead_event_ids text[], lead_envelopes text[],
@@ -73,9 +74,9 @@ const BOOK_APPOINTMENTS = `
     for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
       ${VARIABLES.map(([name, , array]) => `${name} := ${array}[i];`).join('\n      ')}
       if exists (select from webhooks where clinic_id = b_clinic and status = 'active') then
-        ${inLoop(WITH_EVENTS)} into lead_found, agent_ok, taken, appointment, deliveries;
+        ${inLoop(withEvents)} into lead_found, agent_ok, taken, appointment, deliveries;
       else
-        ${inLoop(BOOKING)} select ${inLoop(ANSWER)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
+        ${inLoop(booking)} select ${inLoop(answer)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
       end if;
       ord := i;
       if appointment is null then
@@ -99,6 +100,8 @@ const BOOK_APPOINTMENTS = `
 
 /** Queued unless a booking group is writing (it counts its own rows). */
 const UNLESS_GROUP = `when (current_setting('qb.booking_group', true) is distinct from 'on')`;
+
+const BOOK_APPOINTMENTS = bookAppointmentsSql(BOOKING, WITH_EVENTS, ANSWER);
 
 const STATEMENTS = [
   BOOK_APPOINTMENTS,
