@@ -72,14 +72,12 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
    * Three fresh clinics with two leads each. The first has two subscriptions (one to both booking
    * events, one to lead.updated) and a calendar block over the fifth start; the second one
    * subscription, to appointment.created only; the third none (its bookings record no events).
+   * Unsubscribed: none has a subscription (the groups migration 024 books in one statement).
    */
-  async function threeClinics(): Promise<Clinics> {
+  async function threeClinics(subscribed: 'subscribed' | 'unsubscribed' = 'subscribed'): Promise<Clinics> {
     const made: Clinic[] = [];
-    for (const [n, subscriptions] of [
-      [['appointment.created', 'lead.updated'], ['lead.updated']],
-      [['appointment.created']],
-      [],
-    ].entries()) {
+    const all: string[][][] = [[['appointment.created', 'lead.updated'], ['lead.updated']], [['appointment.created']], []];
+    for (const [n, subscriptions] of (subscribed === 'subscribed' ? all : [[], [], []]).entries()) {
       const { clinic, agents } = await createClinic(database.db, `Group Clinic ${n}`, 'UTC');
       const leads = await database.db
         .insertInto('leads')
@@ -265,6 +263,86 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
     // Not vacuous: statements did carry several bookings, and refused groups were among the runs.
     expect(Math.max(...sizes)).toBeGreaterThan(1);
     expect(refusedGroups).toBeGreaterThan(0);
+  });
+
+  it('answers a group of clinics without subscriptions (one statement when no two bookings overlap) as one booking at a time', async () => {
+    const sizes: number[] = [];
+    const book = createBookingGroups(database, { onStatement: (n) => sizes.push(n) });
+    let refusedGroups = 0;
+    let apartGroups = 0;
+    // Starts spread over a day's half hours: many groups have no two bookings of a clinic that overlap.
+    const spread = booking.chain((b) => fc.integer({ min: 0, max: 24 }).map((start) => ({ ...b, start })));
+    await fc.assert(
+      fc.asyncProperty(fc.array(spread, { minLength: 2, maxLength: 10 }), async (bookings) => {
+        const clinics = await threeClinics('unsubscribed');
+        const all = bookings.map((b) => values(b, clinics));
+        await noteVersions(clinics);
+        const expected = await oneAtATime(clinics, all, lockOrder(all));
+        const grouped = await together(clinics, all, book);
+        if (bookings.some((b) => b.refused)) refusedGroups++;
+        const overlap = bookings.some((a, i) =>
+          bookings.some(
+            (b, j) =>
+              j > i &&
+              a.clinic === b.clinic &&
+              (a.checked || a.refused) &&
+              (b.checked || b.refused) &&
+              a.start < b.start + b.halfHours &&
+              b.start < a.start + a.halfHours,
+          ),
+        );
+        if (!overlap && !bookings.some((b) => b.refused)) apartGroups++;
+        expect(comparable(grouped)).toEqual(comparable(expected));
+      }),
+      { numRuns: 40 },
+    );
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect(refusedGroups).toBeGreaterThan(0);
+    expect(apartGroups).toBeGreaterThan(5);
+  });
+
+  it('books a group of bookings that cannot interact in one statement: one lookup of the leads to book them', async () => {
+    const clinics = await threeClinics('unsubscribed');
+    // Eight bookings over the three clinics, none overlapping another of its clinic, two on one lead.
+    const all = [0, 1, 2, 3, 4, 5, 6, 7].map((n) =>
+      values(
+        {
+          clinic: n % 3,
+          lead: n % 2 === 0 ? 'first' : 'second',
+          agent: 'none',
+          start: n,
+          halfHours: 1,
+          checked: true,
+          refused: false,
+          title: null,
+          notes: null,
+        },
+        clinics,
+      ),
+    );
+    const order = lockOrder(all);
+    const group = order.map((i) => all[i]!);
+    const columns = group[0]!.map((_, k) => group.map((v) => v[k]));
+    const scans = await database.db.connection().execute(async (conn) => {
+      const leadScans = async () => {
+        await sql`select pg_stat_force_next_flush()`.execute(conn);
+        await sql`select pg_stat_clear_snapshot()`.execute(conn);
+        const { rows } = await sql<{ n: number }>`
+          select coalesce(sum(idx_scan), 0)::int as n from pg_stat_user_indexes where relname = 'leads'`.execute(conn);
+        return Number(rows[0]?.n);
+      };
+      const before = await leadScans();
+      const { rows } = await sql<{ appointment: string | null }>`
+        select * from qb_book_appointments(${columns[0]}::uuid[], ${columns[1]}::uuid[], ${columns[2]}::uuid[],
+          ${columns[3]}::timestamptz[], ${columns[4]}::timestamptz[], ${columns[5]}::text[], ${columns[6]}::text[],
+          ${columns[7]}::boolean[], ${columns[8]}::text[], ${columns[9]}::text[], ${columns[10]}::text[], ${columns[11]}::text[],
+          ${columns[12]}::timestamptz[], ${columns[13]}::text[], ${columns[14]}::uuid[])`.execute(conn);
+      expect(rows.map((r) => r.appointment !== null)).toEqual(group.map(() => true));
+      return (await leadScans()) - before;
+    });
+    // Per booking its lead's lookup and the appointment's foreign key check; the leads booked by one
+    // scan (a statement per booking: a third scan each, 24).
+    expect(scans).toBeLessThanOrEqual(2 * all.length + 1);
   });
 
   it('sends a group the database refuses again one booking at a time: the error is only its own', async () => {

@@ -22,6 +22,7 @@ import * as m018 from './018_booking_groups';
 import * as m019 from './019_booking_lookups';
 import * as m021 from './021_booking_group_inline';
 import * as m022 from './022_delivery_writes';
+import * as m024 from './024_booking_group_set';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '019_booking_lookups': m019,
   '021_booking_group_inline': m021,
   '022_delivery_writes': m022,
+  '024_booking_group_set': m024,
 };

@@ -1,0 +1,151 @@
+/**
+ * Issue 20, round 11 (`POST /appointments` throughput on PostgreSQL): the bookings of a group that
+ * cannot interact, in one statement instead of one per booking.
+ *
+ * Migration 021's group function runs the booking statement once per booking, each with a snapshot
+ * of its own so that it sees the bookings before it. Per booking that is a statement's start-up and
+ * end (each node of the plan, each index of `appointments` opened for the insert, the snapshot), a
+ * lookup of the clinic's subscriptions, and the lead's update as a statement of its own. Bookings
+ * that cannot see each other's effects need none of that one by one: here such a group is booked by
+ * one statement over the arrays, which checks each booking (its lead, its agent, its time free) as
+ * migration 019's statement does, takes the slots' advisory locks in the group's order, inserts the
+ * appointments, books their leads and renders each appointment's JSON.
+ *
+ * A group takes this path only when no booking in it can change another's answer or rows:
+ * - no clinic of the group has an active subscription (no events nor deliveries to record; a
+ *   subscription made active meanwhile counts as made after the group, as it did for a booking);
+ * - no two bookings of one clinic overlap in time (a booking's `taken` would depend on the other's
+ *   insert, which a single statement does not see).
+ * Bookings of one lead may share the group: each reads the lead's contact fields, which no booking
+ * changes, and the lead ends `booked` either way. Every other group (and any group on a clinic with
+ * subscriptions) runs migration 021's loop, unchanged. The rows answered, the appointments, the
+ * leads, the counts and the data versions are those of the same bookings sent one after another
+ * (booking-groups.test.ts); an error (an overlap committed by another transaction meanwhile) undoes
+ * the group, which the caller then sends again one booking at a time, as before.
+ */
+import { sql, type Kysely } from 'kysely';
+import { APPOINTMENT_JSON } from './008_names_and_idempotency';
+import { ANSWER, BOOKING, WITH_EVENTS } from './019_booking_lookups';
+import { inLoop, VARIABLES } from './021_booking_group_inline';
+
+/** The appointment's JSON with each booking's own public URL (the single statement's $14). */
+const SET_APPOINTMENT_JSON = (() => {
+  if (!APPOINTMENT_JSON.includes('$14::text')) throw new Error('migration 024: the appointment JSON no longer reads $14::text');
+  return APPOINTMENT_JSON.replaceAll('$14::text', 'l.public_url');
+})();
+
+/**
+ * The group's bookings in one statement (the arrays' elements as rows, `ord` from 1): the same
+ * checks, lock, insert, lead update and JSON as migration 019's BOOKING, each booking's answer
+ * collected into the arrays that the function returns row by row.
+ */
+const BOOK_SET = `
+    with b as (
+      select * from unnest(clinic_ids, lead_ids, agent_ids, starts, ends, titles, notes, checked, public_urls, appointment_ids)
+        with ordinality as b(clinic, lead, agent, s, e, title, note, ok, public_url, appointment_id, ord)
+    ), c as (
+      select b.*, l.id as lead_id, l.full_name, l.phone, l.email,
+        b.agent is null or exists (select from agents g where g.id = b.agent and g.clinic_id is not distinct from b.clinic) as agent_ok,
+        exists (
+            select from appointments x
+            where x.clinic_id = b.clinic and x.status <> 'cancelled'
+              and tstzrange(x.scheduled_at, x.ends_at, '[)') && tstzrange(b.s, b.e, '[)')
+          ) or exists (
+            select from calendar_blocks k where k.clinic_id = b.clinic and k.starts_at < b.e and k.ends_at > b.s
+          ) as taken
+      from b left join lateral (
+        select id, full_name, phone, email from leads where id = b.lead and clinic_id is not distinct from b.clinic
+      ) l on true
+    ), gate as (
+      select c.*, pg_advisory_xact_lock(hashtextextended(c.clinic::text || '@' || extract(epoch from c.s)::text, 0)) as locked
+      from c
+      where c.ok and c.agent_ok and not c.taken and c.lead_id is not null
+      order by c.ord
+    ), ins as (
+      insert into appointments (id, clinic_id, lead_id, assigned_to, scheduled_at, ends_at, title, notes)
+      select appointment_id, clinic, lead_id, agent, s, e, title, note
+      from gate
+      returning *
+    ), booked as (
+      update leads set status = 'booked', updated_at = now()
+      where id = any (array(select lead_id from ins)) and status <> 'booked'
+    ), appointment as (
+      select a.id, ${SET_APPOINTMENT_JSON} as json from ins a join c l on l.appointment_id = a.id
+    )
+    select array_agg(c.lead_id is not null order by c.ord), array_agg(c.agent_ok order by c.ord), array_agg(c.taken order by c.ord),
+      array_agg(p.json order by c.ord)
+    from c left join appointment p on p.id = c.appointment_id`;
+
+/** True when the group's bookings cannot interact (see the header). */
+const APART = `
+    not exists (select from webhooks where clinic_id = any (clinic_ids) and status = 'active')
+    and not exists (
+      select from unnest(clinic_ids, starts, ends) with ordinality as x(clinic, s, e, ord)
+      join unnest(clinic_ids, starts, ends) with ordinality as y(clinic, s, e, ord)
+        on y.clinic = x.clinic and y.ord > x.ord and tstzrange(y.s, y.e, '[)') && tstzrange(x.s, x.e, '[)')
+    )`;
+
+const BOOK_APPOINTMENTS = `
+  create or replace function qb_book_appointments(
+    clinic_ids uuid[], lead_ids uuid[], agent_ids uuid[], starts timestamptz[], ends timestamptz[], titles text[], notes text[],
+    checked boolean[], appointment_event_ids text[], appointment_envelopes text[], lead_event_ids text[], lead_envelopes text[],
+    event_times timestamptz[], public_urls text[], appointment_ids uuid[]
+  ) returns table (ord int, lead_found boolean, agent_ok boolean, taken boolean, appointment text, deliveries int)
+  language plpgsql set plan_cache_mode = force_generic_plan set enable_bitmapscan = off as $fn$
+  #variable_conflict use_column
+  declare
+    ${VARIABLES.map(([name, type]) => `${name} ${type};`).join('\n    ')}
+    booked_clinics uuid[] := '{}';
+    booked_counts int[] := '{}';
+    set_found boolean[];
+    set_agent_ok boolean[];
+    set_taken boolean[];
+    set_appointments text[];
+    apart boolean;
+  begin
+    perform set_config('qb.booking_group', 'on', true);
+    apart := ${APART};
+    if apart then
+      ${BOOK_SET} into set_found, set_agent_ok, set_taken, set_appointments;
+    end if;
+    for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
+      b_clinic := clinic_ids[i];
+      if apart then
+        lead_found := set_found[i];
+        agent_ok := set_agent_ok[i];
+        taken := set_taken[i];
+        appointment := set_appointments[i];
+        deliveries := 0;
+      else
+        ${VARIABLES.filter(([name]) => name !== 'b_clinic')
+          .map(([name, , array]) => `${name} := ${array}[i];`)
+          .join('\n        ')}
+        if exists (select from webhooks where clinic_id = b_clinic and status = 'active') then
+          ${inLoop(WITH_EVENTS)} into lead_found, agent_ok, taken, appointment, deliveries;
+        else
+          ${inLoop(BOOKING)} select ${inLoop(ANSWER)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
+        end if;
+      end if;
+      ord := i;
+      if appointment is null then
+        null;
+      elsif booked_clinics[cardinality(booked_clinics)] = b_clinic then
+        booked_counts[cardinality(booked_counts)] := booked_counts[cardinality(booked_counts)] + 1;
+      else
+        booked_clinics := booked_clinics || b_clinic;
+        booked_counts := booked_counts || 1;
+      end if;
+      return next;
+    end loop;
+    perform set_config('qb.booking_group', '', true);
+    -- What the deferred triggers did at commit for these rows: each clinic bumped once, its count of
+    -- confirmed appointments (the status a booking inserts: the column's default) moved.
+    for n in 1 .. cardinality(booked_clinics) loop
+      perform qb_bump_data_version(booked_clinics[n]);
+      perform qb_count_record('appointments', booked_clinics[n], 'confirmed', booked_counts[n]);
+    end loop;
+  end $fn$`;
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql.raw(BOOK_APPOINTMENTS).execute(db);
+}
