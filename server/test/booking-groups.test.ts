@@ -307,7 +307,7 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
     const all = [0, 1, 2, 3, 4, 5, 6, 7].map((n) =>
       values(
         {
-          clinic: n % 3,
+          clinic: (n % 3) as 0 | 1 | 2,
           lead: n % 2 === 0 ? 'first' : 'second',
           agent: 'none',
           start: n,
