@@ -303,8 +303,8 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
 
   it('books a group of bookings that cannot interact in one statement: one lookup of the leads to book them', async () => {
     const clinics = await threeClinics('unsubscribed');
-    // Eight bookings over the three clinics, none overlapping another of its clinic, two on one lead.
-    const all = [0, 1, 2, 3, 4, 5, 6, 7].map((n) =>
+    // Sixteen bookings over the three clinics, none overlapping another of its clinic, several on one lead.
+    const all = Array.from({ length: 16 }, (_, n) =>
       values(
         {
           clinic: (n % 3) as 0 | 1 | 2,
@@ -340,9 +340,10 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
       expect(rows.map((r) => r.appointment !== null)).toEqual(group.map(() => true));
       return (await leadScans()) - before;
     });
-    // Per booking its lead's lookup and the appointment's foreign key check; the leads booked by one
-    // scan (a statement per booking: a third scan each, 24).
-    expect(scans).toBeLessThanOrEqual(2 * all.length + 1);
+    // Per booking its lead's lookup and the appointment's foreign key check, and the leads booked by
+    // one scan: 33 (a statement per booking: a third scan each, 48). A few more are allowed for the
+    // counters of statements that ended just before (they reach the view up to a second late).
+    expect(scans).toBeLessThanOrEqual(2 * all.length + 4);
   });
 
   it('sends a group the database refuses again one booking at a time: the error is only its own', async () => {
