@@ -12,13 +12,17 @@
  * appointments, books their leads and renders each appointment's JSON.
  *
  * A group takes this path only when no booking in it can change another's answer or rows:
- * - no clinic of the group has an active subscription (no events nor deliveries to record; a
- *   subscription made active meanwhile counts as made after the group, as it did for a booking);
  * - no two bookings of one clinic overlap in time (a booking's `taken` would depend on the other's
- *   insert, which a single statement does not see).
- * Bookings of one lead may share the group: each reads the lead's contact fields, which no booking
- * changes, and the lead ends `booked` either way. Every other group (and any group on a clinic with
- * subscriptions) runs migration 021's loop, unchanged. The rows answered, the appointments, the
+ *   insert, which a single statement does not see);
+ * - where any clinic of the group has an active subscription, no two bookings have the same lead
+ *   (the second booking of a lead records no lead.updated: the lead is already booked). Then the
+ *   statement also records the events and deliveries of migration 019's WITH_EVENTS for each
+ *   booking whose clinic is subscribed to them, from one reading of the group's subscriptions (a
+ *   subscription made active meanwhile counts as made after the group, as it did for a booking).
+ *   Without any subscription (nothing to record), a statement without the events' half, whose
+ *   start-up costs as much as its run (migration 019), and bookings of one lead may share it: each
+ *   reads the lead's contact fields, which no booking changes, and the lead ends `booked` either way.
+ * Every other group runs migration 021's loop, unchanged. The rows answered, the appointments, the
  * leads, the counts and the data versions are those of the same bookings sent one after another
  * (booking-groups.test.ts); an error (an overlap committed by another transaction meanwhile) undoes
  * the group, which the caller then sends again one booking at a time, as before.
@@ -33,27 +37,28 @@
  * of unknown length read the whole `clinics` and `record_counts` tables instead of their keys.
  */
 import { sql, type Kysely } from 'kysely';
-import { APPOINTMENT_JSON } from './008_names_and_idempotency';
+import { APPOINTMENT_JSON, LEAD_JSON } from './008_names_and_idempotency';
 import { ANSWER, BOOKING, WITH_EVENTS } from './019_booking_lookups';
 import { inLoop, VARIABLES } from './021_booking_group_inline';
 
-/** The appointment's JSON with each booking's own public URL (the single statement's $14). */
-const SET_APPOINTMENT_JSON = (() => {
-  if (!APPOINTMENT_JSON.includes('$14::text')) throw new Error('migration 024: the appointment JSON no longer reads $14::text');
-  return APPOINTMENT_JSON.replaceAll('$14::text', 'l.public_url');
-})();
+/** A text of migration 008 with each booking's own public URL (the single statement's $14) from the booking's row `l`. */
+function withRowUrl(text: string): string {
+  if (!text.includes('$14::text')) throw new Error('migration 024: a JSON text no longer reads $14::text');
+  return text.replaceAll('$14::text', 'l.public_url');
+}
 
 /**
- * The group's bookings in one statement (the arrays' elements as rows, `ord` from 1): the same
- * checks, lock, insert, lead update and JSON as migration 019's BOOKING, each booking's answer
- * collected into the arrays that the function returns row by row.
+ * The group's bookings (the arrays' elements as rows `c`, `ord` from 1): the same checks, lock,
+ * insert, lead update and JSON as migration 019's BOOKING, the slots locked in the group's order.
  */
-const BOOK_SET = `
+const SET_BOOKING = `
     with b as (
-      select * from unnest(clinic_ids, lead_ids, agent_ids, starts, ends, titles, notes, checked, public_urls, appointment_ids)
-        with ordinality as b(clinic, lead, agent, s, e, title, note, ok, public_url, appointment_id, ord)
+      select * from unnest(clinic_ids, lead_ids, agent_ids, starts, ends, titles, notes, checked, public_urls, appointment_ids,
+          appointment_event_ids, appointment_envelopes, lead_event_ids, lead_envelopes, event_times)
+        with ordinality as b(clinic, lead, agent, s, e, title, note, ok, public_url, appointment_id,
+          appointment_event_id, appointment_envelope, lead_event_id, lead_envelope, event_time, ord)
     ), c as (
-      select b.*, l.id as lead_id, l.full_name, l.phone, l.email,
+      select b.*, l.id as lead_id, l.full_name, l.phone, l.email, l.status as lead_status,
         b.agent is null or exists (select from agents g where g.id = b.agent and g.clinic_id is not distinct from b.clinic) as agent_ok,
         exists (
             select from appointments x
@@ -63,7 +68,7 @@ const BOOK_SET = `
             select from calendar_blocks k where k.clinic_id = b.clinic and k.starts_at < b.e and k.ends_at > b.s
           ) as taken
       from b left join lateral (
-        select id, full_name, phone, email from leads where id = b.lead and clinic_id is not distinct from b.clinic
+        select id, full_name, phone, email, status from leads where id = b.lead and clinic_id is not distinct from b.clinic
       ) l on true
     ), gate as (
       select c.*, pg_advisory_xact_lock(hashtextextended(c.clinic::text || '@' || extract(epoch from c.s)::text, 0)) as locked
@@ -78,17 +83,57 @@ const BOOK_SET = `
     ), booked as (
       update leads set status = 'booked', updated_at = now()
       where id = any (array(select lead_id from ins)) and status <> 'booked'
+      returning *
     ), appointment as (
-      select a.id, ${SET_APPOINTMENT_JSON} as json from ins a join c l on l.appointment_id = a.id
-    )
+      select a.id, ${withRowUrl(APPOINTMENT_JSON)} as json from ins a join c l on l.appointment_id = a.id
+    )`;
+
+/** Each booking's answer, collected into the arrays the function returns row by row. */
+const SET_ANSWER = `
     select array_agg(c.lead_id is not null order by c.ord), array_agg(c.agent_ok order by c.ord), array_agg(c.taken order by c.ord),
-      array_agg(p.json order by c.ord)
+      array_agg(p.json order by c.ord), array_agg(0 order by c.ord)
     from c left join appointment p on p.id = c.appointment_id`;
 
-/** True when the group's bookings cannot interact (see the header). */
+/**
+ * The same with the events and their deliveries (migration 019's WITH_EVENTS): appointment.created
+ * for each appointment and lead.updated (with the lead's status before) for each lead booked, each
+ * where its clinic has an active subscription to it, and a delivery per event and subscription.
+ * Only for a group whose leads are all different (a lead booked twice has one lead.updated, the
+ * first booking's).
+ */
+const SET_WITH_EVENTS = `${SET_BOOKING}, subscribed as (
+      select w.clinic_id, w.id, w.events from webhooks w where w.clinic_id = any (clinic_ids) and w.status = 'active'
+    ), wanted_events as (
+      select l.appointment_event_id as id, l.clinic as clinic_id, 'appointment.created' as type,
+        l.appointment_envelope || p.json || '}}' as payload, l.event_time as created_at, l.ord, 1 as k
+      from appointment p join c l on l.appointment_id = p.id
+      where exists (select from subscribed w where w.clinic_id = l.clinic and 'appointment.created' = any (w.events))
+      union all
+      select l.lead_event_id, l.clinic, 'lead.updated',
+        l.lead_envelope || ${withRowUrl(LEAD_JSON)} || ',"previous_attributes":{"status":' || to_json(l.lead_status)::text || '}}}',
+        l.event_time, l.ord, 2
+      from booked u join c l on l.lead_id = u.id
+      where exists (select from subscribed w where w.clinic_id = l.clinic and 'lead.updated' = any (w.events))
+    ), recorded_events as (
+      insert into webhook_events (id, clinic_id, type, payload, created_at)
+      select id, clinic_id, type, payload, created_at from wanted_events order by ord, k
+      returning id, clinic_id, type
+    ), recorded_deliveries as (
+      insert into webhook_deliveries (id, clinic_id, webhook_id, event_id, next_attempt_at)
+      select 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.clinic_id, w.id, e.id, now()
+      from recorded_events e join subscribed w on w.clinic_id = e.clinic_id and e.type = any (w.events)
+      returning event_id
+    )
+    select array_agg(c.lead_id is not null order by c.ord), array_agg(c.agent_ok order by c.ord), array_agg(c.taken order by c.ord),
+      array_agg(p.json order by c.ord), array_agg(d.n order by c.ord)
+    from c left join appointment p on p.id = c.appointment_id
+      cross join lateral (
+        select count(*)::int as n from recorded_deliveries r where r.event_id = c.appointment_event_id or r.event_id = c.lead_event_id
+      ) d`;
+
+/** True when no two bookings of one clinic in the group overlap in time. */
 const APART = `
-    not exists (select from webhooks where clinic_id = any (clinic_ids) and status = 'active')
-    and not exists (
+    not exists (
       select from unnest(clinic_ids, starts, ends) with ordinality as x(clinic, s, e, ord)
       join unnest(clinic_ids, starts, ends) with ordinality as y(clinic, s, e, ord)
         on y.clinic = x.clinic and y.ord > x.ord and tstzrange(y.s, y.e, '[)') && tstzrange(x.s, x.e, '[)')
@@ -110,15 +155,20 @@ const BOOK_APPOINTMENTS = `
     set_agent_ok boolean[];
     set_taken boolean[];
     set_appointments text[];
+    set_deliveries int[];
+    subscribed boolean;
     apart boolean;
     bumped text;
     counted uuid[];
     at int;
   begin
     perform set_config('qb.booking_group', 'on', true);
-    apart := ${APART};
-    if apart then
-      ${BOOK_SET} into set_found, set_agent_ok, set_taken, set_appointments;
+    subscribed := exists (select from webhooks where clinic_id = any (clinic_ids) and status = 'active');
+    apart := ${APART} and (not subscribed or (select count(distinct l) = count(l) from unnest(lead_ids) as l));
+    if apart and not subscribed then
+      ${SET_BOOKING} ${SET_ANSWER} into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries;
+    elsif apart then
+      ${SET_WITH_EVENTS} into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries;
     end if;
     for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
       b_clinic := clinic_ids[i];
@@ -127,7 +177,7 @@ const BOOK_APPOINTMENTS = `
         agent_ok := set_agent_ok[i];
         taken := set_taken[i];
         appointment := set_appointments[i];
-        deliveries := 0;
+        deliveries := set_deliveries[i];
       else
         ${VARIABLES.filter(([name]) => name !== 'b_clinic')
           .map(([name, , array]) => `${name} := ${array}[i];`)
