@@ -88,10 +88,12 @@ const SET_BOOKING = `
       select a.id, ${withRowUrl(APPOINTMENT_JSON)} as json from ins a join c l on l.appointment_id = a.id
     )`;
 
-/** Each booking's answer, collected into the arrays the function returns row by row. */
+/** Each booking's answer, in arrays the function returns as rows, and the group's clinics with the appointments each booked (by id). */
 const SET_ANSWER = `
     select array_agg(c.lead_id is not null order by c.ord), array_agg(c.agent_ok order by c.ord), array_agg(c.taken order by c.ord),
-      array_agg(p.json order by c.ord), array_agg(0 order by c.ord)
+      array_agg(p.json order by c.ord), array_agg(0 order by c.ord),
+      (select coalesce(array_agg(g.clinic_id order by g.clinic_id), '{}') from (select clinic_id from ins group by clinic_id) g),
+      (select coalesce(array_agg(g.n order by g.clinic_id), '{}') from (select clinic_id, count(*)::int as n from ins group by clinic_id) g)
     from c left join appointment p on p.id = c.appointment_id`;
 
 /**
@@ -125,7 +127,9 @@ const SET_WITH_EVENTS = `${SET_BOOKING}, subscribed as (
       returning event_id
     )
     select array_agg(c.lead_id is not null order by c.ord), array_agg(c.agent_ok order by c.ord), array_agg(c.taken order by c.ord),
-      array_agg(p.json order by c.ord), array_agg(d.n order by c.ord)
+      array_agg(p.json order by c.ord), array_agg(d.n order by c.ord),
+      (select coalesce(array_agg(g.clinic_id order by g.clinic_id), '{}') from (select clinic_id from ins group by clinic_id) g),
+      (select coalesce(array_agg(g.n order by g.clinic_id), '{}') from (select clinic_id, count(*)::int as n from ins group by clinic_id) g)
     from c left join appointment p on p.id = c.appointment_id
       cross join lateral (
         select count(*)::int as n from recorded_deliveries r where r.event_id = c.appointment_event_id or r.event_id = c.lead_event_id
@@ -165,28 +169,24 @@ const BOOK_APPOINTMENTS = `
     perform set_config('qb.booking_group', 'on', true);
     subscribed := exists (select from webhooks where clinic_id = any (clinic_ids) and status = 'active');
     apart := ${APART} and (not subscribed or (select count(distinct l) = count(l) from unnest(lead_ids) as l));
-    if apart and not subscribed then
-      ${SET_BOOKING} ${SET_ANSWER} into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries;
-    elsif apart then
-      ${SET_WITH_EVENTS} into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries;
-    end if;
-    for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
-      b_clinic := clinic_ids[i];
-      if apart then
-        lead_found := set_found[i];
-        agent_ok := set_agent_ok[i];
-        taken := set_taken[i];
-        appointment := set_appointments[i];
-        deliveries := set_deliveries[i];
+    if apart then
+      if subscribed then
+        ${SET_WITH_EVENTS}
+          into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries, booked_clinics, booked_counts;
       else
-        ${VARIABLES.filter(([name]) => name !== 'b_clinic')
-          .map(([name, , array]) => `${name} := ${array}[i];`)
-          .join('\n        ')}
-        if exists (select from webhooks where clinic_id = b_clinic and status = 'active') then
-          ${inLoop(WITH_EVENTS)} into lead_found, agent_ok, taken, appointment, deliveries;
-        else
-          ${inLoop(BOOKING)} select ${inLoop(ANSWER)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
-        end if;
+        ${SET_BOOKING} ${SET_ANSWER}
+          into set_found, set_agent_ok, set_taken, set_appointments, set_deliveries, booked_clinics, booked_counts;
+      end if;
+      return query select r.o::int, r.f, r.a, r.t, r.j, r.d
+        from unnest(set_found, set_agent_ok, set_taken, set_appointments, set_deliveries) with ordinality as r(f, a, t, j, d, o);
+    else
+    -- Migration 021's loop, each booking a statement that sees the ones before it.
+    for i in 1 .. coalesce(cardinality(clinic_ids), 0) loop
+      ${VARIABLES.map(([name, , array]) => `${name} := ${array}[i];`).join('\n      ')}
+      if exists (select from webhooks where clinic_id = b_clinic and status = 'active') then
+        ${inLoop(WITH_EVENTS)} into lead_found, agent_ok, taken, appointment, deliveries;
+      else
+        ${inLoop(BOOKING)} select ${inLoop(ANSWER)}, 0 into lead_found, agent_ok, taken, appointment, deliveries;
       end if;
       ord := i;
       if appointment is not null then
@@ -201,6 +201,7 @@ const BOOK_APPOINTMENTS = `
       end if;
       return next;
     end loop;
+    end if;
     perform set_config('qb.booking_group', '', true);
     if cardinality(booked_clinics) = 0 then
       return;
