@@ -24,6 +24,7 @@
  *   visibility map stay as the last explicit VACUUM or ANALYZE left them).
  * - QB_PROFILE_DISTINCT=1: a URL of its own every request (never answered from memory).
  * - QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20).
+ * - QB_PROFILE_TOP: how many pg_stat_statements lines to print (default 8).
  * - QB_PROFILE_CPU=<file>: a V8 CPU profile of this process during the load only (not the start
  *   nor the fixtures); `node server/bench/profile-summary.mjs <file>` sums it by package.
  * - QB_PROFILE_HEAP=<file>: instead, a V8 sampling heap profile of the load (every object
@@ -221,7 +222,7 @@ async function statementStats(database: DatabaseHandle): Promise<StatementRow[]>
 }
 
 function printStatements(stats: StatementRow[], requests: number): void {
-  const top = stats.slice(0, 8);
+  const top = stats.slice(0, Number(process.env.QB_PROFILE_TOP ?? 8));
   const exec = stats.reduce((s, x) => s + x.exec_ms, 0);
   const plan = stats.reduce((s, x) => s + x.plan_ms, 0);
   const out = process.stdout;

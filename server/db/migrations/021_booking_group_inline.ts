@@ -29,7 +29,7 @@ import { sql, type Kysely } from 'kysely';
 import { ANSWER, BOOKING, WITH_EVENTS } from './019_booking_lookups';
 
 /** The booking's values in the group's loop: qb_book_appointment's parameters $1 to $15, in its order. */
-const VARIABLES = [
+export const VARIABLES = [
   ['b_clinic', 'uuid', 'clinic_ids'],
   ['b_lead', 'uuid', 'lead_ids'],
   ['b_agent', 'uuid', 'agent_ids'],
@@ -48,7 +48,7 @@ const VARIABLES = [
 ] as const;
 
 /** Migration 019's statement text with `$n` read from the loop's variables. */
-function inLoop(statement: string): string {
+export function inLoop(statement: string): string {
   return statement.replace(/\$(\d+)/g, (_, n: string) => {
     const variable = VARIABLES[Number(n) - 1];
     if (!variable) throw new Error(`migration 021: the booking statement has a parameter $${n} the group does not set`);

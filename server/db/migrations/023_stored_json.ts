@@ -65,32 +65,46 @@ function swap(statement: string, from: string, to: string): string {
 }
 
 /**
- * The booking statement (migrations 019 and 021) with the stored parts: it writes its appointment's
- * `tail_json` itself, from its values (a new appointment is confirmed, created and updated now, not
- * cancelled), so the insert trigger, which only fills a row inserted without it, does not run; and
- * its answer (the appointment's JSON, also its event's) is made of the row's `tail_json` and the
- * lead's `contact_json`, as a list page is (services/appointment-json.ts), instead of formatting
- * every field a second time. Through the trigger, a booking cost PostgreSQL about 40 µs more CPU
- * (median of 9 POST profiles each; written here, the same as before): BENCHMARKS.md, round 11.
+ * A new appointment's `tail_json`, from the booking's values (instants and texts as SQL): a new
+ * appointment is confirmed, created and updated now, not cancelled.
  */
-function withStoredJson(statement: string): string {
-  const columns = 'insert into appointments (id, clinic_id, lead_id, assigned_to, scheduled_at, ends_at, title, notes)';
-  const values = 'select $15::uuid, $1::uuid, lead.id, $3::uuid, $4::timestamptz, $5::timestamptz, $6::text, $7::text';
+export function bookedTailSql(v: { scheduledAt: string; endsAt: string; title: string; notes: string }): string {
   const given: Record<string, string> = {
     status: `'confirmed'::text`,
-    scheduled_at: '$4::timestamptz',
-    ends_at: '$5::timestamptz',
-    title: '$6::text',
-    notes: '$7::text',
+    scheduled_at: v.scheduledAt,
+    ends_at: v.endsAt,
+    title: v.title,
+    notes: v.notes,
     created_at: 'now()',
     updated_at: 'now()',
     cancelled_at: 'null::timestamptz',
   };
-  const tail = fragmentSql(appointmentTailFields('r').map(([key, , kind]) => [key, given[key] as string, kind]));
-  const json = `'{"id":"' || a.id || '","lead_id":"' || a.lead_id || '",' || l.contact_json
+  return fragmentSql(appointmentTailFields('r').map(([key, , kind]) => [key, given[key] as string, kind]));
+}
+
+/**
+ * An appointment's JSON from its row `a` (with `tail_json`) and its lead's row `l` (with
+ * `contact_json`), as a list page writes it (services/appointment-json.ts); `publicUrl`: the
+ * server's public URL as SQL text.
+ */
+export const storedAppointmentJsonSql = (publicUrl: string) => `'{"id":"' || a.id || '","lead_id":"' || a.lead_id || '",' || l.contact_json
         || ',"assigned_to":' || coalesce('"' || a.assigned_to || '"', 'null')
         || ',"assigned_to_name":' || coalesce(to_json((select name from agents where id = a.assigned_to))::text, 'null')
-        || ',' || a.tail_json || ',"url":' || to_json($14::text || '/dashboard/appointments/' || a.id)::text || '}'`;
+        || ',' || a.tail_json || ',"url":' || to_json(${publicUrl} || '/dashboard/appointments/' || a.id)::text || '}'`;
+
+/**
+ * The booking statement (migrations 019 and 021) with the stored parts: it writes its appointment's
+ * `tail_json` itself, from its values, so the insert trigger, which only fills a row inserted
+ * without it, does not run; and its answer (the appointment's JSON, also its event's) is made of
+ * the row's `tail_json` and the lead's `contact_json`, as a list page is, instead of formatting
+ * every field a second time. Through the trigger, a booking cost PostgreSQL about 40 µs more CPU
+ * (median of 9 POST profiles each; written here, the same as before): BENCHMARKS.md, round 11.
+ * Migration 024's one-statement group writes the same two.
+ */
+export function withStoredJson(statement: string): string {
+  const columns = 'insert into appointments (id, clinic_id, lead_id, assigned_to, scheduled_at, ends_at, title, notes)';
+  const values = 'select $15::uuid, $1::uuid, lead.id, $3::uuid, $4::timestamptz, $5::timestamptz, $6::text, $7::text';
+  const tail = bookedTailSql({ scheduledAt: '$4::timestamptz', endsAt: '$5::timestamptz', title: '$6::text', notes: '$7::text' });
   let text = swap(statement, columns, columns.replace('notes)', 'notes, tail_json)'));
   text = swap(text, values, `${values}, ${tail}`);
   text = swap(
@@ -98,7 +112,11 @@ function withStoredJson(statement: string): string {
     'select id, full_name, phone, email, status from leads',
     'select id, full_name, phone, email, status, contact_json from leads',
   );
-  return swap(text, `select ${APPOINTMENT_JSON} as json from ins a, lead l`, `select ${json} as json from ins a, lead l`);
+  return swap(
+    text,
+    `select ${APPOINTMENT_JSON} as json from ins a, lead l`,
+    `select ${storedAppointmentJsonSql('$14::text')} as json from ins a, lead l`,
+  );
 }
 
 const STATEMENTS = [

@@ -23,6 +23,7 @@ import * as m019 from './019_booking_lookups';
 import * as m021 from './021_booking_group_inline';
 import * as m022 from './022_delivery_writes';
 import * as m023 from './023_stored_json';
+import * as m024 from './024_booking_group_set';
 
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '021_booking_group_inline': m021,
   '022_delivery_writes': m022,
   '023_stored_json': m023,
+  '024_booking_group_set': m024,
 };
