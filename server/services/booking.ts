@@ -10,6 +10,8 @@ import { fromLocal } from '../booking/time';
 import {
   findOpenSlotsBefore,
   firstCandidate,
+  forEachCandidate,
+  PREFERENCE_WINDOWS,
   overlapsAny,
   mergeIntervals,
   withinOpeningHours,
@@ -26,8 +28,9 @@ export const DEFAULT_RANGE_DAYS = 14;
 export const MAX_RANGE_DAYS = 92;
 /**
  * Appointments an availability search reads, per query: a first query reads the first 128 from
- * `from` (32 when it wants at most SMALL_SEARCH_LIMIT slots: nearly every search finds its slots
- * there, one query), a second from where that ended, 2,048 more, a third 16,384. That is the most
+ * `from` (32 when it wants at most SMALL_SEARCH_LIMIT slots, and then only up to its first
+ * limit + 32 slots, smallFirstReadEnd: nearly every search finds its slots there, one query), a
+ * second from where that ended, 2,048 more, a third 16,384. That is the most
  * one search does: at most three queries and 18,560 appointments; in a calendar fuller than that
  * it answers the open slots found among them. Blocks are read up to where the appointments read
  * end (a block starting later cannot matter yet): at most the clinic's QB_CLINIC_BLOCK_LIMIT that
@@ -37,6 +40,8 @@ export const BUSY_PAGES = [128, 2048, 16_384] as const;
 /** A search for at most this many slots starts with a first page of SMALL_FIRST_PAGE appointments. */
 export const SMALL_SEARCH_LIMIT = 10;
 export const SMALL_FIRST_PAGE = 32;
+/** Slots beyond `limit` the first read of a small search covers (smallFirstReadEnd). */
+export const FIRST_READ_SPARE_SLOTS = 32;
 
 /** The appointment pages of a search for `limit` slots, in order (BUSY_PAGES, a smaller first one for a small limit). */
 export function busyPages(limit: number): readonly number[] {
@@ -283,6 +288,34 @@ export async function answerAvailability(
 }
 
 /**
+ * Where the first busy read of a small search (limit <= SMALL_SEARCH_LIMIT) ends: the end of the
+ * (limit + FIRST_READ_SPARE_SLOTS)-th slot it could offer (on the grid, not before `now`, in its
+ * preference), or the window's end when it has fewer. A first page of 32 appointments alone reads
+ * them however few slots the search wants: a year booked more than half full read about 32
+ * appointments and 3 blocks where 20 rows cover 37 slots (issue 20, round 11). The read still
+ * stops at 32 appointments, so it never reads more than before; a calendar with fewer than
+ * `limit` free slots among those goes on to the next page from there (a search whose window is
+ * blocked solid reads twice, not once).
+ */
+export function smallFirstReadEnd(
+  calendar: ClinicCalendar,
+  search: { from: number; to: number; now: number; preference: AvailabilityQuery['preference']; limit: number },
+): number {
+  const [windowFrom, windowTo] = PREFERENCE_WINDOWS[search.preference];
+  const wanted = search.limit + FIRST_READ_SPARE_SLOTS;
+  let seen = 0;
+  let end = search.to;
+  forEachCandidate({ ...calendar, from: search.from, to: search.to }, (start, slotEnd, minute) => {
+    if (start < search.now || minute < windowFrom || minute >= windowTo) return false;
+    seen += 1;
+    if (seen < wanted) return false;
+    end = slotEnd;
+    return true;
+  });
+  return end;
+}
+
+/**
  * Open slots of [from, to), earliest first: busy time is read merged, a page of appointments at a
  * time (busyPages), and the search stops once it has `limit` slots, the window is exhausted, or
  * the pages are used up (the work one search may do).
@@ -295,12 +328,13 @@ async function searchOpenSlots(
 ): Promise<Interval[]> {
   const slots: Interval[] = [];
   let searchFrom: number | null = search.from;
-  for (const appointments of busyPages(search.limit)) {
+  for (const [i, appointments] of busyPages(search.limit).entries()) {
     if (searchFrom === null || slots.length >= search.limit) break;
-    const page = await readBusy(clinicId, searchFrom, search.to, appointments);
+    const readTo = i === 0 && search.limit <= SMALL_SEARCH_LIMIT ? smallFirstReadEnd(calendar, search) : search.to;
+    const page = await readBusy(clinicId, searchFrom, readTo, appointments);
     const found = findOpenSlotsBefore(
       { ...calendar, ...search, busy: page.busy, from: searchFrom, limit: search.limit - slots.length },
-      page.knownUntil,
+      Math.min(page.knownUntil, readTo),
     );
     slots.push(...found.slots);
     searchFrom = found.resumeAt;

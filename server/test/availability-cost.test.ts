@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { DatabaseHandle } from '../db/connect';
 import { startServer, type RunningServer } from '../server';
 import { findOpenSlots } from '../booking/slots';
-import { BUSY_PAGES, loadBusy, loadCalendar, loadMergedBusy, SMALL_FIRST_PAGE } from '../services/booking';
+import { answerAvailability, BUSY_PAGES, loadBusy, loadCalendar, loadMergedBusy, SMALL_FIRST_PAGE } from '../services/booking';
 import { createClinic } from '../services/clinics';
 import { futureMonday } from './support/booking';
 import { backends, openTestDatabase } from './support/databases';
@@ -73,8 +73,9 @@ describe.each(backends())('availability cost on %s', (backend) => {
     let res!: { status: number; body: { data: { scheduled_at: string }[] } };
     const path = `/api/v1/availability?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=1`;
     await warm(api);
-    // The key statement, then the busy time of the whole window, merged: 2 round trips, not ~495.
-    expect(await roundTrips(async () => (res = await api.get(path)))).toBe(2);
+    // The key statement, the first read (the search's first 33 slots, all blocked), then the busy
+    // time of the rest of the window, merged: 3 round trips, not ~495.
+    expect(await roundTrips(async () => (res = await api.get(path)))).toBe(3);
     expect(res.status).toBe(200);
     expect(res.body.data.map((s) => s.scheduled_at)).toEqual([new Date(gapStart).toISOString()]);
   });
@@ -226,6 +227,44 @@ describe.each(backends())('availability cost on %s', (backend) => {
     // More than 10 slots asked: one first page of 128 covers the 40 appointments.
     expect(await roundTrips(async () => (res = await api.get(`/api/v1/availability?from=${monday}&limit=11`)))).toBe(2);
     expect(res.body.data[0]!.scheduled_at).toBe(new Date(wednesday + 14 * HOUR).toISOString());
+  });
+
+  it("ends a small search's first read (limit + 32) slots on, and answers what the slot engine does over all the busy time", async () => {
+    const { id } = await clinic('First Read Window');
+    const monday = futureMonday(1);
+    const day = Date.parse(`${monday}T00:00:00Z`);
+    const HOUR = 3_600_000;
+    // Two weekday slots in three booked for two weeks: 32 appointments reach past the 37th slot.
+    const slots = Array.from({ length: 12 }, (_, d) => d)
+      .filter((d) => d % 7 < 5)
+      .flatMap((d) => Array.from({ length: 16 }, (_, i) => day + d * DAY + 9 * HOUR + (i * HOUR) / 2));
+    await bookDirectly(
+      id,
+      slots.filter((_, i) => i % 3 !== 2),
+    );
+    const now = day - 2 * DAY;
+    const calendar = await loadCalendar(database.db, id);
+    for (const [preference, readEnd] of [
+      // The 37th slot of the week (16 a day) ends Wednesday 11:30; of the afternoons (10 a day) Thursday 15:30.
+      ['any', day + 2 * DAY + 11.5 * HOUR],
+      ['afternoon', day + 3 * DAY + 15.5 * HOUR],
+    ] as const) {
+      const reads: { from: number; to: number; appointments: number }[] = [];
+      const answer = await answerAvailability(
+        database.db,
+        id,
+        { from: monday, limit: 5, preference },
+        now,
+        (clinicId, from, to, appointments) => {
+          reads.push({ from, to, appointments });
+          return loadMergedBusy(database.db, clinicId, from, to, appointments);
+        },
+      );
+      expect(reads).toEqual([{ from: day, to: readEnd, appointments: SMALL_FIRST_PAGE }]);
+      const busy = await loadBusy(database.db, id, day, day + 14 * DAY);
+      const expected = findOpenSlots({ ...calendar, busy, from: day, to: day + 14 * DAY, now, preference, limit: 5 });
+      expect(answer.slots.map((s) => Date.parse(s.scheduled_at))).toEqual(expected.map((s) => s.start));
+    }
   });
 
   it('answers limit=100 over 92 days exactly as the slot engine does over all the busy time', async () => {

@@ -4,14 +4,16 @@
  * and until when they stay the answer, or its error), for every query form: limits small and
  * large (the two first page sizes), days and instants for `from` and `to`, a past `from`, the
  * full 92-day window, windows refused (400), preferences, and calendars full enough that a search
- * reads busy pages beyond its first; on both backends.
+ * reads busy pages beyond its first; on both backends. Each also answers what the slot engine finds
+ * over all the busy time of its window.
  */
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { AvailabilityQuery } from '../../contract';
 import { fromLocal } from '../booking/time';
 import type { DatabaseHandle } from '../db/connect';
-import { answerAvailability, SMALL_FIRST_PAGE } from '../services/booking';
+import { findOpenSlots } from '../booking/slots';
+import { answerAvailability, loadBusy, loadCalendar, parseBoundary, SMALL_FIRST_PAGE } from '../services/booking';
 import { createBusyReads } from '../services/busy-reads';
 import { createClinic } from '../services/clinics';
 import { futureMonday, nextDay } from './support/booking';
@@ -21,6 +23,9 @@ const DAY = 86_400_000;
 const SLOT = 30 * 60_000;
 /** Open hours of createClinic's clinics: Mon-Fri 09:00-17:00 local, 16 slots of 30 minutes a day. */
 const SLOTS_A_DAY = 16;
+/** The calendars' wall of blocked slots, and the booked slots after it. */
+const WALL = 28;
+const WALL_AFTER = 12;
 const ZONES = ['UTC', 'America/New_York', 'Asia/Kolkata'] as const;
 
 describe.each(backends())('busy reads grouped on %s', (backend) => {
@@ -52,7 +57,13 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
    */
   const calendar = fc.record({
     zone: fc.constantFrom(...ZONES),
-    dense: fc.constantFrom(0, 0, SMALL_FIRST_PAGE + 8, 140),
+    dense: fc.constantFrom(0, SMALL_FIRST_PAGE - 12, SMALL_FIRST_PAGE + 8, 140),
+    /**
+     * A block over the WALL open slots after the dense ones, then WALL_AFTER booked: a small
+     * search's first read (limit + 32 slots) ends inside the block with fewer appointments than a
+     * page, and the appointments after it are read by the next one.
+     */
+    wall: fc.boolean(),
     booked: fc.uniqueArray(fc.record({ slot: fc.nat({ max: 300 }), cancelled: fc.boolean() }), {
       maxLength: 30,
       selector: (b) => b.slot,
@@ -68,8 +79,11 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
       .values({ clinic_id: clinic.id, email: `grouped-${n}@example.com` })
       .returning('id')
       .executeTakeFirstOrThrow();
+    const wall = c.wall && c.dense > 0;
     const dense = Array.from({ length: c.dense }, (_, slot) => ({ slot, cancelled: false }));
-    const booked = [...dense, ...c.booked.filter((b) => b.slot >= c.dense)];
+    const afterWall = wall ? Array.from({ length: WALL_AFTER }, (_, i) => ({ slot: c.dense + WALL + i, cancelled: false })) : [];
+    const taken = c.dense + (wall ? WALL + WALL_AFTER : 0);
+    const booked = [...dense, ...afterWall, ...c.booked.filter((b) => b.slot >= taken)];
     if (booked.length > 0) {
       await database.db
         .insertInto('appointments')
@@ -86,6 +100,13 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
           }),
         )
         .execute();
+    }
+    if (wall) {
+      const start = openSlot(c.dense, c.zone);
+      await sql`insert into calendar_blocks (clinic_id, external_source, external_id, starts_at, ends_at)
+        values (${clinic.id}, 'test', 'wall', ${new Date(start)}, ${new Date(openSlot(c.dense + WALL - 1, c.zone) + SLOT)})`.execute(
+        database.db,
+      );
     }
     for (const [i, b] of c.blocks.entries()) {
       const start = openSlot(b.slot, c.zone) + 7 * 60_000;
@@ -131,6 +152,17 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
       (error) => ({ name: error?.name, message: error?.message, details: error?.details }),
     );
 
+  /** The starts of the open slots of a search, from the slot engine over all the busy time of its window. */
+  async function reference(clinicId: string, query: AvailabilityQuery): Promise<number[]> {
+    const calendar = await loadCalendar(database.db, clinicId);
+    const requested = query.from ? parseBoundary(query.from, calendar.timeZone) : now;
+    const to = query.to ? parseBoundary(query.to, calendar.timeZone) : Math.max(requested, now) + 14 * DAY;
+    const from = Math.max(requested, now);
+    if (from >= to) return [];
+    const busy = await loadBusy(database.db, clinicId, from, to);
+    return findOpenSlots({ ...calendar, busy, from, to, now, preference: query.preference, limit: query.limit }).map((slot) => slot.start);
+  }
+
   it('answers the searches whose busy pages are read together as it answers each alone', async () => {
     const statements: { calls: number; shape: string }[] = [];
     const readBusy = createBusyReads(database.db, { onStatement: (calls, shape) => statements.push({ calls, shape }) });
@@ -149,6 +181,12 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
             asked.map((a) => settle(answerAvailability(database.db, a.clinic.id, a.query, now, readBusy))),
           );
           expect(together).toEqual(alone);
+          // And each answers what the slot engine finds over all the busy time of its window.
+          for (const [i, a] of asked.entries()) {
+            const answer = alone[i] as { slots?: { scheduled_at: string }[] };
+            if (answer.slots)
+              expect(answer.slots.map((slot) => Date.parse(slot.scheduled_at))).toEqual(await reference(a.clinic.id, a.query));
+          }
         },
       ),
       { numRuns: 25 },
@@ -158,3 +196,46 @@ describe.each(backends())('busy reads grouped on %s', (backend) => {
     expect(new Set(grouped.map((s) => s.shape))).toEqual(new Set(['32', '128', '2048']));
   });
 });
+
+/**
+ * PostgreSQL keeps one plan of the grouped busy statement per connection (its generic plan, after
+ * five runs) rather than planning it again for every group: groups under the parameter estimate
+ * of 10 once made each custom plan look cheaper (issue 20, round 11: 840 plans in 1,042 calls).
+ * Read from the connection's own prepared statements, in one transaction so every statement runs on it.
+ */
+for (const backend of backends().filter((b) => b === 'postgres')) {
+  describe(`the grouped busy statement's plan on ${backend}`, () => {
+    let database: DatabaseHandle;
+    beforeAll(async () => {
+      database = await openTestDatabase(backend);
+    });
+    afterAll(() => database.close());
+
+    it('is planned once, then run from its generic plan, whatever the group size', async () => {
+      const { clinic } = await createClinic(database.db, 'Busy Plan Clinic', 'UTC');
+      const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
+      const plans = await database.db.transaction().execute(async (trx) => {
+        const sizes: number[] = [];
+        const readBusy = createBusyReads(trx, { onStatement: (n) => sizes.push(n) });
+        for (let round = 0; round < 12; round++) {
+          // One read goes alone, the next ones of the round meet in one statement: 2 to 4 of them.
+          const group = 3 + (round % 3);
+          const pages = await Promise.all(
+            Array.from({ length: group }, (_, i) => readBusy(clinic.id, from + i * DAY, from + (i + 2) * DAY, SMALL_FIRST_PAGE)),
+          );
+          for (const page of pages) expect(page).toEqual({ busy: [], knownUntil: Number.POSITIVE_INFINITY });
+        }
+        expect(Math.max(...sizes)).toBeGreaterThan(1);
+        const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
+          select generic_plans, custom_plans from pg_prepared_statements
+          where statement like '%with ordinality as r(clinic_id, from_at, to_at, ord)%'`.execute(trx);
+        return rows.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }));
+      });
+      expect(plans).toHaveLength(1);
+      const [{ generic, custom }] = plans as [{ generic: number; custom: number }];
+      expect(custom).toBeLessThanOrEqual(5);
+      expect(generic).toBeGreaterThan(0);
+      expect(generic + custom).toBeGreaterThan(8);
+    });
+  });
+}
