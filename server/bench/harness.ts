@@ -240,7 +240,7 @@ export class Bench {
     readonly ceiling: Ceiling,
   ) {}
 
-  /** Keys for one GET run: enough for 6,000 req/s over the run, far above what 2 cores serve. */
+  /** Keys for one GET run: enough for 12,000 req/s over the run, far above what 2 cores serve. */
   get getKeys(): number {
     return Math.ceil((12_000 * this.settings.duration) / PER_KEY);
   }
