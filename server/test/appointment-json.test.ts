@@ -20,6 +20,7 @@ import { createOrUpdateLead, updateLead } from '../services/leads';
 import { envelopeFrame } from '../webhooks/outbox';
 import type { DatabaseHandle } from '../db/connect';
 import { backends, openTestDatabase } from './support/databases';
+import { expectGenericPlanKept, groupedStatementPlans } from './support/plans';
 
 const links = { publicUrl: 'https://qb.example.com/base' };
 
@@ -417,26 +418,17 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
 
     it('is planned once, then run from its generic plan, whatever the group size', async () => {
       const { clinic } = await createClinic(database.db, 'Plan Clinic', 'UTC');
-      const plans = await database.db.transaction().execute(async (trx) => {
-        const sizes: number[] = [];
-        const pages = createAppointmentPages(trx, links, { onStatement: (n) => sizes.push(n) });
-        for (let round = 0; round < 12; round++) {
-          // One request goes alone, the next ones of the round meet in one statement: 2 to 4 of them.
-          const group = 3 + (round % 3);
-          const answers = await Promise.all(Array.from({ length: group }, () => pages(clinic.id, { page: 1, per_page: 25 } as never)));
-          for (const answer of answers) expect(JSON.parse(answer).meta).toEqual({ page: 1, per_page: 25, total: 0, has_more: false });
-        }
-        expect(Math.max(...sizes)).toBeGreaterThan(1);
-        const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
-          select generic_plans, custom_plans from pg_prepared_statements
-          where statement like '%with ordinality as r(clinic_id, status, lead_id%'`.execute(trx);
-        return rows.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }));
-      });
-      expect(plans).toHaveLength(1);
-      const [{ generic, custom }] = plans as [{ generic: number; custom: number }];
-      expect(custom).toBeLessThanOrEqual(5);
-      expect(generic).toBeGreaterThan(0);
-      expect(generic + custom).toBeGreaterThan(8);
+      // One request goes alone, the next ones of a round meet in one statement: 2 to 4 of them.
+      const plans = await groupedStatementPlans(
+        database.db,
+        'with ordinality as r(clinic_id, status, lead_id',
+        (trx, sizes) => {
+          const pages = createAppointmentPages(trx, links, { onStatement: (n) => sizes.push(n) });
+          return () => pages(clinic.id, { page: 1, per_page: 25 } as never);
+        },
+        (answer) => expect(JSON.parse(answer).meta).toEqual({ page: 1, per_page: 25, total: 0, has_more: false }),
+      );
+      expectGenericPlanKept(plans);
     });
   });
 }

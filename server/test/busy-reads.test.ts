@@ -17,6 +17,7 @@ import { answerAvailability, loadBusy, loadCalendar, parseBoundary, SMALL_FIRST_
 import { createBusyReads } from '../services/busy-reads';
 import { createClinic } from '../services/clinics';
 import { futureMonday, nextDay } from './support/booking';
+import { expectGenericPlanKept, groupedStatementPlans } from './support/plans';
 import { backends, openTestDatabase } from './support/databases';
 
 const DAY = 86_400_000;
@@ -214,28 +215,17 @@ for (const backend of backends().filter((b) => b === 'postgres')) {
     it('is planned once, then run from its generic plan, whatever the group size', async () => {
       const { clinic } = await createClinic(database.db, 'Busy Plan Clinic', 'UTC');
       const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
-      const plans = await database.db.transaction().execute(async (trx) => {
-        const sizes: number[] = [];
-        const readBusy = createBusyReads(trx, { onStatement: (n) => sizes.push(n) });
-        for (let round = 0; round < 12; round++) {
-          // One read goes alone, the next ones of the round meet in one statement: 2 to 4 of them.
-          const group = 3 + (round % 3);
-          const pages = await Promise.all(
-            Array.from({ length: group }, (_, i) => readBusy(clinic.id, from + i * DAY, from + (i + 2) * DAY, SMALL_FIRST_PAGE)),
-          );
-          for (const page of pages) expect(page).toEqual({ busy: [], knownUntil: Number.POSITIVE_INFINITY });
-        }
-        expect(Math.max(...sizes)).toBeGreaterThan(1);
-        const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
-          select generic_plans, custom_plans from pg_prepared_statements
-          where statement like '%with ordinality as r(clinic_id, from_at, to_at, ord)%'`.execute(trx);
-        return rows.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }));
-      });
-      expect(plans).toHaveLength(1);
-      const [{ generic, custom }] = plans as [{ generic: number; custom: number }];
-      expect(custom).toBeLessThanOrEqual(5);
-      expect(generic).toBeGreaterThan(0);
-      expect(generic + custom).toBeGreaterThan(8);
+      // One read goes alone, the next ones of a round meet in one statement: 2 to 4 of them.
+      const plans = await groupedStatementPlans(
+        database.db,
+        'with ordinality as r(clinic_id, from_at, to_at, ord)',
+        (trx, sizes) => {
+          const readBusy = createBusyReads(trx, { onStatement: (n) => sizes.push(n) });
+          return (i) => readBusy(clinic.id, from + i * DAY, from + (i + 2) * DAY, SMALL_FIRST_PAGE);
+        },
+        (page) => expect(page).toEqual({ busy: [], knownUntil: Number.POSITIVE_INFINITY }),
+      );
+      expectGenericPlanKept(plans);
     });
   });
 }
