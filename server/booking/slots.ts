@@ -189,6 +189,12 @@ export function findOpenSlots(s: SlotSearch): Interval[] {
   return findOpenSlotsBefore(s, Infinity).slots;
 }
 
+/** Whether a candidate slot (its start and clinic-local minute) is one the search offers: not before `now`, inside its preference's window. */
+export function offerable(s: Pick<SlotSearch, 'now' | 'preference'>): (start: number, minute: number) => boolean {
+  const [windowFrom, windowTo] = PREFERENCE_WINDOWS[s.preference];
+  return (start, minute) => start >= s.now && minute >= windowFrom && minute < windowTo;
+}
+
 /**
  * Open slots when busy time is known only up to `knownUntil` (busy intervals not in `s.busy` all
  * start at or after it): stops at the first candidate that ends after `knownUntil`, and answers
@@ -197,7 +203,7 @@ export function findOpenSlots(s: SlotSearch): Interval[] {
  */
 export function findOpenSlotsBefore(s: SlotSearch, knownUntil: number): { slots: Interval[]; resumeAt: number | null } {
   const busy = mergeIntervals(s.busy);
-  const [windowFrom, windowTo] = PREFERENCE_WINDOWS[s.preference];
+  const offers = offerable(s);
   const slots: Interval[] = [];
   let resumeAt: number | null = null;
   if (s.limit <= 0) return { slots, resumeAt };
@@ -206,7 +212,7 @@ export function findOpenSlotsBefore(s: SlotSearch, knownUntil: number): { slots:
       resumeAt = start;
       return true;
     }
-    if (start < s.now || minute < windowFrom || minute >= windowTo || overlapsAny(busy, start, end)) return false;
+    if (!offers(start, minute) || overlapsAny(busy, start, end)) return false;
     slots.push({ start, end });
     return slots.length >= s.limit;
   });

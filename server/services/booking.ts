@@ -11,7 +11,7 @@ import {
   findOpenSlotsBefore,
   firstCandidate,
   forEachCandidate,
-  PREFERENCE_WINDOWS,
+  offerable,
   overlapsAny,
   mergeIntervals,
   withinOpeningHours,
@@ -301,12 +301,12 @@ export function smallFirstReadEnd(
   calendar: ClinicCalendar,
   search: { from: number; to: number; now: number; preference: AvailabilityQuery['preference']; limit: number },
 ): number {
-  const [windowFrom, windowTo] = PREFERENCE_WINDOWS[search.preference];
+  const offers = offerable(search);
   const wanted = search.limit + FIRST_READ_SPARE_SLOTS;
   let seen = 0;
   let end = search.to;
   forEachCandidate({ ...calendar, from: search.from, to: search.to }, (start, slotEnd, minute) => {
-    if (start < search.now || minute < windowFrom || minute >= windowTo) return false;
+    if (!offers(start, minute)) return false;
     seen += 1;
     if (seen < wanted) return false;
     end = slotEnd;
