@@ -62,10 +62,11 @@ export const CLINIC_COUNTER_PREFIX = 'clinic:';
  * not use up its clinic's budget). Row locks are taken in a fixed order (every key row in id
  * order, then every clinic row in id order: the clinic insert sorts its input, which needs all of
  * the key insert's rows first), so two batches (two instances) cannot deadlock on `rate_limits`.
- * Each key is read by its hash through the key_hash index (a lateral read the planner cannot turn
- * into a hash join over the whole table, as the generic plan of a plain join did with a few hundred
- * keys: issue 20, round 12), and `last_used_at` is refreshed by a read of `api_keys` that runs only
- * in a batch with a key to refresh (`stale`, from that same read), not in every batch.
+ * The keys are read by their hashes through the key_hash index (`key_hash = any ($1)`, said twice:
+ * with the join's condition alone the generic plan read the whole of api_keys into a hash join once
+ * there were a few hundred keys; a lateral read per hash cost PGlite, which plans each statement,
+ * more than it saved: issue 20, round 12), and `last_used_at` is refreshed by a read of `api_keys`
+ * that runs only in a batch with a key to refresh (`stale`, from that same read), not in every batch.
  */
 export const COUNT_KEY_REQUESTS = {
   name: 'qb_count_key_requests',
@@ -75,9 +76,7 @@ export const COUNT_KEY_REQUESTS = {
     ), key as (
       select req.ord, k.id, k.clinic_id, array_to_string(k.scopes, ' ') as scopes, c.calendar_version, c.data_version,
         k.last_used_at is null or k.last_used_at < now() - interval '1 minute' as stale
-      from req cross join lateral (
-        select id, clinic_id, scopes, last_used_at from api_keys where key_hash = req.key_hash and revoked_at is null offset 0
-      ) k
+      from req join api_keys k on k.key_hash = req.key_hash and k.revoked_at is null and k.key_hash = any ($1::text[])
       join clinics c on c.id = k.clinic_id
     ), per_key as (
       select id, count(*)::int as n, bool_or(stale) as stale from key group by id
