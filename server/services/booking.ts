@@ -20,7 +20,7 @@ import {
 } from '../booking/slots';
 import type { Database } from '../db/schema';
 import { invalidInput, notFound, slotUnavailable, type ApiError } from '../errors';
-import { iso } from './serialize';
+import { isoAt } from './serialize';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -282,7 +282,7 @@ export async function answerAvailability(
   const windowEndFixed = query.to !== undefined || slots.length >= query.limit;
   const firstOnGrid = windowEndFixed ? firstCandidate({ ...calendar, from, to: end }) : undefined;
   return {
-    slots: slots.map((s) => ({ scheduled_at: iso(new Date(s.start)), ends_at: iso(new Date(s.end)) })),
+    slots: slots.map((s) => ({ scheduled_at: isoAt(s.start), ends_at: isoAt(s.end) })),
     sameUntil: firstOnGrid ? firstOnGrid.start : null,
   };
 }

@@ -9,9 +9,8 @@
 import { sql } from 'kysely';
 import { type BusyPage, type BusyReader, busyPageOf, loadMergedBusy, type MergedBusyRow, mergedBusyStatement } from './booking';
 import { type ConcurrentGroupsOptions, groupConcurrent } from './concurrent-groups';
+import { isoAt } from './serialize';
 import type { Db } from './transaction';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 interface BusyRead {
   clinicId: string;
@@ -35,8 +34,8 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
   const page = mergedBusyStatement({ clinicId: column('clinic_id'), from: column('from_at'), to: column('to_at') }, appointments);
   const { rows } = await sql<MergedBusyRow & { ord: string }>`
     select r.ord, x.busy, x.read, x.last_start
-    from unnest((select ${reads.map((b) => b.clinicId)}::uuid[]), (select ${reads.map((b) => iso(b.from))}::timestamptz[]),
-      (select ${reads.map((b) => iso(b.to))}::timestamptz[])) with ordinality as r(clinic_id, from_at, to_at, ord)
+    from unnest((select ${reads.map((b) => b.clinicId)}::uuid[]), (select ${reads.map((b) => isoAt(b.from))}::timestamptz[]),
+      (select ${reads.map((b) => isoAt(b.to))}::timestamptz[])) with ordinality as r(clinic_id, from_at, to_at, ord)
     cross join lateral (${page}) x`.execute(db);
   const byRead: (MergedBusyRow | undefined)[] = reads.map(() => undefined);
   for (const row of rows) byRead[Number(row.ord) - 1] = row;
