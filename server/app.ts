@@ -42,14 +42,17 @@ export function createApp(deps: ServerDeps) {
   // its own step of Hono's chain): anything thrown becomes a JSON error (catchEverything); a request
   // arriving while the server stops is refused; a body outside /api/v1 is limited here (/api/v1
   // checks the size after authentication, below, so a 413 carries the RateLimit headers too); and
-  // a write that may have recorded webhook events wakes the dispatcher once its answer is ready.
+  // a write that may have recorded webhook events wakes the dispatcher once its answer is ready
+  // (inside the catch-all: should the wake-up throw, the error is logged and the write, committed
+  // and answered by then, keeps its answer; dispatcher-wakeup.test.ts).
   const catchAll = catchEverything(deps.logger);
   app.use('*', async (c, next) => {
     const refusal = refusalWhileStopping(c, deps);
     if (refusal) return refusal;
-    const failed = await catchAll(c, () => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
-    if (failed) return failed;
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.get('queuedDeliveries') !== 0) deps.notifyEvents();
+    return catchAll(c, async () => {
+      await (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next));
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.get('queuedDeliveries') !== 0) deps.notifyEvents();
+    });
   });
 
   // Everything under /api/v1 needs a key, except the OpenAPI document itself.

@@ -9,8 +9,11 @@
  * scavenge) and 1.5-2 % of the server's CPU on the uncached list. Here the RegExpRouter (one
  * precompiled expression per method, nothing allocated for a static path) answers every path
  * outside `/api/v1/campaigns` and `/dashboard`, and a TrieRouter holding every route answers those.
- * Each answers exactly as the TrieRouter alone would (router.test.ts compares them on every route);
- * should the RegExpRouter ever refuse a route, the TrieRouter answers every path, as before.
+ * Each answers as the TrieRouter alone would (router.test.ts compares them on every route), with
+ * one difference: for a path whose segment is literally a route's pattern (`/api/v1/leads/:id`,
+ * `/api/v1/*`) the TrieRouter lists some handlers twice, so a middleware such as the rate limit
+ * ran twice; the RegExpRouter lists each once (a 404 either way). Should the RegExpRouter ever
+ * refuse a route, the TrieRouter answers every path, as before.
  */
 import type { Router } from 'hono/router';
 import { UnsupportedPathError } from 'hono/router';
