@@ -43,15 +43,16 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
 }
 
 /**
- * The busy reads of GET /availability: grouped on PostgreSQL; on PGlite each search's own
- * statement (undefined: answerAvailability's default). On PGlite grouping saves about a third of
- * a search's CPU on the one thread, but only the statement's fixed cost: a full calendar's page of
- * appointments and blocks costs what it did, so the full calendar's p50 over the empty one's (the
- * bench's "10k appointments + 1k blocks vs empty" row, goal 1.3) rose from about 1.15 to 1.3-1.5
- * in the profile (issue 20, round 8), while PGlite's throughput goal is met without it.
+ * The busy reads of GET /availability, grouped on both backends. On PGlite (one thread for the
+ * server and the database) grouping was left out in round 8: it saved about a third of a search's
+ * CPU but only the statement's fixed cost, and the full calendar's p50 over the empty one's rose
+ * from about 1.15 to 1.3-1.5. Since round 11 a small search's first read covers only its first
+ * limit + 32 slots (services/booking.ts smallFirstReadEnd), so a full calendar's page is a few
+ * rows: grouped, a search with a new URL every request costs about 0.5 ms of the thread instead of
+ * 0.8 ms, on the full calendar as on the empty one (issue 20, round 12).
  */
-export function availabilityBusyReads(database: { db: Db; kind: 'pglite' | 'postgres' }): BusyReader | undefined {
-  return database.kind === 'postgres' ? createBusyReads(database.db) : undefined;
+export function availabilityBusyReads(database: { db: Db }): BusyReader {
+  return createBusyReads(database.db);
 }
 
 /** A BusyReader (loadMergedBusy's answers) that reads the pages of concurrent searches together. */
