@@ -47,9 +47,11 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
  * server and the database) grouping was left out in round 8: it saved about a third of a search's
  * CPU but only the statement's fixed cost, and the full calendar's p50 over the empty one's rose
  * from about 1.15 to 1.3-1.5. Since round 11 a small search's first read covers only its first
- * limit + 32 slots (services/booking.ts smallFirstReadEnd), so a full calendar's page is a few
- * rows: grouped, a search with a new URL every request costs about 0.5 ms of the thread instead of
- * 0.8 ms, on the full calendar as on the empty one (issue 20, round 12).
+ * limit + 32 slots (services/booking.ts smallFirstReadEnd): grouped, a search with a new URL every
+ * request costs about 0.44 ms of the thread instead of 0.72 ms (issue 20, round 12). The trade is
+ * still there: the full calendar's page (about 23 appointments and 6 blocks) costs about 60 us
+ * more per search either way, so the "10k appointments + 1k blocks vs empty" p50 ratio rose from
+ * a median of about 1.18 to about 1.36 in six bench runs each on a busy machine (goal 1.3).
  */
 export function availabilityBusyReads(database: { db: Db }): BusyReader {
   return createBusyReads(database.db);
