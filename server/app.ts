@@ -6,7 +6,7 @@ import { createDashboard } from './dashboard';
 import { ApiError } from './errors';
 import { createApiApp } from './http/api-app';
 import { apiKeyAuth } from './http/auth';
-import { apiErrorHandler, catchEverything, refuseWhileStopping, routeNotFound } from './http/errors';
+import { apiErrorHandler, catchEverything, refusalWhileStopping, routeNotFound } from './http/errors';
 import { registerOperationsRoutes, requestMetrics } from './http/operations';
 import { PageCache } from './http/page-cache';
 import { responseHeaders } from './http/response-headers';
@@ -19,9 +19,6 @@ export function createApp(deps: ServerDeps) {
 
   app.use('*', requestMetrics());
   app.use('*', responseHeaders(deps));
-  app.use('*', catchEverything(deps.logger));
-  app.use('*', refuseWhileStopping(deps));
-
   const tooLarge = () => new ApiError(413, 'payload_too_large', `Request body is over ${deps.config.bodyLimitBytes} bytes`);
   const limitAnyBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
@@ -41,12 +38,17 @@ export function createApp(deps: ServerDeps) {
     }
     return limitAnyBody(c, next);
   };
-  // /api/v1 checks the size after authentication (below), so a 413 carries the RateLimit headers too.
-  app.use('*', async (c, next) => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
-
-  // A write may have recorded webhook events: wake the dispatcher once the response is ready.
+  // Inside the metrics and the response headers, one middleware (each one more costs every request
+  // its own step of Hono's chain): anything thrown becomes a JSON error (catchEverything); a request
+  // arriving while the server stops is refused; a body outside /api/v1 is limited here (/api/v1
+  // checks the size after authentication, below, so a 413 carries the RateLimit headers too); and
+  // a write that may have recorded webhook events wakes the dispatcher once its answer is ready.
+  const catchAll = catchEverything(deps.logger);
   app.use('*', async (c, next) => {
-    await next();
+    const refusal = refusalWhileStopping(c, deps);
+    if (refusal) return refusal;
+    const failed = await catchAll(c, () => (c.req.path.startsWith('/api/v1/') ? next() : limitBody(c, next)));
+    if (failed) return failed;
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400 && c.get('queuedDeliveries') !== 0) deps.notifyEvents();
   });
 
@@ -54,12 +56,13 @@ export function createApp(deps: ServerDeps) {
   const auth = apiKeyAuth(deps);
   const pageCache = new PageCache();
   app.use('/api/v1/*', async (c, next) => {
-    if (c.req.path === '/api/v1/openapi.json') return next();
+    if (c.req.path === '/api/v1/openapi.json') return limitBody(c, next);
     c.set('pageCache', pageCache);
     c.set('database', deps.database);
-    return auth(c, next);
+    return auth(c, async () => {
+      await limitBody(c, next);
+    });
   });
-  app.use('/api/v1/*', limitBody);
 
   registerApiRoutes(app, deps);
   registerOpenApiDocument(app);

@@ -1,5 +1,5 @@
 /** The API's error responses: every failure is `{"error", "code", "details"?}` with a 4xx status. */
-import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '../../contract';
@@ -18,30 +18,31 @@ export function errorJson(c: Context, error: ApiError) {
  * Once the server is shutting down (SIGTERM), an API request that arrives on a connection still
  * open answers 503 with Retry-After and closes the connection, so the client retries elsewhere or
  * after the restart; the requests already running finish. The operations endpoints still answer.
+ * The answer, or undefined while the request may run.
  */
-export function refuseWhileStopping(deps: ServerDeps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (!deps.stopping || !/^\/(api\/v1|dev)\//.test(c.req.path)) return next();
-    c.header('Connection', 'close');
-    if (c.req.path.startsWith('/api/v1/')) c.header('RateLimit-Policy', policyHeader(deps.config.rateLimitPerMinute));
-    return errorJson(
-      c,
-      serviceUnavailable(`The server is shutting down: retry in ${SHUTDOWN_RETRY_AFTER_SECONDS} seconds`, SHUTDOWN_RETRY_AFTER_SECONDS),
-    );
-  };
+export function refusalWhileStopping(c: Context<AppEnv>, deps: ServerDeps): Response | undefined {
+  if (!deps.stopping || !/^\/(api\/v1|dev)\//.test(c.req.path)) return undefined;
+  c.header('Connection', 'close');
+  if (c.req.path.startsWith('/api/v1/')) c.header('RateLimit-Policy', policyHeader(deps.config.rateLimitPerMinute));
+  return errorJson(
+    c,
+    serviceUnavailable(`The server is shutting down: retry in ${SHUTDOWN_RETRY_AFTER_SECONDS} seconds`, SHUTDOWN_RETRY_AFTER_SECONDS),
+  );
 }
 
 /**
- * Hono hands only `Error` instances to the error handler and rethrows anything else: a thrown
- * value, or an error made in another realm (node's own network errors under jest's sandbox). This
- * middleware, around everything, gives those to the same handler, so they too become a JSON error
- * (a 503 for a lost database connection) rather than a bare 500.
+ * Runs `inner` (the rest of the request), giving whatever it throws to the error handler. Hono
+ * hands only `Error` instances to the error handler and rethrows anything else: a thrown value, or
+ * an error made in another realm (node's own network errors under jest's sandbox). Around
+ * everything (app.ts), this gives those to the same handler, so they too become a JSON error (a
+ * 503 for a lost database connection) rather than a bare 500.
  */
-export function catchEverything(logger: Logger): MiddlewareHandler<AppEnv> {
+export function catchEverything(logger: Logger): (c: Context<AppEnv>, inner: () => Promise<unknown>) => Promise<Response | undefined> {
   const handle = apiErrorHandler(logger);
-  return async (c, next) => {
+  return async (c, inner) => {
     try {
-      await next();
+      await inner();
+      return undefined;
     } catch (error) {
       return handle(error as Error, c);
     }
