@@ -52,6 +52,10 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
  * still there: the full calendar's page (about 23 appointments and 6 blocks) costs about 60 us
  * more per search either way, so the "10k appointments + 1k blocks vs empty" p50 ratio rose from
  * a median of about 1.18 to about 1.36 in six bench runs each on a busy machine (goal 1.3).
+ * That difference is PostgreSQL's own work (the WebAssembly share of a CPU profile: about 56 us
+ * more per request on the full calendar, nothing more in JavaScript): reading the appointments
+ * and blocks and merging them. Of what was tried, JSON pairs unmerged cost more, text output
+ * saved about 5 us and a first read of limit + 16 slots about 10 us (FIRST_READ_SPARE_SLOTS).
  */
 export function availabilityBusyReads(database: { db: Db }): BusyReader {
   return createBusyReads(database.db);
