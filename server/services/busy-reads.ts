@@ -43,15 +43,22 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
 }
 
 /**
- * The busy reads of GET /availability: grouped on PostgreSQL; on PGlite each search's own
- * statement (undefined: answerAvailability's default). On PGlite grouping saves about a third of
- * a search's CPU on the one thread, but only the statement's fixed cost: a full calendar's page of
- * appointments and blocks costs what it did, so the full calendar's p50 over the empty one's (the
- * bench's "10k appointments + 1k blocks vs empty" row, goal 1.3) rose from about 1.15 to 1.3-1.5
- * in the profile (issue 20, round 8), while PGlite's throughput goal is met without it.
+ * The busy reads of GET /availability, grouped on both backends. On PGlite (one thread for the
+ * server and the database) grouping was left out in round 8: it saved about a third of a search's
+ * CPU but only the statement's fixed cost, and the full calendar's p50 over the empty one's rose
+ * from about 1.15 to 1.3-1.5. Since round 11 a small search's first read covers only its first
+ * limit + 32 slots (services/booking.ts smallFirstReadEnd): grouped, a search with a new URL every
+ * request costs about 0.44 ms of the thread instead of 0.72 ms (issue 20, round 12). The trade is
+ * still there: the full calendar's page (about 23 appointments and 6 blocks) costs about 60 us
+ * more per search either way, so the "10k appointments + 1k blocks vs empty" p50 ratio rose from
+ * a median of about 1.18 to about 1.36 in six bench runs each on a busy machine (goal 1.3).
+ * That difference is PostgreSQL's own work (the WebAssembly share of a CPU profile: about 56 us
+ * more per request on the full calendar, nothing more in JavaScript): reading the appointments
+ * and blocks and merging them. Of what was tried, JSON pairs unmerged cost more, text output
+ * saved about 5 us and a first read of limit + 16 slots about 10 us (FIRST_READ_SPARE_SLOTS).
  */
-export function availabilityBusyReads(database: { db: Db; kind: 'pglite' | 'postgres' }): BusyReader | undefined {
-  return database.kind === 'postgres' ? createBusyReads(database.db) : undefined;
+export function availabilityBusyReads(database: { db: Db }): BusyReader {
+  return createBusyReads(database.db);
 }
 
 /** A BusyReader (loadMergedBusy's answers) that reads the pages of concurrent searches together. */
