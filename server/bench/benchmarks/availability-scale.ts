@@ -2,9 +2,9 @@
  * 3. Availability on a full year: 10,000 appointments and 1,000 blocks, against an empty calendar.
  * The same URL again and again once; a new URL every request (the search itself, a goal row) in
  * `runs` runs, full and empty measured one right after the other in each. The busy slots start
- * tomorrow, so what a search from now reads of them depends on the hour of the run: before about
- * 10:45 UTC its first read (limit + 32 slots) lies in today's free slots and reads none; after
- * 20:00 UTC it reads tomorrow's first 37 slots (29 of them busy on these calendars).
+ * today (00:00 UTC), so a search from now reads about as many of them at any hour of the run
+ * (until round 12 they started tomorrow: a run before about 10:45 UTC had its first read, limit +
+ * 32 slots, in today's free slots and read none, one after 20:00 UTC read 29 busy of 37).
  */
 import { sql } from 'kysely';
 import { goalFor } from '../goals';
@@ -82,7 +82,7 @@ export async function yearCalendars(
     .values({ clinic_id: full.clinicId, email: 'year@example.com' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const firstDay = Math.floor(Date.now() / DAY) * DAY + DAY; // tomorrow 00:00 UTC
+  const firstDay = Math.floor(Date.now() / DAY) * DAY; // today 00:00 UTC: a search from now meets busy slots at any hour
   const starts: number[] = [];
   for (let d = 0; d < 365; d++) for (let s = 0; s < 48; s++) starts.push(firstDay + d * DAY + 8 * 3_600_000 + s * SLOT);
   // The same 11,000 distinct slots every run (so the no-overlap constraint holds).
