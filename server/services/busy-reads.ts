@@ -43,22 +43,20 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
 }
 
 /**
- * The busy reads of GET /availability, grouped on both backends. On PGlite (one thread for the
- * server and the database) grouping was left out in round 8: it saved about a third of a search's
- * CPU but only the statement's fixed cost, and the full calendar's p50 over the empty one's rose
- * from about 1.15 to 1.3-1.5. Since round 11 a small search's first read covers only its first
- * limit + 32 slots (services/booking.ts smallFirstReadEnd): grouped, a search with a new URL every
- * request costs about 0.44 ms of the thread instead of 0.72 ms (issue 20, round 12). The trade is
- * still there: the full calendar's page (about 23 appointments and 6 blocks) costs about 60 us
- * more per search either way, so the "10k appointments + 1k blocks vs empty" p50 ratio rose from
- * a median of about 1.18 to about 1.36 in six bench runs each on a busy machine (goal 1.3).
- * That difference is PostgreSQL's own work (the WebAssembly share of a CPU profile: about 56 us
- * more per request on the full calendar, nothing more in JavaScript): reading the appointments
- * and blocks and merging them. Of what was tried, JSON pairs unmerged cost more, text output
- * saved about 5 us and a first read of limit + 16 slots about 10 us (FIRST_READ_SPARE_SLOTS).
+ * The busy reads of GET /availability: grouped on PostgreSQL; on PGlite each search's own
+ * statement (undefined: answerAvailability's default). On PGlite (one thread for the server and
+ * the database) grouping saves the statement's fixed cost, a third of a search (about 0.44 ms of
+ * the thread instead of 0.72 with a new URL every request), but not a full calendar's page: its
+ * appointments and blocks cost PostgreSQL about 56 us more per search than an empty calendar's,
+ * grouped or not (reading the appointments 20-40 us, the blocks 5-8, merging and JSON 25-40;
+ * a first read of limit + 16 slots would save about 10 us and send 6.7 % of the bench's year
+ * calendar searches to a second read of about 1.2 ms). So grouped, the bench's "10k appointments
+ * + 1k blocks vs empty" p50 ratio (goal 1.3) came out at 1.436, 1.40 (and in-process CPU about
+ * 1.5), against 1.205 and 1.263 alone, while PGlite's throughput goal (0.06) is met alone too
+ * (0.065, 0.079) (issue 20, rounds 8 and 12).
  */
-export function availabilityBusyReads(database: { db: Db }): BusyReader {
-  return createBusyReads(database.db);
+export function availabilityBusyReads(database: { db: Db; kind: 'pglite' | 'postgres' }): BusyReader | undefined {
+  return database.kind === 'postgres' ? createBusyReads(database.db) : undefined;
 }
 
 /** A BusyReader (loadMergedBusy's answers) that reads the pages of concurrent searches together. */

@@ -299,7 +299,7 @@ describe.each(backends())('availability cost on %s', (backend) => {
     );
   });
 
-  it("reads the busy pages of searches that run together in fewer statements than searches, on both backends (the route's reader)", async () => {
+  it("the route's reader: on PostgreSQL the busy pages of searches that run together in fewer statements than searches; on PGlite each search's own", async () => {
     const { id } = await clinic('Searched Together');
     const from = Date.parse(`${futureMonday(1)}T00:00:00Z`);
     const HOUR = 3_600_000;
@@ -307,11 +307,17 @@ describe.each(backends())('availability cost on %s', (backend) => {
       id,
       Array.from({ length: 10 }, (_, d) => from + d * DAY + 10 * HOUR),
     );
-    const readBusy = availabilityBusyReads(countedDatabase(database, counter));
+    const routeReader = availabilityBusyReads(countedDatabase(database, counter));
+    // On PGlite the route leaves the reader out: answerAvailability reads each search's page alone.
+    expect(routeReader === undefined).toBe(backend === 'pglite');
+    const readBusy =
+      routeReader ??
+      ((clinicId: string, f: number, t: number, n: number) => loadMergedBusy(countedDatabase(database, counter).db, clinicId, f, t, n));
     const windows = Array.from({ length: 10 }, (_, d) => [from + d * DAY, from + (d + 1) * DAY] as const);
     const before = counter.count;
     const pages = await Promise.all(windows.map(([f, t]) => readBusy(id, f, t, SMALL_FIRST_PAGE)));
-    expect(counter.count - before).toBeLessThan(windows.length);
+    if (backend === 'postgres') expect(counter.count - before).toBeLessThan(windows.length);
+    else expect(counter.count - before).toBe(windows.length);
     for (const [i, [f, t]] of windows.entries()) {
       expect(pages[i]).toEqual(await loadMergedBusy(database.db, id, f, t, SMALL_FIRST_PAGE));
       expect(pages[i]!.busy).toEqual([{ start: f + 10 * HOUR, end: f + 10.5 * HOUR }]);
