@@ -30,6 +30,10 @@
  * - QB_PROFILE_HEAP=<file>: instead, a V8 sampling heap profile of the load (every object
  *   allocated, also those collected since: what the garbage collector has to deal with); open it
  *   in Chrome DevTools (Memory) or sum it by allocating stack (bytes per request = total / requests).
+ * - QB_PROFILE_TIMELINE=<file>, with `--import ./server/bench/timeline.mjs` after tsx: each request's
+ *   time in the server, the garbage collector's pauses, the event-loop delay and each statement's
+ *   wall time during the load; `node server/bench/timeline.mjs <file>` summarises what the slowest
+ *   1 % of requests had in common (see that file).
  * - QB_PROFILE_EXPLAIN=1: after the load, EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint
  *   sent through Kysely, with the values of its first run (a custom plan; on PostgreSQL the
  *   server's named statements may run a generic plan after five runs).
