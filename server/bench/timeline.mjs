@@ -4,7 +4,7 @@
 //   the load (the ones with `_n=`, QB_PROFILE_DISTINCT=1): when the server began and finished
 //   each one; every garbage collection's pause; every statement sent through pg (its wall time
 //   from the call to its result, and how many requests it carried: the length of its first array
-//   parameter); and the event loop's delay from the load's second second on. Written to <file>
+//   parameter); and the event loop's delay from the first load's second second on. Written to <file>
 //   when the process exits:
 //     QB_PROFILE_TIMELINE=/tmp/t.json QB_PROFILE_DISTINCT=1 npx tsx --max-semi-space-size=32 \
 //       --import ./server/bench/timeline.mjs server/bench/profile.ts
@@ -12,7 +12,7 @@
 //   latency in the server (mean, p50, p99, p99/mean), the collections' pauses, the event-loop
 //   delay, the share of all and of the slowest 1 % of requests that a pause overlapped, the
 //   statements' wall times, and in how many clusters the slowest requests finished.
-// The load's first second is left out of the summary (the server starts cold in a profile).
+// The summary covers the last load (after a QB_PROFILE_WARMUP one), without its first second.
 import dc from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:pe
 import { pathToFileURL } from 'node:url';
 
 const WARM_UP_MS = 1000;
+const LOAD_GAP_MS = 250;
 
 /** A statement's kind by its text: the two the list sends, or the text's start. */
 function statementKind(text) {
@@ -92,7 +93,11 @@ const sum = (values) => values.reduce((a, b) => a + b, 0);
 
 function summarise(file) {
   const t = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const from = Math.min(...t.requests.map(([at]) => at)) + WARM_UP_MS;
+  // The measured load: the requests after the last pause of more than LOAD_GAP_MS between two
+  // requests (a QB_PROFILE_WARMUP load comes first, then the fixtures of the measured one).
+  const starts = t.requests.map(([at]) => at).sort((a, b) => a - b);
+  const loadStart = starts.filter((at, i) => i === 0 || at - starts[i - 1] > LOAD_GAP_MS).at(-1);
+  const from = loadStart + WARM_UP_MS;
   const requests = t.requests.filter(([at]) => at >= from);
   const to = Math.max(...requests.map(([, end]) => end));
   const latencies = requests.map(([at, end]) => end - at).sort((a, b) => a - b);
