@@ -24,12 +24,20 @@
  *   visibility map stay as the last explicit VACUUM or ANALYZE left them).
  * - QB_PROFILE_DISTINCT=1: a URL of its own every request (never answered from memory).
  * - QB_PROFILE_SECONDS (default 5), QB_PROFILE_CONNECTIONS (default 20).
+ * - QB_PROFILE_WARMUP=<seconds> (default 0): first the same load on fixtures of its own (another
+ *   clinic, other keys or slots), not counted: the server profiled is then warm, as in the bench's
+ *   longer runs, not still compiling its code (V8's inline caches, baseline code and the optimizing
+ *   compiler were about a tenth of a cold 8-second profile's CPU in round 13).
  * - QB_PROFILE_TOP: how many pg_stat_statements lines to print (default 8).
  * - QB_PROFILE_CPU=<file>: a V8 CPU profile of this process during the load only (not the start
  *   nor the fixtures); `node server/bench/profile-summary.mjs <file>` sums it by package.
  * - QB_PROFILE_HEAP=<file>: instead, a V8 sampling heap profile of the load (every object
  *   allocated, also those collected since: what the garbage collector has to deal with); open it
  *   in Chrome DevTools (Memory) or sum it by allocating stack (bytes per request = total / requests).
+ * - QB_PROFILE_TIMELINE=<file>, with `--import ./server/bench/timeline.mjs` after tsx: each request's
+ *   time in the server, the garbage collector's pauses, the event-loop delay and each statement's
+ *   wall time during the load; `node server/bench/timeline.mjs <file>` summarises what the slowest
+ *   1 % of requests had in common (see that file).
  * - QB_PROFILE_EXPLAIN=1: after the load, EXPLAIN (ANALYZE, BUFFERS) of each query the endpoint
  *   sent through Kysely, with the values of its first run (a custom plan; on PostgreSQL the
  *   server's named statements may run a generic plan after five runs).
@@ -168,6 +176,13 @@ async function prepareLoad(r: Running, seconds: number): Promise<Load> {
   }
   const path = process.env.QB_PROFILE_PATH ?? '/api/v1/appointments?per_page=25';
   return { method: 'GET', path, keys: await makeKeys(r.db, clinicId, Math.ceil((10_000 * seconds) / PER_KEY)) };
+}
+
+/** The same kind of load for `seconds` on fixtures of its own, before anything is measured (none for 0). */
+async function warmUp(r: Running, seconds: number, connections: number, distinct: boolean): Promise<void> {
+  if (!(seconds > 0)) return;
+  const load = await prepareLoad(r, seconds);
+  await runChild<LoadResult>('load.mjs', { url: r.url, ...load, connections, distinct, duration: seconds, perKey: PER_KEY });
 }
 
 /** A V8 CPU profile of this process while `during` runs, written to `file` (none without a file); or the heap profile QB_PROFILE_HEAP asks for. */
@@ -341,7 +356,10 @@ async function main(): Promise<void> {
     seedDemo: false,
   });
   try {
-    const load = await prepareLoad({ backend, server, db: database.db, url: server.url }, seconds);
+    const running = { backend, server, db: database.db, url: server.url };
+    const distinct = process.env.QB_PROFILE_DISTINCT === '1';
+    await warmUp(running, Number(process.env.QB_PROFILE_WARMUP ?? 0), connections, distinct);
+    const load = await prepareLoad(running, seconds);
     if (process.env.QB_PROFILE_VACUUM === '1') await database.executeSql('vacuum (analyze)');
     const postgres = backend === 'postgres' ? await postmasterPid(database) : undefined;
     if (postgres) await sql`create extension if not exists pg_stat_statements`.execute(database.db);
@@ -356,7 +374,7 @@ async function main(): Promise<void> {
         url: server.url,
         ...load,
         connections,
-        distinct: process.env.QB_PROFILE_DISTINCT === '1',
+        distinct,
         duration: seconds,
         perKey: PER_KEY,
       }),
