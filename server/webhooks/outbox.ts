@@ -67,12 +67,17 @@ export interface EnvelopeFrame {
   after: string;
 }
 
+/**
+ * Written by concatenation rather than JSON.stringify of a stand-in envelope and a search for its
+ * object (two frames per booking; about 2 µs less per booking, issue 20, round 13). No part needs
+ * JSON escaping: the id is `evt_` and hex, the type and its data key are the contract's own words,
+ * the instant is ISO 8601 (envelope-frame.test.ts holds the text to JSON.stringify's, every type).
+ */
 export function envelopeFrame(type: EventType, created = new Date()): EnvelopeFrame {
   const id = newEventId();
   const at = created.toISOString();
-  const text = JSON.stringify({ id, type, created: at, data: { [eventDataKey(type)]: 0 } });
-  const split = text.lastIndexOf(':0}}');
-  return { id, type, created: at, before: text.slice(0, split + 1), after: text.slice(split + 2) };
+  const before = `{"id":"${id}","type":"${type}","created":"${at}","data":{"${eventDataKey(type)}":`;
+  return { id, type, created: at, before, after: '}}' };
 }
 
 /** Records an event; `previous` (the changed fields' old values) goes with appointment.updated and lead.updated. */
