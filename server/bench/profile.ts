@@ -45,6 +45,7 @@
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { type CompiledQuery, type KyselyPlugin, type QueryId, type RootOperationNode, sql } from 'kysely';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import pino from 'pino';
 import { connectDatabase, type DatabaseHandle } from '../db/connect';
@@ -367,6 +368,7 @@ async function main(): Promise<void> {
     timer.stats.clear();
     timer.compiled.clear();
     const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
     const pgBefore = postgres ? processTreeCpuMs(postgres) : 0;
     const walBefore = postgres ? await walPosition(database) : '';
     const loaded = profiledLoad(process.env.QB_PROFILE_CPU, () =>
@@ -384,6 +386,7 @@ async function main(): Promise<void> {
       : { result: await loaded, waits: undefined };
     const requests = result.requests;
     const cpu = process.cpuUsage(cpuBefore);
+    const loop = performance.eventLoopUtilization(loopBefore);
     const pgCpu = postgres ? processTreeCpuMs(postgres) - pgBefore : 0;
     const walBytes = postgres ? await walSince(database, walBefore) : 0;
     process.stdout.write(
@@ -393,6 +396,13 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  CPU per request: server process ${(((cpu.user + cpu.system) / 1000 / requests) * 1000).toFixed(0)} µs (system ${((cpu.system / (cpu.user + cpu.system)) * 100).toFixed(0)} %)` +
         (postgres ? `, PostgreSQL server ${((pgCpu / requests) * 1000).toFixed(0)} µs\n` : ' (PGlite included)\n'),
+    );
+    // Busy is the event loop's share of the load's wall time spent running (not waiting for I/O);
+    // on CPU, the process's CPU time over that wall time (its threads included). A loop busy far
+    // more than it was on CPU was waiting for a core; one busy much less than 100 % had nothing to
+    // run: every request was waiting for the database.
+    process.stdout.write(
+      `  event loop busy ${(loop.utilization * 100).toFixed(0)} % of ${(loop.idle + loop.active).toFixed(0)} ms; server process on CPU ${(((cpu.user + cpu.system) / 1000 / (loop.idle + loop.active)) * 100).toFixed(0)} % of it\n`,
     );
     if (postgres)
       process.stdout.write(`  WAL per request: ${(walBytes / requests).toFixed(0)} bytes (the whole server's, during the load)\n`);
