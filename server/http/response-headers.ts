@@ -26,7 +26,9 @@ export function responseHeaders(deps: ServerDeps): MiddlewareHandler<AppEnv> {
     // Under /api/v1 they wait as a plain object (answer-headers.ts). Elsewhere they are Hono's before
     // the handler runs: every answer made with c.json/c.body/c.html carries them at no further cost,
     // and a handler may still replace Cache-Control.
-    const apiAnswer: AnswerHeaders | undefined = c.req.path.startsWith('/api/v1/') ? { fields: { ...fields }, state: 'pending' } : undefined;
+    const apiAnswer: AnswerHeaders | undefined = c.req.path.startsWith('/api/v1/')
+      ? { fields: { ...fields }, state: 'pending' }
+      : undefined;
     if (apiAnswer) c.set('answerHeaders', apiAnswer);
     else for (const name in fields) c.header(name, fields[name as keyof AnswerHeaderFields]);
     await next();

@@ -30,7 +30,8 @@ function wire(url: string, method: string, path: string, headers: Record<string,
       res.resume();
       res.on('end', () => {
         const fields: string[] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) fields.push(`${res.rawHeaders[i]}: ${mask(res.rawHeaders[i]!, res.rawHeaders[i + 1]!)}`);
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          fields.push(`${res.rawHeaders[i]}: ${mask(res.rawHeaders[i]!, res.rawHeaders[i + 1]!)}`);
         resolve({ status: res.statusCode!, fields: fields.sort() });
       });
     });
@@ -71,7 +72,13 @@ describe.each(backends())('answer headers on %s', (backend) => {
     const lead = (await api.post('/api/v1/leads', { email: 'answer-headers@example.com' })).body;
     const [slot, other] = await slotsOfDay(api, futureMonday(5));
     const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-      wire(srv.url, method, path, { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body === undefined ? undefined : JSON.stringify(body));
+      wire(
+        srv.url,
+        method,
+        path,
+        { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body === undefined ? undefined : JSON.stringify(body),
+      );
 
     const answers: Record<string, Wire> = {
       booked: await send('POST', '/api/v1/appointments', { lead_id: lead.id, ...slot! }),
@@ -102,16 +109,21 @@ describe.each(backends())('answer headers on %s', (backend) => {
   });
 
   it('sends every header of refusals before and at the key check, and outside the API', async () => {
-    const clinic = await srv.clinic('Answer Headers Refusals');
     const answers: Record<string, Wire> = {
       noKey: await wire(srv.url, 'GET', '/api/v1/appointments'),
       badKey: await wire(srv.url, 'GET', '/api/v1/appointments', { authorization: 'Bearer qbk_live_nope' }),
       openapi: await wire(srv.url, 'GET', '/api/v1/openapi.json'),
       health: await wire(srv.url, 'GET', '/healthz'),
     };
-    void clinic;
     const policies = ['ratelimit-policy: "default";q=120;w=60', 'x-qualifybase-clinic-ratelimit-policy: "clinic";q=600;w=60'];
-    const base = ['Connection: keep-alive', 'Date: *', 'Keep-Alive: timeout=65', 'cache-control: no-store', 'x-content-type-options: nosniff', 'x-request-id: answer-headers-test'];
+    const base = [
+      'Connection: keep-alive',
+      'Date: *',
+      'Keep-Alive: timeout=65',
+      'cache-control: no-store',
+      'x-content-type-options: nosniff',
+      'x-request-id: answer-headers-test',
+    ];
     const seen = Object.fromEntries(Object.entries(answers).map(([name, w]) => [name, [w.status, w.fields]]));
     expect(seen).toEqual({
       noKey: [401, sorted(...base, LENGTH, ...policies, JSON_TYPE, 'www-authenticate: Bearer realm="qualifybase"')],
