@@ -137,17 +137,19 @@ describe.each(backends())('answer headers on %s', (backend) => {
 describe.each(backends())('answer headers at the limits on %s', (backend) => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer(backend, { runWorker: false, rateLimitPerMinute: 2, bodyLimitBytes: 200 });
+    srv = await startTestServer(backend, { runWorker: false, rateLimitPerMinute: 3, bodyLimitBytes: 200, trustProxy: true });
   });
   afterAll(() => srv.close());
 
-  it('sends every header of a 413 and a 429', async () => {
+  it('sends every header of a 413, an answer behind an https proxy and a 429', async () => {
     const clinic = await srv.clinic('Answer Headers Limits');
     const auth = { authorization: `Bearer ${clinic.api_key}`, 'content-type': 'application/json' };
     const tooLarge = await wire(srv.url, 'POST', '/api/v1/appointments', auth, JSON.stringify({ notes: 'x'.repeat(300) }));
+    const https = await wire(srv.url, 'GET', '/api/v1/appointments', { ...auth, 'x-forwarded-proto': 'https' });
     await wire(srv.url, 'GET', '/api/v1/appointments', auth);
     const refused = await wire(srv.url, 'GET', '/api/v1/appointments', auth);
-    const api = API.map((f) => f.replace('q=120', 'q=2'));
+    const api = API.map((f) => f.replace('q=120', 'q=3'));
+    expect([https.status, https.fields]).toEqual([200, sorted(...api, LENGTH, JSON_TYPE, 'strict-transport-security: max-age=31536000')]);
     expect([tooLarge.status, tooLarge.fields]).toEqual([413, sorted(...api, LENGTH, JSON_TYPE)]);
     expect([refused.status, refused.fields]).toEqual([429, sorted(...api, LENGTH, JSON_TYPE, 'retry-after: *')]);
   });
