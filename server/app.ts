@@ -5,6 +5,7 @@ import type { AppEnv, ServerDeps } from './context';
 import { createDashboard } from './dashboard';
 import { ApiError } from './errors';
 import { createApiApp } from './http/api-app';
+import { giveAnswerHeadersToHono } from './http/answer-headers';
 import { apiKeyAuth } from './http/auth';
 import { apiErrorHandler, catchEverything, refusalWhileStopping, routeNotFound } from './http/errors';
 import { registerOperationsRoutes, requestMetrics } from './http/operations';
@@ -59,7 +60,10 @@ export function createApp(deps: ServerDeps) {
   const auth = apiKeyAuth(deps);
   const pageCache = new PageCache();
   app.use('/api/v1/*', async (c, next) => {
-    if (c.req.path === '/api/v1/openapi.json') return limitBody(c, next);
+    if (c.req.path === '/api/v1/openapi.json') {
+      giveAnswerHeadersToHono(c); // answered with c.json, outside the API's routes
+      return limitBody(c, next);
+    }
     c.set('pageCache', pageCache);
     c.set('database', deps.database);
     return auth(c, async () => {

@@ -38,11 +38,38 @@ export interface AnswerStore {
   set(key: string, body: Buffer<ArrayBuffer>, until?: number): void;
 }
 
+/**
+ * The headers every API answer carries (request id, nosniff, Cache-Control, HSTS, the rate-limit
+ * headers), kept as a plain object until the answer is made (http/answer-headers.ts). Names in
+ * lowercase, as a Headers object hands them to node-server.
+ */
+export interface AnswerHeaderFields {
+  'cache-control': string;
+  ratelimit?: string;
+  'ratelimit-policy'?: string;
+  'strict-transport-security'?: string;
+  'x-content-type-options': string;
+  'x-qualifybase-clinic-ratelimit'?: string;
+  'x-qualifybase-clinic-ratelimit-policy'?: string;
+  'x-request-id': string;
+}
+
+/**
+ * Where an API request's answer headers are: `pending` in `fields` alone; `given` to Hono
+ * (c.header), so c.json and the like carry them; `sent` with an answer made as a plain object.
+ */
+export interface AnswerHeaders {
+  fields: AnswerHeaderFields;
+  state: 'pending' | 'given' | 'sent';
+}
+
 /** Hono environment: `c.var.auth` is set by the API-key middleware. */
 export interface AppEnv {
   Variables: {
     auth: AuthContext;
     requestId: string;
+    /** Set under /api/v1 by the response-headers middleware (http/answer-headers.ts). */
+    answerHeaders?: AnswerHeaders;
     pageCache: AnswerStore;
     database: RequestDatabase;
     /** Set by jsonText (http/route.ts): the answer's JSON bytes, written by a service, for the page cache to keep. */

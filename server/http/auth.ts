@@ -6,6 +6,7 @@ import { ApiError } from '../errors';
 import { hashApiKey } from '../services/api-keys';
 import { noteCalendarVersion } from '../services/booking';
 import { rateLimitRefusals } from '../metrics';
+import { giveAnswerHeadersToHono, setAnswerHeader } from './answer-headers';
 import { markRefusal, recordFailedAuth, refuseThrottledAddress } from './auth-throttle';
 import { CLINIC_POLICY_NAME, clinicRateLimitHeader, createKeyCounter, policyHeader, rateLimitHeader, type CountedKey } from './rate-limit';
 
@@ -29,8 +30,8 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
   const keyPolicy = policyHeader(limits.perKey);
   const clinicPolicy = policyHeader(limits.perClinic, CLINIC_POLICY_NAME);
   return async (c, next) => {
-    c.header('RateLimit-Policy', keyPolicy);
-    c.header('X-QualifyBase-Clinic-RateLimit-Policy', clinicPolicy);
+    setAnswerHeader(c, 'ratelimit-policy', keyPolicy);
+    setAnswerHeader(c, 'x-qualifybase-clinic-ratelimit-policy', clinicPolicy);
     if (keyInQueryString(c.req.url)) {
       throw new ApiError(
         401,
@@ -65,8 +66,8 @@ export function apiKeyAuth(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       });
     }
     const { rate } = key;
-    c.header('RateLimit', rateLimitHeader(rate));
-    c.header('X-QualifyBase-Clinic-RateLimit', clinicRateLimitHeader(rate));
+    setAnswerHeader(c, 'ratelimit', rateLimitHeader(rate));
+    setAnswerHeader(c, 'x-qualifybase-clinic-ratelimit', clinicRateLimitHeader(rate));
     if (!rate.allowed) {
       if (rate.refusedBy === 'clinic') {
         rateLimitRefusals.inc({ limiter: 'clinic' });
@@ -95,8 +96,13 @@ function rateLimited({ rate }: CountedKey, limits: { perKey: number; perClinic: 
   return new ApiError(429, 'rate_limited', message, undefined, { 'Retry-After': String(rate.resetSeconds) });
 }
 
-export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+/**
+ * `giveHeaders`: hands the pending answer headers to Hono first (answer-headers.ts), for a handler
+ * that answers with c.json or c.body; not for one that answers with jsonText.
+ */
+export function requireScope(scope: Scope, giveHeaders = true): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (giveHeaders) giveAnswerHeadersToHono(c);
     if (!c.get('auth').scopes.includes(scope)) {
       throw new ApiError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope`, [
         { path: '', message: `required scope: ${scope}` },

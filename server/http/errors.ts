@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 import type { ErrorBody } from '../../contract';
 import type { AppEnv, ServerDeps } from '../context';
 import { ApiError, fromDatabaseError, SHUTDOWN_RETRY_AFTER_SECONDS, serviceUnavailable, temporaryFailure } from '../errors';
+import { giveAnswerHeadersToHono } from './answer-headers';
 import { policyHeader } from './rate-limit';
 
-export function errorJson(c: Context, error: ApiError) {
+export function errorJson(c: Context<AppEnv>, error: ApiError) {
+  giveAnswerHeadersToHono(c);
   const body: ErrorBody = { error: error.message, code: error.code };
   if (error.details && error.details.length > 0) body.details = error.details;
   if (error.headers) for (const [k, v] of Object.entries(error.headers)) c.header(k, v);
@@ -83,6 +85,7 @@ export function apiErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
       return errorJson(c, temporary);
     }
     logger.error({ err: error, requestId: c.var.requestId, path: c.req.path }, 'unhandled error');
+    giveAnswerHeadersToHono(c);
     return c.json({ error: 'Internal server error', code: 'internal_error' }, 500);
   };
 }

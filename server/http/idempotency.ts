@@ -24,6 +24,7 @@ import { canonicalJson } from '../../contract/canonical-json';
 import type { AppEnv, RequestDatabase } from '../context';
 import type { Database } from '../db/schema';
 import { ApiError, invalidInput } from '../errors';
+import { giveAnswerHeadersToHono } from './answer-headers';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -104,6 +105,9 @@ const kept = (c: Context<AppEnv>) => {
 export const honourIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header(IDEMPOTENCY_KEY_HEADER);
   if (header === undefined) return next();
+  // A replay answers with c.body, and a kept answer is read back as a fetch Response: both want the
+  // headers in Hono's Headers (answer-headers.ts), which keeps the kept answer's header bytes too.
+  giveAnswerHeadersToHono(c);
   const key = parseIdempotencyKey(header);
   const request = fingerprint(c, await c.req.text());
   const apiKeyId = c.var.auth.keyId;

@@ -11,6 +11,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AnswerStore, AppEnv } from '../context';
+import { giveAnswerHeadersToHono, plainAnswer } from './answer-headers';
 
 export interface PageCacheOptions {
   /** Most answers kept (least recently used go first). */
@@ -94,12 +95,13 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   const { clinicId, dataVersion, calendarVersion } = c.get('auth');
   const key = `${clinicId} ${dataVersion} ${calendarVersion} ${c.req.url}`;
   const hit = cache.get(key);
-  if (hit !== undefined) return c.body(hit, 200, { 'Content-Type': JSON_TYPE });
+  if (hit !== undefined) return plainAnswer(c, hit, 200, JSON_TYPE) ?? c.body(hit, 200, { 'Content-Type': JSON_TYPE });
   // The handler answers with c.json, or with jsonText (http/route.ts): keep the bytes it sends
   // (reading them back from the finished Response would make Hono rebuild that as a full fetch Response).
   let sent: Buffer<ArrayBuffer> | undefined;
   c.json = ((object: unknown, status?: number, headers?: Record<string, string>) => {
     sent = answerBytes(JSON.stringify(object));
+    giveAnswerHeadersToHono(c);
     return c.body(sent, status as 200, { 'Content-Type': JSON_TYPE, ...headers });
   }) as unknown as typeof c.json;
   await next();
@@ -108,4 +110,4 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   if (body !== undefined && c.res.status === 200 && until > Date.now()) cache.set(key, body, until);
 };
 
-const JSON_TYPE = 'application/json';
+export const JSON_TYPE = 'application/json';

@@ -5,9 +5,9 @@
  * sit in shared caches), and Strict-Transport-Security when the request came over https.
  * The dashboard sets its own stricter set on top (dashboard/security.ts).
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { randomUUID } from 'node:crypto';
-import type { AppEnv, ServerDeps } from '../context';
+import type { AnswerHeaderFields, AnswerHeaders, AppEnv, ServerDeps } from '../context';
 import { requestIsHttps } from './client-address';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -21,20 +21,30 @@ export function responseHeaders(deps: ServerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = acceptedRequestId(c.req.header('x-request-id')) ?? randomUUID();
     c.set('requestId', requestId);
-    // Set before the handler runs, every answer made with c.json/c.body/c.html carries them at no
-    // cost; a handler may still replace Cache-Control. Setting a header on a finished answer makes
-    // Hono rebuild it as a full fetch Response, so after the handler only an answer that lacks one
-    // (a Response built by hand) is completed.
-    c.header('X-Request-Id', requestId);
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Cache-Control', 'no-store');
-    const https = requestIsHttps(c, deps.config.trustProxy);
-    if (https) c.header('Strict-Transport-Security', 'max-age=31536000');
+    const fields: AnswerHeaderFields = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-request-id': requestId };
+    if (requestIsHttps(c, deps.config.trustProxy)) fields['strict-transport-security'] = 'max-age=31536000';
+    // Under /api/v1 they wait as a plain object (answer-headers.ts). Elsewhere they are Hono's before
+    // the handler runs: every answer made with c.json/c.body/c.html carries them at no further cost,
+    // and a handler may still replace Cache-Control.
+    const apiAnswer: AnswerHeaders | undefined = c.req.path.startsWith('/api/v1/')
+      ? { fields: { ...fields }, state: 'pending' }
+      : undefined;
+    if (apiAnswer) c.set('answerHeaders', apiAnswer);
+    else for (const name in fields) c.header(name, fields[name as keyof AnswerHeaderFields]);
     await next();
-    const headers = c.res.headers;
-    if (!headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
-    if (!headers.has('X-Content-Type-Options')) c.header('X-Content-Type-Options', 'nosniff');
-    if (!headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-    if (https && !headers.has('Strict-Transport-Security')) c.header('Strict-Transport-Security', 'max-age=31536000');
+    if (apiAnswer?.state === 'sent') return;
+    // Setting a header on a finished answer makes Hono rebuild it as a full fetch Response, so only
+    // an answer that lacks one is completed: one made by hand, or under /api/v1 one made without
+    // giving Hono the pending headers (then the rate-limit headers too).
+    if (apiAnswer?.state === 'pending') {
+      apiAnswer.state = 'given';
+      completeAnswer(c, apiAnswer.fields);
+    } else completeAnswer(c, fields);
   };
+}
+
+/** Sets each of `fields` the finished answer lacks. */
+function completeAnswer(c: Context<AppEnv>, fields: AnswerHeaderFields): void {
+  const headers = c.res.headers;
+  for (const name in fields) if (!headers.has(name)) c.header(name, fields[name as keyof AnswerHeaderFields]);
 }

@@ -9,7 +9,8 @@ import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';
 import { honourIdempotencyKey } from './idempotency';
-import { answerBytes, servePageFromCache } from './page-cache';
+import { plainAnswer } from './answer-headers';
+import { answerBytes, JSON_TYPE, servePageFromCache } from './page-cache';
 
 const ERROR_DESCRIPTIONS = {
   400: 'invalid_input: the request is malformed or a field is invalid',
@@ -125,12 +126,13 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 /**
  * An answer of JSON text a service wrote (the database, for GET and POST /appointments): sent as
- * it is, with c.json's Content-Type, and kept by the page cache as a c.json answer would be.
+ * it is, with c.json's Content-Type, and kept by the page cache as a c.json answer would be. Its
+ * headers go to node-server as a plain object (answer-headers.ts) on a route declared `answersPlain`.
  */
 export function jsonText(c: Context<AppEnv>, text: string, status: 200 | 201 = 200) {
   const body = answerBytes(text);
   c.set('answerBody', body);
-  return c.body(body, status, { 'Content-Type': 'application/json' });
+  return plainAnswer(c, body, status, JSON_TYPE) ?? c.body(body, status, { 'Content-Type': JSON_TYPE });
 }
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
@@ -162,6 +164,12 @@ type ApiRouteConfig = Omit<RouteConfig, 'middleware' | 'security'> & {
    * leads, and its calendar settings.
    */
   cached?: boolean;
+  /**
+   * The handler answers with jsonText alone (or throws): the answer headers then reach node-server
+   * as a plain object (answer-headers.ts). Any other route's scope check first gives them to Hono,
+   * for its handler's c.json or c.body.
+   */
+  answersPlain?: boolean;
 };
 
 /** The route's own responses with the headers their status carries (Idempotent-Replayed on an idempotent write's). */
@@ -173,9 +181,9 @@ function withHeaders(responses: RouteConfig['responses'], idempotent: boolean): 
 
 /** An authenticated /api/v1 endpoint guarded by `scope`. */
 export function apiRoute<const C extends ApiRouteConfig>(config: C) {
-  const { scope, errors = [], responses, description, cached = false, idempotent = false, ...rest } = config;
+  const { scope, errors = [], responses, description, cached = false, idempotent = false, answersPlain = false, ...rest } = config;
   const statuses = [...new Set<ErrorStatus>([400, 401, 403, 429, 503, ...errors])];
-  const middleware: MiddlewareHandler<AppEnv>[] = [requireScope(scope)];
+  const middleware: MiddlewareHandler<AppEnv>[] = [requireScope(scope, !answersPlain)];
   if (cached) middleware.push(servePageFromCache);
   if (idempotent) middleware.push(honourIdempotencyKey);
   return createRoute({

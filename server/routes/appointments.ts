@@ -19,6 +19,7 @@ const book = apiRoute({
     "Books a lead's appointment; a slot from GET /api/v1/availability can be posted as-is. The lead must belong to the clinic: a lead of another clinic, or none, answers 404 not_found (\"Lead not found\"). ends_at defaults to scheduled_at plus the clinic's slot length and must be after scheduled_at; a scheduled_at in the past, or an assigned_to that is not an agent of the clinic, answers 400 invalid_input. The time must lie inside the clinic's opening hours and be free of other (not cancelled) appointments and calendar blocks, else 409 slot_unavailable. Double booking is impossible: the database enforces it, so of simultaneous bookings of one slot exactly one succeeds. Records appointment.created, and lead.updated when the lead's status becomes booked.",
   scope: 'appointments:write',
   idempotent: true,
+  answersPlain: true,
   request: { body: jsonBody(AppointmentCreate) },
   responses: { 201: json(Appointment, 'The booked appointment (status confirmed)') },
   errors: [404, 409, 413],
@@ -33,6 +34,7 @@ const list = apiRoute({
   description: 'Newest first (by creation). `from`/`to` filter on scheduled_at; a day means midnight clinic time.',
   scope: 'appointments:read',
   cached: true,
+  answersPlain: true,
   request: { query: AppointmentListQuery },
   responses: { 200: json(AppointmentList, 'A page of appointments') },
 });
