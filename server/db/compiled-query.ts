@@ -17,18 +17,19 @@ interface Template<R> {
 }
 
 /**
- * `build` receives one marker string per argument and must pass each to the query as a value (a
- * parameter); the compiled parameters equal to a marker take that argument on every run, the
- * others stay as compiled. A marker that is not found as a parameter is a mistake: it throws.
+ * `build` receives one marker string per argument, whatever the argument's type (a string, an
+ * array bound as one parameter), and must pass each to the query as a value (a parameter); the
+ * compiled parameters equal to a marker take that argument on every run, the others stay as
+ * compiled. A marker that is not found as a parameter is a mistake: it throws.
  */
-export function compiledOnce<A extends string[], R>(
+export function compiledOnce<A extends unknown[], R>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<R> & { execute(): Promise<unknown[]> },
 ): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
   const templates = new WeakMap<Kysely<Database>, Template<R>>();
   const compile = (db: Kysely<Database>, arity: number): Template<R> => {
     const markers = Array.from({ length: arity }, (_, i) => `\u0000qb-compiled-arg-${i}\u0000`) as A;
     const compiled = build(db, ...markers).compile();
-    const slots = compiled.parameters.map((p) => markers.indexOf(p as string));
+    const slots = compiled.parameters.map((p) => markers.indexOf(p));
     const missing = markers.findIndex((_, i) => !slots.includes(i));
     if (missing >= 0) throw new Error(`compiledOnce: argument ${missing} is not a parameter of the query`);
     return { compiled, slots };

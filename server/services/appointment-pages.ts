@@ -13,6 +13,7 @@
  * requests of the same statement shape (page, cursor or later page; per_page; which filters).
  */
 import { sql, type Expression } from 'kysely';
+import { compiledOnce } from '../db/compiled-query';
 import { type RenderedPage, renderPage } from './appointment-json';
 import { appointmentFilters, appointmentList, type AppointmentFilters, filteredAppointmentsJson, type ListQuery } from './appointments';
 import { cursorPageQuery, type PageOperands, totalAskedAlone } from './pagination';
@@ -40,18 +41,41 @@ const shapeOf = ({ q, filters: f }: ListRequest): string =>
     f.to !== undefined ? 't' : '',
   ].join(':');
 
-type ArrayType = 'uuid' | 'text' | 'timestamptz' | 'int8';
+/** Each request's values, one array per column of the request's row (`r`), in the statement's order (COLUMN_TYPES). */
+type GroupColumns = [
+  clinicIds: unknown[],
+  statuses: unknown[],
+  leadIds: unknown[],
+  froms: unknown[],
+  tos: unknown[],
+  cursors: unknown[],
+  skips: number[],
+  pages: number[],
+];
+
+const COLUMN_TYPES = ['uuid', 'text', 'uuid', 'timestamptz', 'timestamptz', 'uuid', 'int8', 'int8'] as const;
+
+const columnsOf = (group: ListRequest[]): GroupColumns => [
+  group.map((w) => w.filters.clinicId),
+  group.map((w) => w.filters.status ?? null),
+  group.map((w) => w.filters.leadId ?? null),
+  group.map((w) => w.filters.from ?? null),
+  group.map((w) => w.filters.to ?? null),
+  group.map((w) => w.q.starting_after ?? null),
+  group.map((w) => (w.q.page - 1) * w.q.per_page),
+  group.map((w) => w.q.page),
+];
 
 /** A column of the request's row (`r`) in the grouped statement. */
 const column = <T>(name: string) => sql.ref(`r.${name}`) as unknown as Expression<T>;
 
 /**
- * The grouped statement for requests of one shape: every request's answer (its page, the lateral
- * subquery, rendered as one text: renderPage), one row per request in the group's order (`ord`,
- * from 1).
+ * The grouped statement of a shape, read off the shape's `first` request (its statement text
+ * depends on nothing else), its values bound as `columns`: every request's answer (its page, the
+ * lateral subquery, rendered as one text: renderPage), one row per request in the group's order
+ * (`ord`, from 1).
  */
-function groupedPages(db: Db, links: RecordLinks, group: ListRequest[]) {
-  const [first] = group as [ListRequest];
+function groupedPagesQuery(db: Db, links: RecordLinks, first: ListRequest, columns: GroupColumns) {
   const f = first.filters;
   const filters: AppointmentFilters = {
     clinicId: column('clinic_id'),
@@ -72,25 +96,57 @@ function groupedPages(db: Db, links: RecordLinks, group: ListRequest[]) {
    * alike, the generic plan is kept after its fifth run on a connection. The plan is the same
    * either way: every value reaches the page query through the lateral row, never as a constant.
    */
-  const values = <T>(type: ArrayType, pick: (w: ListRequest) => T | undefined) =>
-    sql`(select ${group.map((w) => pick(w) ?? null)}::${sql.raw(type)}[])`;
-  return sql<RenderedPage & { ord: string }>`
+  const [clinicIds, statuses, leadIds, froms, tos, cursors, skips, pages] = columns.map(
+    (values, i) => sql`(select ${values}::${sql.raw(COLUMN_TYPES[i] as string)}[])`,
+  );
+  const statement = sql<RenderedPage & { ord: string }>`
     select r.ord, x.body, x.rows
-    from unnest(${values('uuid', (w) => w.filters.clinicId)}, ${values('text', (w) => w.filters.status)},
-      ${values('uuid', (w) => w.filters.leadId)}, ${values('timestamptz', (w) => w.filters.from)},
-      ${values('timestamptz', (w) => w.filters.to)}, ${values('uuid', (w) => w.q.starting_after)},
-      ${values('int8', (w) => (w.q.page - 1) * w.q.per_page)}, ${values('int8', (w) => w.q.page)})
+    from unnest(${clinicIds}, ${statuses}, ${leadIds}, ${froms}, ${tos}, ${cursors}, ${skips}, ${pages})
       with ordinality as r(clinic_id, status, lead_id, from_at, to_at, cursor, skip, page, ord)
     cross join lateral (${rendered}) x
-    order by r.ord`.execute(db);
+    order by r.ord`;
+  return { compile: () => statement.compile(db), execute: async () => (await statement.execute(db)).rows };
+}
+
+/** Most shapes whose grouped statement is kept compiled (the least recently built goes first). */
+const KEPT_SHAPES = 256;
+
+/**
+ * The grouped statement of each shape, built and compiled once (db/compiled-query.ts) and then
+ * only run with each group's values: Kysely built and compiled the whole page statement again
+ * for every group, about a tenth of the server's CPU per uncached list request (issue 20, round
+ * 14). The text is the one a statement built afresh has, so PostgreSQL keeps its plan as before.
+ */
+function groupedStatements(db: Db, links: RecordLinks) {
+  type Statement = (db: Db, ...columns: GroupColumns) => Promise<(RenderedPage & { ord: string })[]>;
+  const byShape = new Map<string, Statement>();
+  return (group: ListRequest[]) => {
+    const [first] = group as [ListRequest];
+    const shape = shapeOf(first);
+    let statement = byShape.get(shape);
+    if (!statement) {
+      statement = compiledOnce((built: Db, ...columns: GroupColumns) => groupedPagesQuery(built, links, first, columns));
+      byShape.set(shape, statement);
+      for (const oldest of byShape.keys()) {
+        if (byShape.size <= KEPT_SHAPES) break;
+        byShape.delete(oldest);
+      }
+    }
+    return statement(db, ...columnsOf(group));
+  };
 }
 
 /**
  * Each request's answer from the grouped statement's rows (one per request); an empty later or
  * cursor page asks for its total (and its cursor's item) on its own.
  */
-async function answerGroup(db: Db, links: RecordLinks, group: ListRequest[]): Promise<Array<string | Promise<string>>> {
-  const { rows } = await groupedPages(db, links, group);
+async function answerGroup(
+  db: Db,
+  links: RecordLinks,
+  groupedPages: ReturnType<typeof groupedStatements>,
+  group: ListRequest[],
+): Promise<Array<string | Promise<string>>> {
+  const rows = await groupedPages(group);
   if (rows.length !== group.length) throw new Error(`appointment pages: ${rows.length} answers for ${group.length} requests`);
   return group.map((w, i) => {
     const own = rows[i] as RenderedPage;
@@ -108,11 +164,12 @@ export function createAppointmentPages(
   links: RecordLinks,
   options: Pick<ConcurrentGroupsOptions, 'maxInFlight' | 'onStatement'> = {},
 ): AppointmentPages {
+  const groupedPages = groupedStatements(db, links);
   const pageOf = groupConcurrent<ListRequest, string>({
     ...options,
     shapeOf,
     alone: (w) => filteredAppointmentsJson(db, links, w.filters, w.q),
-    together: (group) => answerGroup(db, links, group),
+    together: (group) => answerGroup(db, links, groupedPages, group),
   });
   return async (clinicId, q) => {
     const filters = await appointmentFilters(db, clinicId, q);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { up as storeJson } from '../db/migrations/023_stored_json';
 import { toAppointment } from '../services/serialize';
 import { APPOINTMENT_JSON_KEYS } from '../services/appointment-json';
@@ -238,6 +238,31 @@ describe.each(backends())('appointments as JSON from the database on %s', (backe
     );
     // Not a vacuous property: statements did answer several requests.
     expect(Math.max(...sizes)).toBeGreaterThan(1);
+  });
+
+  it("builds a shape's grouped statement once and runs it with each group's own values", async () => {
+    const clinicIds = [
+      await seed(fc.sample(appointment, { numRuns: 3, seed: 14 })),
+      await seed(fc.sample(appointment, { numRuns: 2, seed: 15 })),
+    ];
+    const groupedNodes: unknown[] = [];
+    const observer: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        if (node.kind === 'RawNode' && node.sqlFragments.some((f) => f.includes('with ordinality as r('))) groupedNodes.push(node);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const pages = createAppointmentPages(database.db.withPlugin(observer), links);
+    const q = (per_page: number) => ({ page: 1, per_page }) as never;
+    const answers = async (per_page: number) => Promise.all([...clinicIds, ...clinicIds].map((id) => pages(id, q(per_page))));
+    for (const per_page of [2, 2, 3, 2]) {
+      const alone = await Promise.all([...clinicIds, ...clinicIds].map((id) => listAppointmentsJson(database.db, links, id, q(per_page))));
+      expect(await answers(per_page)).toEqual(alone);
+    }
+    // Four rounds of grouped requests: per_page 2 three times (one statement built), 3 once (another).
+    expect(new Set(groupedNodes).size).toBe(2);
+    expect(groupedNodes.length).toBeGreaterThanOrEqual(4);
   });
 
   /** The list's text, checked against the serializer's, and the appointments it holds. */
