@@ -9,7 +9,7 @@
  * checked before (the route's middleware order), and every header that is not the body's
  * (request id, rate limit) is set per request as usual.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AnswerStore, AppEnv } from '../context';
 import { giveAnswerHeadersToHono, plainAnswer } from './answer-headers';
 
@@ -95,7 +95,7 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
   const { clinicId, dataVersion, calendarVersion } = c.get('auth');
   const key = `${clinicId} ${dataVersion} ${calendarVersion} ${c.req.url}`;
   const hit = cache.get(key);
-  if (hit !== undefined) return plainAnswer(c, hit, 200, JSON_TYPE) ?? c.body(hit, 200, { 'Content-Type': JSON_TYPE });
+  if (hit !== undefined) return jsonBytesAnswer(c, hit, 200);
   // The handler answers with c.json, or with jsonText (http/route.ts): keep the bytes it sends
   // (reading them back from the finished Response would make Hono rebuild that as a full fetch Response).
   let sent: Buffer<ArrayBuffer> | undefined;
@@ -111,3 +111,7 @@ export const servePageFromCache: MiddlewareHandler<AppEnv> = async (c, next) => 
 };
 
 export const JSON_TYPE = 'application/json';
+
+/** JSON bytes as the answer: with its headers as a plain object while they are pending (answer-headers.ts), else through Hono. */
+export const jsonBytesAnswer = (c: Context<AppEnv>, body: Buffer<ArrayBuffer>, status: 200 | 201) =>
+  plainAnswer(c, body, status, JSON_TYPE) ?? c.body(body, status, { 'Content-Type': JSON_TYPE });

@@ -9,8 +9,7 @@ import { ErrorBody, type Scope } from '../../contract';
 import type { AppEnv } from '../context';
 import { requireScope } from './auth';
 import { honourIdempotencyKey } from './idempotency';
-import { plainAnswer } from './answer-headers';
-import { answerBytes, JSON_TYPE, servePageFromCache } from './page-cache';
+import { answerBytes, jsonBytesAnswer, servePageFromCache } from './page-cache';
 
 const ERROR_DESCRIPTIONS = {
   400: 'invalid_input: the request is malformed or a field is invalid',
@@ -132,7 +131,7 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 export function jsonText(c: Context<AppEnv>, text: string, status: 200 | 201 = 200) {
   const body = answerBytes(text);
   c.set('answerBody', body);
-  return plainAnswer(c, body, status, JSON_TYPE) ?? c.body(body, status, { 'Content-Type': JSON_TYPE });
+  return jsonBytesAnswer(c, body, status);
 }
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
