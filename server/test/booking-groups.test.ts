@@ -351,8 +351,9 @@ describe.each(backends())('bookings grouped into one statement on %s', (backend)
     });
     // Per booking its lead's lookup and the appointment's foreign key check, and the leads booked by
     // one scan: 33 on a fresh database, 35 after this file's other tests (plans made on other
-    // statistics); a statement per booking would take a third scan each, 48.
-    expect(scans).toBeLessThanOrEqual(2 * all.length + 4);
+    // statistics), once 37 in a clean CI run (round 14); a statement per booking would take a third
+    // scan each, 48. The bound is halfway between the two designs: 2 scans per booking against 3.
+    expect(scans).toBeLessThanOrEqual(2.5 * all.length);
   });
 
   it('sends a group the database refuses again one booking at a time: the error is only its own', async () => {
