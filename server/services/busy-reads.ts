@@ -33,7 +33,7 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
   const column = (name: string) => sql`${sql.ref(`r.${name}`)}`;
   const page = mergedBusyStatement({ clinicId: column('clinic_id'), from: column('from_at'), to: column('to_at') }, appointments);
   const { rows } = await sql<MergedBusyRow & { ord: string }>`
-    select r.ord, x.busy, x.read, x.last_start
+    select r.ord, x.read, x.last_start, x.appointments, x.under_way, x.blocks
     from unnest((select ${reads.map((b) => b.clinicId)}::uuid[]), (select ${reads.map((b) => isoAt(b.from))}::timestamptz[]),
       (select ${reads.map((b) => isoAt(b.to))}::timestamptz[])) with ordinality as r(clinic_id, from_at, to_at, ord)
     cross join lateral (${page}) x`.execute(db);
@@ -48,7 +48,8 @@ async function busyPagesTogether(db: Db, reads: BusyRead[]): Promise<BusyPage[]>
  * the database) grouping saves the statement's fixed cost, a third of a search (about 0.44 ms of
  * the thread instead of 0.72 with a new URL every request), but not a full calendar's page: its
  * appointments and blocks cost PostgreSQL about 56 us more per search than an empty calendar's,
- * grouped or not (reading the appointments 20-40 us, the blocks 5-8, merging and JSON 25-40;
+ * grouped or not (reading the appointments 20-40 us, the blocks 5-8, merging and JSON 25-40, which
+ * the server does since round 15, services/booking.ts mergedBusyStatement;
  * a first read of limit + 16 slots would save about 10 us and send 6.7 % of the bench's year
  * calendar searches to a second read of about 1.2 ms). So grouped, the bench's "10k appointments
  * + 1k blocks vs empty" p50 ratio (goal 1.3) came out at 1.436, 1.40 (and in-process CPU about
