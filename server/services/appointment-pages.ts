@@ -16,7 +16,7 @@ import { sql, type Expression } from 'kysely';
 import { compiledOnce } from '../db/compiled-query';
 import { type RenderedPage, renderPage } from './appointment-json';
 import { appointmentFilters, appointmentList, type AppointmentFilters, filteredAppointmentsJson, type ListQuery } from './appointments';
-import { cursorPageQuery, type PageOperands, totalAskedAlone } from './pagination';
+import { type CursorParams, cursorPageQuery, type PageOperands, totalAskedAlone } from './pagination';
 import { type ConcurrentGroupsOptions, groupConcurrent } from './concurrent-groups';
 import type { RecordLinks } from './serialize';
 import type { Db } from './transaction';
@@ -30,16 +30,36 @@ interface ListRequest {
   filters: AppointmentFilters & { clinicId: string };
 }
 
+/**
+ * What a request's grouped statement text depends on, and nothing of its values: which page
+ * (the first, a later one, or after a cursor; cursorPageQuery reads no more of its parameters
+ * than that), how many per page, and which filters it has.
+ */
+interface ListShape {
+  params: CursorParams;
+  filtered: { status: boolean; leadId: boolean; from: boolean; to: boolean };
+}
+
+const shapeOfRequest = ({ q, filters: f }: ListRequest): ListShape => ({
+  params:
+    q.starting_after !== undefined
+      ? { page: 1, per_page: q.per_page, starting_after: '' }
+      : { page: q.page > 1 ? 2 : 1, per_page: q.per_page },
+  filtered: { status: f.status !== undefined, leadId: f.leadId !== undefined, from: f.from !== undefined, to: f.to !== undefined },
+});
+
 /** Requests with the same key have the same page statement text (their values differ). */
-const shapeOf = ({ q, filters: f }: ListRequest): string =>
+const shapeKey = ({ params: p, filtered: f }: ListShape): string =>
   [
-    q.starting_after !== undefined ? 'cursor' : q.page > 1 ? 'later' : 'first',
-    q.per_page,
-    f.status !== undefined ? 's' : '',
-    f.leadId !== undefined ? 'l' : '',
-    f.from !== undefined ? 'f' : '',
-    f.to !== undefined ? 't' : '',
+    p.starting_after !== undefined ? 'cursor' : p.page > 1 ? 'later' : 'first',
+    p.per_page,
+    f.status ? 's' : '',
+    f.leadId ? 'l' : '',
+    f.from ? 'f' : '',
+    f.to ? 't' : '',
   ].join(':');
+
+const shapeOf = (w: ListRequest): string => shapeKey(shapeOfRequest(w));
 
 /** Each request's values, one array per column of the request's row (`r`), in the statement's order (COLUMN_TYPES). */
 type GroupColumns = [
@@ -70,23 +90,21 @@ const columnsOf = (group: ListRequest[]): GroupColumns => [
 const column = <T>(name: string) => sql.ref(`r.${name}`) as unknown as Expression<T>;
 
 /**
- * The grouped statement of a shape, read off the shape's `first` request (its statement text
- * depends on nothing else), its values bound as `columns`: every request's answer (its page, the
- * lateral subquery, rendered as one text: renderPage), one row per request in the group's order
- * (`ord`, from 1).
+ * The grouped statement of a shape, its values bound as `columns`: every request's answer (its
+ * page, the lateral subquery, rendered as one text: renderPage), one row per request in the
+ * group's order (`ord`, from 1).
  */
-function groupedPagesQuery(db: Db, links: RecordLinks, first: ListRequest, columns: GroupColumns) {
-  const f = first.filters;
+function groupedPagesQuery(db: Db, links: RecordLinks, { params, filtered }: ListShape, columns: GroupColumns) {
   const filters: AppointmentFilters = {
     clinicId: column('clinic_id'),
-    status: f.status !== undefined ? column('status') : undefined,
-    leadId: f.leadId !== undefined ? column('lead_id') : undefined,
-    from: f.from !== undefined ? column('from_at') : undefined,
-    to: f.to !== undefined ? column('to_at') : undefined,
+    status: filtered.status ? column('status') : undefined,
+    leadId: filtered.leadId ? column('lead_id') : undefined,
+    from: filtered.from ? column('from_at') : undefined,
+    to: filtered.to ? column('to_at') : undefined,
   };
   const operands: PageOperands = { clinicId: filters.clinicId, cursor: column('cursor'), offset: column('skip') };
-  const page = cursorPageQuery({ ...appointmentList(db, filters), select: (qb) => qb.selectAll() }, first.q, operands);
-  const rendered = renderPage(page, { page: column('page'), perPage: first.q.per_page, links });
+  const page = cursorPageQuery({ ...appointmentList(db, filters), select: (qb) => qb.selectAll() }, params, operands);
+  const rendered = renderPage(page, { page: column('page'), perPage: params.per_page, links });
   /**
    * One value of every request, as the grouped statement reads it: the array behind a scalar
    * subquery, so that no plan knows its length. The planner estimates `unnest` of a known array at
@@ -121,12 +139,12 @@ function groupedStatements(db: Db, links: RecordLinks) {
   type Statement = (db: Db, ...columns: GroupColumns) => Promise<(RenderedPage & { ord: string })[]>;
   const byShape = new Map<string, Statement>();
   return (group: ListRequest[]) => {
-    const [first] = group as [ListRequest];
-    const shape = shapeOf(first);
-    let statement = byShape.get(shape);
+    const shape = shapeOfRequest(group[0] as ListRequest);
+    const key = shapeKey(shape);
+    let statement = byShape.get(key);
     if (!statement) {
-      statement = compiledOnce((built: Db, ...columns: GroupColumns) => groupedPagesQuery(built, links, first, columns));
-      byShape.set(shape, statement);
+      statement = compiledOnce((built: Db, ...columns: GroupColumns) => groupedPagesQuery(built, links, shape, columns));
+      byShape.set(key, statement);
       for (const oldest of byShape.keys()) {
         if (byShape.size <= KEPT_SHAPES) break;
         byShape.delete(oldest);
@@ -138,19 +156,18 @@ function groupedStatements(db: Db, links: RecordLinks) {
 
 /**
  * Each request's answer from the grouped statement's rows (one per request); an empty later or
- * cursor page asks for its total (and its cursor's item) on its own.
+ * cursor page asks for its total (and its cursor's item) on its own (`alone`).
  */
 async function answerGroup(
-  db: Db,
-  links: RecordLinks,
   groupedPages: ReturnType<typeof groupedStatements>,
+  alone: (w: ListRequest) => Promise<string>,
   group: ListRequest[],
 ): Promise<Array<string | Promise<string>>> {
   const rows = await groupedPages(group);
   if (rows.length !== group.length) throw new Error(`appointment pages: ${rows.length} answers for ${group.length} requests`);
   return group.map((w, i) => {
     const own = rows[i] as RenderedPage;
-    return totalAskedAlone(w.q, Number(own.rows)) ? filteredAppointmentsJson(db, links, w.filters, w.q) : own.body;
+    return totalAskedAlone(w.q, Number(own.rows)) ? alone(w) : own.body;
   });
 }
 
@@ -165,11 +182,12 @@ export function createAppointmentPages(
   options: Pick<ConcurrentGroupsOptions, 'maxInFlight' | 'onStatement'> = {},
 ): AppointmentPages {
   const groupedPages = groupedStatements(db, links);
+  const alone = (w: ListRequest) => filteredAppointmentsJson(db, links, w.filters, w.q);
   const pageOf = groupConcurrent<ListRequest, string>({
     ...options,
     shapeOf,
-    alone: (w) => filteredAppointmentsJson(db, links, w.filters, w.q),
-    together: (group) => answerGroup(db, links, groupedPages, group),
+    alone,
+    together: (group) => answerGroup(groupedPages, alone, group),
   });
   return async (clinicId, q) => {
     const filters = await appointmentFilters(db, clinicId, q);
