@@ -164,8 +164,8 @@ export interface BusyPage {
  * three as one text of comma-separated epoch milliseconds, start and end of each interval in turn,
  * sorted by start; busyPageOf merges them in one pass. Until round 15 the database merged them
  * (`range_agg` over a union of a common table, then a JSON array of pairs): PostgreSQL's execution
- * per search of the bench's full year calendar 101 us grouped under load (88 alone), now 76 (71);
- * an empty calendar's 16-24 (24), now 14 (18); the merge here costs about 1.5 us.
+ * per search of the bench's full year calendar, grouped under load, was 101 us, now 76; an empty
+ * calendar's 16-24, now 14; the merge here costs about 1.5 us (issue 20, round 15).
  */
 // The page size is written into the statement (one text per page size), not bound, so a generic
 // plan of its named statement knows the limit. Every part of the statement has one good plan for
