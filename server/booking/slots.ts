@@ -45,12 +45,19 @@ export function mergeIntervals(intervals: Interval[]): Interval[] {
   if (isMerged(intervals)) return intervals;
   const sorted = [...intervals].sort((a, b) => a.start - b.start);
   const merged: Interval[] = [];
-  for (const i of sorted) {
-    const last = merged[merged.length - 1];
-    if (last && i.start <= last.end) last.end = Math.max(last.end, i.end);
-    else merged.push({ ...i });
-  }
+  for (const i of sorted) appendMerged(merged, i.start, i.end);
   return merged;
+}
+
+/**
+ * Adds [start, end) to merged intervals whose last one starts at or before `start`: extends the
+ * last one when they overlap or touch, otherwise appends a new interval.
+ */
+export function appendMerged(merged: Interval[], start: number, end: number): void {
+  const last = merged[merged.length - 1];
+  if (last && start <= last.end) {
+    if (end > last.end) last.end = end;
+  } else merged.push({ start, end });
 }
 
 /** Sorted and disjoint, none touching the next (the busy time the database merged, services/booking.ts). */

@@ -48,18 +48,19 @@ const shapeOfRequest = ({ q, filters: f }: ListRequest): ListShape => ({
   filtered: { status: f.status !== undefined, leadId: f.leadId !== undefined, from: f.from !== undefined, to: f.to !== undefined },
 });
 
-/** Requests with the same key have the same page statement text (their values differ). */
-const shapeKey = ({ params: p, filtered: f }: ListShape): string =>
+/**
+ * Requests with the same key have the same page statement text (their values differ): the key
+ * says what shapeOfRequest keeps, read from the request without building its descriptor.
+ */
+const shapeOf = ({ q, filters: f }: ListRequest): string =>
   [
-    p.starting_after !== undefined ? 'cursor' : p.page > 1 ? 'later' : 'first',
-    p.per_page,
-    f.status ? 's' : '',
-    f.leadId ? 'l' : '',
-    f.from ? 'f' : '',
-    f.to ? 't' : '',
+    q.starting_after !== undefined ? 'cursor' : q.page > 1 ? 'later' : 'first',
+    q.per_page,
+    f.status !== undefined ? 's' : '',
+    f.leadId !== undefined ? 'l' : '',
+    f.from !== undefined ? 'f' : '',
+    f.to !== undefined ? 't' : '',
   ].join(':');
-
-const shapeOf = (w: ListRequest): string => shapeKey(shapeOfRequest(w));
 
 /** Each request's values, one array per column of the request's row (`r`), in the statement's order (COLUMN_TYPES). */
 type GroupColumns = [
@@ -139,10 +140,11 @@ function groupedStatements(db: Db, links: RecordLinks) {
   type Statement = (db: Db, ...columns: GroupColumns) => Promise<(RenderedPage & { ord: string })[]>;
   const byShape = new Map<string, Statement>();
   return (group: ListRequest[]) => {
-    const shape = shapeOfRequest(group[0] as ListRequest);
-    const key = shapeKey(shape);
+    const first = group[0] as ListRequest;
+    const key = shapeOf(first);
     let statement = byShape.get(key);
     if (!statement) {
+      const shape = shapeOfRequest(first);
       statement = compiledOnce((built: Db, ...columns: GroupColumns) => groupedPagesQuery(built, links, shape, columns));
       byShape.set(key, statement);
       for (const oldest of byShape.keys()) {

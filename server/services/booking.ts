@@ -14,6 +14,7 @@ import {
   offerable,
   overlapsAny,
   mergeIntervals,
+  appendMerged,
   withinOpeningHours,
   type Interval,
   type OpeningPeriod,
@@ -241,20 +242,14 @@ function epochsOf(text: string | null | undefined, values: number[] = []): numbe
  */
 function mergeBusyLists(appointments: number[], blocks: number[]): Interval[] {
   const merged: Interval[] = [];
-  const add = (start: number, end: number) => {
-    const last = merged[merged.length - 1];
-    if (last && start <= last.end) {
-      if (end > last.end) last.end = end;
-    } else merged.push({ start, end });
-  };
   let a = 0;
   let b = 0;
   while (a < appointments.length || b < blocks.length) {
     if (b >= blocks.length || (a < appointments.length && (appointments[a] as number) <= (blocks[b] as number))) {
-      add(appointments[a] as number, appointments[a + 1] as number);
+      appendMerged(merged, appointments[a] as number, appointments[a + 1] as number);
       a += 2;
     } else {
-      add(blocks[b] as number, blocks[b + 1] as number);
+      appendMerged(merged, blocks[b] as number, blocks[b + 1] as number);
       b += 2;
     }
   }
