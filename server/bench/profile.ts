@@ -34,6 +34,8 @@
  * - QB_PROFILE_HEAP=<file>: instead, a V8 sampling heap profile of the load (every object
  *   allocated, also those collected since: what the garbage collector has to deal with); open it
  *   in Chrome DevTools (Memory) or sum it by allocating stack (bytes per request = total / requests).
+ *   With QB_PROFILE_HEAP_PROMOTED=1, only the objects that outlived a scavenge (promoted to the old
+ *   generation, or alive at the end): what makes scavenges and mark-compacts cost more.
  * - QB_PROFILE_TIMELINE=<file>, with `--import ./server/bench/timeline.mjs` after tsx: each request's
  *   time in the server, the garbage collector's pauses, the event-loop delay and each statement's
  *   wall time during the load; `node server/bench/timeline.mjs <file>` summarises what the slowest
@@ -308,7 +310,8 @@ async function heapProfile<T>(file: string, during: () => Promise<T>): Promise<T
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    // QB_PROFILE_HEAP_PROMOTED=1: only what outlived a scavenge (promoted, or alive at the end).
+    includeObjectsCollectedByMinorGC: process.env.QB_PROFILE_HEAP_PROMOTED !== '1',
   });
   try {
     return await during();
