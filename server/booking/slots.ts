@@ -60,7 +60,7 @@ export function appendMerged(merged: Interval[], start: number, end: number): vo
   } else merged.push({ start, end });
 }
 
-/** Sorted and disjoint, none touching the next (the busy time the database merged, services/booking.ts). */
+/** Sorted and disjoint, none touching the next (a busy page as busyPageOf merges it, services/booking.ts). */
 function isMerged(intervals: Interval[]): boolean {
   for (let i = 1; i < intervals.length; i++) {
     if ((intervals[i] as Interval).start <= (intervals[i - 1] as Interval).end) return false;
