@@ -7,7 +7,7 @@
 //   parameter); and the event loop's delay from the first load's second second on. Written to <file>
 //   when the process exits:
 //     QB_PROFILE_TIMELINE=/tmp/t.json QB_PROFILE_DISTINCT=1 npx tsx --max-semi-space-size=32 \
-//       --import ./server/bench/timeline.mjs server/bench/profile.ts
+//       --no-allocation-site-pretenuring --import ./server/bench/timeline.mjs server/bench/profile.ts
 // - run with that file (`node server/bench/timeline.mjs /tmp/t.json`), it prints the summary:
 //   latency in the server (mean, p50, p99, p99/mean), the collections' pauses, the event-loop
 //   delay, the share of all and of the slowest 1 % of requests that a pause overlapped, the

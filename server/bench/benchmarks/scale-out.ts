@@ -30,13 +30,14 @@ interface ServerProcess {
 }
 
 /**
- * The young generation's size the bench runs with (`npm run bench`, as `npm start` does: README,
- * "Memory"): each server process gets the same as the server under test of the other rows.
+ * The garbage collector's settings the bench runs with (`npm run bench`, as `npm start` does:
+ * README, "Memory"): each server process gets the same as the server under test of the other rows.
  */
-const youngGeneration = () => process.execArgv.filter((flag) => flag.startsWith('--max-semi-space-size'));
+const collectorFlags = () =>
+  process.execArgv.filter((flag) => flag.startsWith('--max-semi-space-size') || flag === '--no-allocation-site-pretenuring');
 
 function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...youngGeneration(), '--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...collectorFlags(), '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
