@@ -13,9 +13,10 @@
  * once (a client paging through by new URLs, a search with a fresh window) never enters the store.
  * Every kept answer outlives the young generation's scavenges and is freed only by a mark-compact
  * once evicted, so keeping each one-off page made the old generation's garbage grow with the list's
- * bandwidth (about 30 MB/s under the bench's uncached list) and forced mark-compacts that the
- * request's own objects did not. A page asked for again (a Zap's poll, a dashboard's refresh) is
- * kept on its second request and answered from memory from its third.
+ * bandwidth (about 30 MB/s under the bench's uncached list): with the request's own objects no
+ * longer pretenured (README, "Memory"), that was what still started mark-compacts. A page asked for
+ * again (a Zap's poll, a dashboard's refresh) is kept on its second request and answered from
+ * memory from its third; so is a page whose clinic changed since (its key is a new one).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AnswerStore, AppEnv } from '../context';
