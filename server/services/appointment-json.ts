@@ -73,13 +73,17 @@ export interface PageRendering {
  * the total on its own.
  */
 export function renderPage(pageQuery: RawBuilder<unknown> | { compile(): unknown }, { page, perPage, links }: PageRendering) {
-  // One sort (the aggregate's, over the page's rows plus the one past it), then the page's first
-  // perPage texts joined: no window numbering the rows and no second sort by that number.
+  // One sort (the window's, over the page's rows plus the one past it; the aggregate then reads
+  // them in its own order and sorts nothing), and the page's first perPage texts joined by
+  // string_agg as they come: no array of the texts built, sliced and printed again, which cost
+  // PostgreSQL a printf per element in array_to_string (issue 20, round 18: about 14 µs of its
+  // 100 per page, a page statement alone run 5,000 times, the backend's CPU time).
   return sql<RenderedPage>`
-    select '{"data":[' || coalesce(array_to_string((array_agg(p.json order by p.created_at desc, p.id desc))[1:${sql.lit(perPage)}], ','), '')
+    select '{"data":[' || coalesce(string_agg(p.json, ',' order by p.created_at desc, p.id desc) filter (where p.n <= ${sql.lit(perPage)}), '')
       || ${sql.lit('],"meta":{"page":')} || ${page}::int8::text || ${sql.lit(`,"per_page":${perPage},"total":`)}
       || coalesce(max(p.__total), 0)::text
       || ',"has_more":' || (count(*) > ${sql.lit(perPage)})::text || '}}' as body,
       count(*) as rows
-    from (select ${appointmentJson(links)} as json, a.__total, a.created_at, a.id from (${withNames(pageQuery)}) a) p`;
+    from (select ${appointmentJson(links)} as json, a.__total, a.created_at, a.id,
+      row_number() over (order by a.created_at desc, a.id desc) as n from (${withNames(pageQuery)}) a) p`;
 }
