@@ -48,6 +48,13 @@ const withNames = (page: RawBuilder<unknown> | { compile(): unknown }) => sql`
   select p.*, l.contact_json, (select g.name from agents g where g.id = p.assigned_to) as agent_name
   from (${page}) p left join leads l on l.id = p.lead_id`;
 
+/**
+ * The page's order, newest first, as the rendering numbers its rows and joins their texts: one text
+ * for both, so that the row a page leaves out (the one past it) is always the one it joins last.
+ * `created_at` and `id` are the same columns in the rows numbered (`a`) and in their projection (`p`).
+ */
+const NEWEST_FIRST = sql.raw('created_at desc, id desc');
+
 /** A page as the database writes it: the API's whole answer, and how many rows the page statement read. */
 export interface RenderedPage {
   body: string;
@@ -79,11 +86,11 @@ export function renderPage(pageQuery: RawBuilder<unknown> | { compile(): unknown
   // PostgreSQL a printf per element in array_to_string (issue 20, round 18: about 14 µs of its
   // 100 per page, a page statement alone run 5,000 times, the backend's CPU time).
   return sql<RenderedPage>`
-    select '{"data":[' || coalesce(string_agg(p.json, ',' order by p.created_at desc, p.id desc) filter (where p.n <= ${sql.lit(perPage)}), '')
+    select '{"data":[' || coalesce(string_agg(p.json, ',' order by ${NEWEST_FIRST}) filter (where p.n <= ${sql.lit(perPage)}), '')
       || ${sql.lit('],"meta":{"page":')} || ${page}::int8::text || ${sql.lit(`,"per_page":${perPage},"total":`)}
       || coalesce(max(p.__total), 0)::text
       || ',"has_more":' || (count(*) > ${sql.lit(perPage)})::text || '}}' as body,
       count(*) as rows
     from (select ${appointmentJson(links)} as json, a.__total, a.created_at, a.id,
-      row_number() over (order by a.created_at desc, a.id desc) as n from (${withNames(pageQuery)}) a) p`;
+      row_number() over (order by ${NEWEST_FIRST}) as n from (${withNames(pageQuery)}) a) p`;
 }
